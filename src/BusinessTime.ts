@@ -1,0 +1,75 @@
+/**
+ * The chain's business time zone (C1). Every date rule (day, month, year, birthday, "N days ago")
+ * is evaluated here, never in the database server's or the process's own zone.
+ */
+import { Clock, Config, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+
+export const DEFAULT_TIME_ZONE = "Europe/Moscow"
+
+export class InvalidTimeZone extends Schema.TaggedError<InvalidTimeZone>()("InvalidTimeZone", {
+  zone: Schema.String
+}) {
+  override get message() {
+    return `NOTIFY_TIME_ZONE "${this.zone}" is not an IANA time zone name (for example Europe/Moscow)`
+  }
+}
+
+export class BusinessTimeZone extends Context.Tag("pronto-notify/BusinessTimeZone")<
+  BusinessTimeZone,
+  { readonly name: string; readonly zone: DateTime.TimeZone.Named }
+>() {
+  static readonly make = (name: string): Effect.Effect<BusinessTimeZone["Type"], InvalidTimeZone> =>
+    Option.match(DateTime.zoneMakeNamed(name), {
+      onNone: () => Effect.fail(new InvalidTimeZone({ zone: name })),
+      onSome: (zone) => Effect.succeed({ name: zone.id, zone })
+    })
+
+  static readonly layer = (name: string = DEFAULT_TIME_ZONE) => Layer.effect(BusinessTimeZone, BusinessTimeZone.make(name))
+
+  /** From `NOTIFY_TIME_ZONE`, default Europe/Moscow. */
+  static readonly layerConfig = Layer.effect(
+    BusinessTimeZone,
+    Config.string("NOTIFY_TIME_ZONE").pipe(
+      Config.withDefault(DEFAULT_TIME_ZONE),
+      Effect.orDie,
+      Effect.flatMap(BusinessTimeZone.make)
+    )
+  )
+}
+
+/** A calendar date in the business zone. */
+export interface LocalDate {
+  readonly year: number
+  readonly month: number
+  readonly day: number
+}
+
+export const localParts = (at: DateTime.DateTime, zone: DateTime.TimeZone): DateTime.DateTime.PartsWithWeekday =>
+  DateTime.toParts(DateTime.setZone(at, zone))
+
+export const localDate = (at: DateTime.DateTime, zone: DateTime.TimeZone): LocalDate => {
+  const { day, month, year } = localParts(at, zone)
+  return { year, month, day }
+}
+
+export const formatLocalDate = (d: LocalDate): string =>
+  `${String(d.year).padStart(4, "0")}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`
+
+/**
+ * Runs an effect with a live Clock moved to `at` (time still passes from there), so a job run
+ * "as of" an instant sees that instant as now while timeouts keep working.
+ */
+export const withClockAt = (at: DateTime.DateTime) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const live = Clock.make()
+    const offset = DateTime.toEpochMillis(at) - live.unsafeCurrentTimeMillis()
+    const shifted: Clock.Clock = {
+      [Clock.ClockTypeId]: Clock.ClockTypeId,
+      unsafeCurrentTimeMillis: () => live.unsafeCurrentTimeMillis() + offset,
+      currentTimeMillis: Effect.sync(() => live.unsafeCurrentTimeMillis() + offset),
+      unsafeCurrentTimeNanos: () => live.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n,
+      currentTimeNanos: Effect.sync(() => live.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n),
+      sleep: (duration) => live.sleep(duration)
+    }
+    return Effect.withClock(effect, shifted)
+  })

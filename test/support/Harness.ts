@@ -1,0 +1,36 @@
+/**
+ * The library over a test database with the recording Sender: what the kind tests run on.
+ */
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Layer, TestClock } from "effect"
+import * as ProntoNotify from "../../src/ProntoNotify.ts"
+import { layerRecording } from "../../src/Sender.ts"
+import * as TestDatabase from "./TestDatabase.ts"
+
+export const layer = Layer.mergeAll(ProntoNotify.layer(), layerRecording).pipe(
+  Layer.provideMerge(TestDatabase.layer)
+)
+
+/** Moves the TestClock to an instant. */
+export const at = (iso: string) => TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(iso)))
+
+export interface StoredNotification {
+  readonly id: number
+  readonly kind: string
+  readonly triggerKey: string
+  readonly clientId: number
+  readonly orderUid: string | null
+  readonly phone: string
+  readonly chosenAction: number
+  readonly performedAction: number
+  readonly text: string
+  readonly status: string
+  readonly sentAt: Date | null
+}
+
+export const notifications = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<StoredNotification>`
+    SELECT id, kind, trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
+           chosen_action AS "chosenAction", performed_action AS "performedAction", text, status, sent_at AS "sentAt"
+    FROM pronto_notify.notifications ORDER BY id
+  `)
