@@ -34,6 +34,9 @@ CREATE TABLE pronto_notify.notifications (
   reaction         text NOT NULL DEFAULT 'pending' CHECK (reaction IN ('pending', 'reacted', 'none')),
   reaction_ref     text NULL,
   reacted_at       timestamptz NULL,
+  -- what the action granted, for the report; written by the action in the same transaction
+  bonus_granted    numeric(12,2) NULL,
+  bonus_operation  text NULL,
   CONSTRAINT notifications_one_per_trigger UNIQUE (kind, trigger_key)
 );
 CREATE INDEX notifications_sent_at ON pronto_notify.notifications (sent_at);
@@ -69,9 +72,14 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 `
 
+const ddl = (statements: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statements))
+
 /** Every migration, in order. Append; never edit one that has shipped. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
-  "1_initial": Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(initial))
+  "1_initial": ddl(initial),
+  // migrations of the kinds and the bonus ledger (2_...)
+  // migrations of reactions and the report (3_...)
+  // migrations of scheduling (4_...)
 }
 
 const runMigrator = Migrator.make({})
