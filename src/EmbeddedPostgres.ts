@@ -68,7 +68,8 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
       password: "postgres",
       persistent: options.persistent,
       createPostgresUser: isRoot,
-      initdbFlags: ["--encoding=UTF8", "--locale=C"],
+      // C locale: a machine may have no en_US.UTF-8 (the package's default for messages).
+      initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C"],
       postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
       onLog: () => {},
       onError: () => {}

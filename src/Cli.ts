@@ -1,0 +1,149 @@
+/**
+ * The `pronto-notify` command line. Configuration comes from the environment only (C12):
+ * DATABASE_URL (absent: embedded PostgreSQL), SITE_URL, SITE_KEY, NOTIFY_TIME_ZONE.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
+import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
+import { withClockAt } from "./BusinessTime.ts"
+import { BadInput, businessTimeZone, libraryLayer, parseOptionalInstant, printJson } from "./cli/Common.ts"
+import * as Database from "./Database.ts"
+import { installReferenceHostSchema } from "./HostSchema.ts"
+import * as Jobs from "./Jobs.ts"
+import * as Kinds from "./Kinds.ts"
+import { migrate } from "./Migrations.ts"
+import { Notifications } from "./Notifications.ts"
+import * as SiteSender from "./SiteSender.ts"
+import { runDemo } from "./demo/Demo.ts"
+
+export const VERSION = "0.1.0"
+
+const json = Options.boolean("json").pipe(Options.withDescription("print JSON instead of text"))
+const at = Options.text("at").pipe(
+  Options.withDescription("run as of this ISO-8601 instant (default: now)"),
+  Options.optional
+)
+
+const migrateCommand = Command.make(
+  "migrate",
+  {
+    referenceHost: Options.boolean("reference-host").pipe(
+      Options.withDescription("also create the reference Jupiter tables (for a database without Jupiter)")
+    )
+  },
+  ({ referenceHost }) =>
+    Effect.gen(function*() {
+      yield* businessTimeZone
+      const sql = yield* SqlClient.SqlClient
+      if (referenceHost) yield* installReferenceHostSchema
+      const applied = yield* migrate
+      yield* Console.log(
+        applied.length === 0
+          ? "pronto_notify schema is up to date"
+          : `applied: ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`
+      )
+      yield* Effect.asVoid(sql`SELECT 1`)
+    }).pipe(Effect.provide(Database.layer()))
+).pipe(Command.withDescription("create or update the library's tables"))
+
+const runCommand = Command.make(
+  "run",
+  {
+    kind: Args.text({ name: "kind" }).pipe(Args.withDescription("feedback, invite, profile or birthday")),
+    at,
+    dryRun: Options.boolean("dry-run").pipe(Options.withDescription("show who would get which text; change nothing")),
+    json
+  },
+  (args) =>
+    Effect.gen(function*() {
+      // Every input is checked before the database is touched: bad input writes nothing.
+      const kind = yield* Kinds.parseKind(args.kind)
+      const instant = yield* parseOptionalInstant("--at", args.at)
+      const zone = yield* businessTimeZone
+      const asOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Option.match(instant, { onNone: () => effect, onSome: (i) => withClockAt(i)(effect) })
+
+      if (args.dryRun) {
+        const program = Effect.gen(function*() {
+          const when = DateTime.formatIso(yield* DateTime.now)
+          const lines = yield* Stream.runCollect(yield* Jobs.preview(kind))
+          if (args.json) return yield* printJson({ kind, at: when, dryRun: true, messages: [...lines] })
+          for (const l of lines) {
+            yield* Console.log(
+              `client ${l.clientId}${l.orderUid ? ` order ${l.orderUid}` : ""} ${l.phone}: action ${l.chosenAction}${
+                l.performedAction !== l.chosenAction ? ` -> ${l.performedAction}` : ""
+              }: ${l.text}`
+            )
+          }
+          yield* Console.log(`${kind} at ${when}: ${lines.length} would be sent (dry run: nothing sent or written)`)
+        })
+        return yield* asOf(program.pipe(Effect.provide(libraryLayer(zone))))
+      }
+
+      const site = yield* SiteSender.siteConfig.pipe(
+        Effect.mapError(() => new BadInput({ message: "set SITE_URL (the Site's http(s) URL) and SITE_KEY to send messages, or use --dry-run" }))
+      )
+      const program = Effect.gen(function*() {
+        const summary = yield* Jobs.run(kind)
+        if (args.json) return yield* printJson(summary)
+        yield* Console.log(
+          `${summary.kind} at ${summary.at}: selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, in doubt ${summary.inDoubt}, invalid phones ${summary.invalid}`
+        )
+        for (const [action, n] of Object.entries(summary.byAction)) yield* Console.log(`  action ${action}: ${n} sent`)
+      })
+      return yield* asOf(program.pipe(Effect.provide(Layer.merge(libraryLayer(zone), SiteSender.layer(site)))))
+    })
+).pipe(Command.withDescription("run one job as of an instant"))
+
+const messagesCommand = Command.make(
+  "messages",
+  {
+    kind: Options.text("kind").pipe(Options.optional),
+    from: Options.text("from").pipe(Options.optional),
+    to: Options.text("to").pipe(Options.optional),
+    json
+  },
+  (args) =>
+    Effect.gen(function*() {
+      const kind = yield* Option.match(args.kind, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: Kinds.parseKind
+      })
+      const from = yield* parseOptionalInstant("--from", args.from)
+      const to = yield* parseOptionalInstant("--to", args.to)
+      const zone = yield* businessTimeZone
+      const messages = yield* Effect.flatMap(Notifications, (n) =>
+        n.list({ kind, from: Option.getOrUndefined(from), to: Option.getOrUndefined(to) })).pipe(
+          Effect.provide(libraryLayer(zone))
+        )
+      if (args.json) {
+        return yield* printJson(messages.map((m) => ({ ...m, sentAt: DateTime.formatIso(m.sentAt) })))
+      }
+      for (const m of messages) {
+        yield* Console.log(
+          [
+            String(m.id).padStart(6),
+            DateTime.formatIso(m.sentAt),
+            m.kind.padEnd(8),
+            `client ${m.clientId}`,
+            m.phone,
+            `action ${m.chosenAction}${m.performedAction !== m.chosenAction ? `->${m.performedAction}` : ""}`,
+            m.status,
+            m.reaction + (m.reactionRef ? ` ${m.reactionRef}` : ""),
+            m.text
+          ].join("  ")
+        )
+      }
+      yield* Console.log(`${messages.length} messages`)
+    })
+).pipe(Command.withDescription("the messages table (Таблица сообщений)"))
+
+const demoCommand = Command.make("demo", {}, () => runDemo).pipe(
+  Command.withDescription("simulate a chain on embedded PostgreSQL with a fake Site, and print what was sent")
+)
+
+export const command = Command.make("pronto-notify").pipe(
+  Command.withSubcommands([migrateCommand, runCommand, messagesCommand, demoCommand])
+)
+
+export const cli = Command.run(command, { name: "pronto-notify", version: VERSION })

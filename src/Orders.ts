@@ -1,0 +1,149 @@
+/**
+ * The client's last order date (C8): `jupiter.clients.last_order_at`, which the `invite` kind
+ * reads, kept up to date when an order closes, and recomputed from the order history by the
+ * one-off backfill. The next closed order also clears the inactivity mark, so a client who
+ * lapses again later is invited again (C4).
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { DateTime, Effect, Option, Schema } from "effect"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export class InvalidOrderUid extends Schema.TaggedError<InvalidOrderUid>()("InvalidOrderUid", {
+  orderUid: Schema.String
+}) {
+  override get message() {
+    return `"${this.orderUid}" is not an order UID (a UUID such as 0b6f1c2e-8d4a-4f7e-9c51-2a3b4c5d6e7f)`
+  }
+}
+
+export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
+  orderUid: Schema.String
+}) {
+  override get message() {
+    return `order ${this.orderUid} is not in jupiter.orders: check the UID`
+  }
+}
+
+export class OrderNotClosed extends Schema.TaggedError<OrderNotClosed>()("OrderNotClosed", {
+  orderUid: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `order ${this.orderUid} is ${this.status}, not closed (with a close time): call this once it has closed`
+  }
+}
+
+/** A well-formed order UID, lower-cased, or a typed error before any query. */
+export const parseOrderUid = (orderUid: string): Effect.Effect<string, InvalidOrderUid> =>
+  UUID.test(orderUid.trim())
+    ? Effect.succeed(orderUid.trim().toLowerCase())
+    : Effect.fail(new InvalidOrderUid({ orderUid }))
+
+export interface OrderClosed {
+  readonly orderUid: string
+  /** None for an order without a client: nothing to update. */
+  readonly clientId: Option.Option<number>
+  /** The client's last order time after the call. */
+  readonly lastOrderAt: Option.Option<DateTime.Utc>
+  /** Whether the call moved the last order time (a replayed older order does not). */
+  readonly moved: boolean
+  /** Whether the inactivity mark was cleared. */
+  readonly inviteMarkCleared: boolean
+}
+
+/**
+ * What the host calls when an order closes (operators replay a missed event with
+ * `pronto-notify order-closed`). The order must be in `jupiter.orders`, closed, with its close
+ * time. The client's last order time becomes the latest close time, never moving back, and the
+ * inactivity mark is cleared when this close time is after the lapse it marks. One transaction.
+ */
+export const orderClosed = (
+  orderUid: string
+): Effect.Effect<OrderClosed, InvalidOrderUid | OrderNotFound | OrderNotClosed | SqlError.SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const uid = yield* parseOrderUid(orderUid)
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const [order] = yield* sql<{ clientId: number | null; status: string; closedAt: Date | null }>`
+        SELECT client_id AS "clientId", status, closed_at AS "closedAt" FROM jupiter.orders WHERE uid = ${uid}::uuid
+      `
+      if (order === undefined) return yield* Effect.fail(new OrderNotFound({ orderUid: uid }))
+      if (order.status !== "closed" || order.closedAt === null) {
+        return yield* Effect.fail(
+          new OrderNotClosed({ orderUid: uid, status: order.status === "closed" ? "closed without a close time" : order.status })
+        )
+      }
+      if (order.clientId === null) {
+        return { orderUid: uid, clientId: Option.none(), lastOrderAt: Option.none(), moved: false, inviteMarkCleared: false }
+      }
+      // The close time is taken from the row, not round-tripped through a JS Date (which keeps
+      // only milliseconds), so the mark comparison below is exact.
+      const [client] = yield* sql<{ lastOrderAt: Date; moved: boolean }>`
+        WITH o AS (SELECT closed_at FROM jupiter.orders WHERE uid = ${uid}::uuid),
+        moved AS (
+          UPDATE jupiter.clients c SET last_order_at = o.closed_at
+          FROM o
+          WHERE c.id = ${order.clientId} AND (c.last_order_at IS NULL OR c.last_order_at < o.closed_at)
+          RETURNING c.last_order_at
+        )
+        SELECT coalesce((SELECT last_order_at FROM moved),
+                        (SELECT last_order_at FROM jupiter.clients WHERE id = ${order.clientId})) AS "lastOrderAt",
+               EXISTS (SELECT 1 FROM moved) AS moved
+      `
+      const cleared = yield* sql`
+        UPDATE pronto_notify.client_marks m SET invite_lapse = NULL
+        FROM jupiter.orders o
+        WHERE o.uid = ${uid}::uuid AND m.client_id = ${order.clientId} AND m.invite_lapse < o.closed_at
+        RETURNING m.client_id
+      `
+      return {
+        orderUid: uid,
+        clientId: Option.some(order.clientId),
+        lastOrderAt: Option.map(Option.fromNullable(client?.lastOrderAt), DateTime.unsafeFromDate),
+        moved: client?.moved ?? false,
+        inviteMarkCleared: cleared.length > 0
+      }
+    }))
+  })
+
+/**
+ * The service procedure: every client's last order time recomputed from closed orders, in one
+ * statement. A client with no closed order in the history is left as it is (NULL for a client
+ * who never ordered; a value the history cannot confirm, e.g. from archived orders, is kept).
+ * Where the last order time moved past the marked lapse, the inactivity mark is cleared.
+ * Returns how many clients changed and how many marks were cleared.
+ */
+export interface Backfilled {
+  /** Clients whose last order time changed. */
+  readonly clientsChanged: number
+  /** Inactivity marks cleared because the last order time moved past them. */
+  readonly inviteMarksCleared: number
+}
+
+export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
+  function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [row] = yield* sql<{ clientsChanged: number; inviteMarksCleared: number }>`
+      WITH latest AS (
+        SELECT client_id, max(closed_at) AS last_order_at
+        FROM jupiter.orders
+        WHERE status = 'closed' AND client_id IS NOT NULL AND closed_at IS NOT NULL
+        GROUP BY client_id
+      ), changed AS (
+        UPDATE jupiter.clients c SET last_order_at = l.last_order_at
+        FROM latest l
+        WHERE c.id = l.client_id AND c.last_order_at IS DISTINCT FROM l.last_order_at
+        RETURNING c.id, c.last_order_at
+      ), cleared AS (
+        UPDATE pronto_notify.client_marks m SET invite_lapse = NULL
+        FROM changed
+        WHERE m.client_id = changed.id AND m.invite_lapse < changed.last_order_at
+        RETURNING m.client_id
+      )
+      SELECT (SELECT count(*) FROM changed)::int AS "clientsChanged",
+             (SELECT count(*) FROM cleared)::int AS "inviteMarksCleared"
+    `
+    return row!
+  }
+)
