@@ -10,7 +10,7 @@
  * ambiguous and never retried blindly: it is reported in doubt.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Config, Effect, Layer, Redacted, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { maskPhone } from "./Phone.ts"
 import { type OutgoingMessage, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
 
@@ -21,6 +21,8 @@ export const SEND_TIMEOUT = "10 seconds"
 export interface SiteConfig {
   readonly url: string
   readonly key: Redacted.Redacted<string>
+  /** How long the Site may take before a send counts as in doubt; default SEND_TIMEOUT. */
+  readonly timeout?: Duration.DurationInput
 }
 
 export class SiteNotConfigured extends Schema.TaggedError<SiteNotConfigured>()("SiteNotConfigured", {
@@ -47,6 +49,7 @@ export const make = (config: SiteConfig) =>
     // Tracing off: a span would carry the full URL, key included.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const endpoint = new URL(SEND_PATH, config.url.endsWith("/") ? config.url : `${config.url}/`)
+    const timeout = config.timeout ?? SEND_TIMEOUT
 
     const send = (message: OutgoingMessage) =>
       Effect.gen(function*() {
@@ -57,8 +60,8 @@ export const make = (config: SiteConfig) =>
         )
         const response = yield* client.execute(request).pipe(
           Effect.timeoutFail({
-            duration: SEND_TIMEOUT,
-            onTimeout: () => new SendInDoubt({ reason: `no answer from the Site within ${SEND_TIMEOUT}` })
+            duration: timeout,
+            onTimeout: () => new SendInDoubt({ reason: `no answer from the Site within ${Duration.format(timeout)}` })
           }),
           Effect.catchTag("RequestError", (error): Effect.Effect<never, SendFailed | SendInDoubt> => {
             const code = errorCode(error.cause)
@@ -73,7 +76,7 @@ export const make = (config: SiteConfig) =>
         }
         const body = yield* response.text.pipe(
           Effect.timeoutFail({
-            duration: SEND_TIMEOUT,
+            duration: timeout,
             onTimeout: () => new SendInDoubt({ reason: "the Site's answer did not arrive in full" })
           }),
           Effect.catchTag("ResponseError", () => new SendInDoubt({ reason: "the Site's answer could not be read" }))

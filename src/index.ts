@@ -1,0 +1,34 @@
+/**
+ * pronto-notify: the public API. Nothing outside this module is public.
+ */
+export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, withClockAt } from "./BusinessTime.ts"
+export type { LocalDate } from "./BusinessTime.ts"
+
+export * as Database from "./Database.ts"
+export { DatabaseUnavailable } from "./Database.ts"
+export { migrate } from "./Migrations.ts"
+export { installReferenceHostSchema, ORDER_SOURCES, ORDER_STATUSES } from "./HostSchema.ts"
+export type { OrderSource, OrderStatus } from "./HostSchema.ts"
+
+export * as ProntoNotify from "./ProntoNotify.ts"
+export * as Jobs from "./Jobs.ts"
+export { parseKind } from "./Kinds.ts"
+export { CONCURRENCY } from "./Job.ts"
+export type { PreviewLine, RunSummary } from "./Job.ts"
+export { ActionFailed, ActionStrategy, KindName, KINDS, Selector, UnknownKind } from "./Kind.ts"
+export type { ActionError, ActionPlan, Candidate } from "./Kind.ts"
+
+export { Message, MessageStatus, Notifications, Reaction } from "./Notifications.ts"
+export type { Attempt, MessageFilter } from "./Notifications.ts"
+export { actionOfSlot, Rotation } from "./Rotation.ts"
+export type { RotationService } from "./Rotation.ts"
+
+export { layerRecording, RecordingSender, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
+export type { OutgoingMessage, SendError } from "./Sender.ts"
+export * as SiteSender from "./SiteSender.ts"
+export { maskPhone, normalizePhone } from "./Phone.ts"
+
+export { BonusServer, BonusServerError, InsufficientBalance, REASONS } from "./BonusServer.ts"
+export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./BonusServer.ts"
+
+export * as Feedback from "./kinds/Feedback.ts"

@@ -1,0 +1,143 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Database from "../src/Database.ts"
+import * as FakeSite from "../src/demo/FakeSite.ts"
+import * as Cli from "./support/Cli.ts"
+import { insertClient, insertOrder } from "./support/Fixtures.ts"
+import { migratedUrl } from "./support/TestDatabase.ts"
+
+const KEY = "cli-test-key"
+const AT = "2026-03-10T11:00:00+03:00"
+const hoursBeforeAt = (h: number) => new Date(Date.parse(AT) - h * 3600_000).toISOString()
+
+/** A fresh migrated database with two clients and three eligible orders, and a fake Site. */
+const setup = Effect.gen(function*() {
+  const url = yield* migratedUrl
+  const site = yield* FakeSite.make(KEY)
+  const uids = yield* Effect.gen(function*() {
+    yield* insertClient({ id: 1, phone: "+7 (909) 158-21-49" })
+    yield* insertClient({ id: 2 })
+    return [
+      yield* insertOrder({ clientId: 1, closedAt: hoursBeforeAt(3) }),
+      yield* insertOrder({ clientId: 2, closedAt: hoursBeforeAt(2) }),
+      yield* insertOrder({ clientId: 1, closedAt: hoursBeforeAt(1) })
+    ]
+  }).pipe(Effect.provide(Database.layerUrl(url, { maxConnections: 2 })), Effect.orDie)
+  const env = { DATABASE_URL: url, SITE_URL: site.url, SITE_KEY: KEY, NOTIFY_TIME_ZONE: "Europe/Moscow" }
+  const count = (table: string) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql(table)}`).pipe(
+      Effect.map((rows) => rows[0]!.n),
+      Effect.provide(Database.layerUrl(url, { maxConnections: 1 })),
+      Effect.orDie
+    )
+  return { url, site, uids, env, count }
+})
+
+describe("pronto-notify command line", { timeout: 120_000 }, () => {
+  it.scopedLive("bad input gets one line that says what to fix, a non-zero exit, and writes nothing", () =>
+    Effect.gen(function*() {
+      const { count, env } = yield* setup
+      const cases: ReadonlyArray<[ReadonlyArray<string>, Record<string, string | undefined>, RegExp]> = [
+        [["run", "spend-before", "--at", AT], env, /unknown kind "spend-before"/],
+        [["run", "feedback", "--at", "10.03.2026 11:00"], env, /--at "10.03.2026 11:00" is not an ISO-8601 instant/],
+        [["run", "feedback", "--at", "2026-03-10T11:00:00"], env, /is not an ISO-8601 instant with an offset/],
+        [["run", "feedback", "--at", AT], { ...env, SITE_URL: undefined }, /set SITE_URL/],
+        [["run", "feedback", "--at", AT], { ...env, NOTIFY_TIME_ZONE: "Mars/Olympus" }, /NOTIFY_TIME_ZONE "Mars\/Olympus"/],
+        [["run", "feedback", "--at", AT], { ...env, DATABASE_URL: "postgres://postgres:pw@127.0.0.1:1/nowhere" }, /cannot connect to PostgreSQL at 127\.0\.0\.1:1\/nowhere .*check DATABASE_URL/],
+        [["messages", "--from", "yesterday"], env, /--from "yesterday"/]
+      ]
+      for (const [args, caseEnv, expected] of cases) {
+        const result = yield* Cli.run(args, caseEnv)
+        expect(result.code, args.join(" ")).not.toBe(0)
+        const lines = result.stderr.trim().split("\n")
+        expect(lines, result.stderr).toHaveLength(1)
+        expect(lines[0]).toMatch(expected)
+        expect(result.stderr).not.toContain("pw@")
+      }
+      expect(yield* count("pronto_notify.notifications")).toBe(0)
+      expect(yield* count("pronto_notify.rotation")).toBe(0)
+    }))
+
+  it.scopedLive("run --dry-run shows who would get which text and changes nothing", () =>
+    Effect.gen(function*() {
+      const { count, env, site, uids } = yield* setup
+      const result = yield* Cli.run(["run", "feedback", "--at", AT, "--dry-run", "--json"], env)
+      expect(result.code, result.stderr).toBe(0)
+      const out = JSON.parse(result.stdout)
+      expect(out.messages.map((m: { orderUid: string; chosenAction: number }) => [m.orderUid, m.chosenAction])).toEqual([
+        [uids[0], 1],
+        [uids[1], 2],
+        [uids[2], 1]
+      ])
+      expect(out.messages[0].phone).toBe("8909*****49")
+      expect(yield* site.received).toEqual([])
+      expect(yield* count("pronto_notify.notifications")).toBe(0)
+      expect(yield* count("pronto_notify.rotation")).toBe(0)
+    }))
+
+  it.scopedLive("run --json prints the summary and messages --json the table", () =>
+    Effect.gen(function*() {
+      const { env, site, uids } = yield* setup
+      const result = yield* Cli.run(["run", "feedback", "--at", AT, "--json"], env)
+      expect(result.code, result.stderr).toBe(0)
+      expect(JSON.parse(result.stdout)).toEqual({
+        kind: "feedback",
+        at: expect.stringMatching(/^2026-03-10T08:00:00\.\d{3}Z$/),
+        selected: 3,
+        sent: 3,
+        failed: 0,
+        inDoubt: 0,
+        invalid: 0,
+        byAction: { "1": 2, "2": 1 }
+      })
+      expect((yield* site.received).map((r) => r.phones).sort()).toEqual(["89091582149", "89091582149", "89160000002"])
+
+      const listed = yield* Cli.run(["messages", "--kind", "feedback", "--json"], env)
+      expect(listed.code, listed.stderr).toBe(0)
+      const messages = JSON.parse(listed.stdout)
+      expect(messages).toHaveLength(3)
+      expect(Object.keys(messages[0]).sort()).toEqual(
+        ["id", "kind", "clientId", "orderUid", "phone", "chosenAction", "performedAction", "text", "sentAt", "status", "reaction", "reactionRef"].sort()
+      )
+      expect(messages.find((m: { orderUid: string }) => m.orderUid === uids[1])).toMatchObject({
+        kind: "feedback",
+        clientId: 2,
+        phone: "89160000002",
+        chosenAction: 2,
+        performedAction: 2,
+        text: "Все понравилось? Оцени заказ в приложении и получи 100 баллов!",
+        status: "sent",
+        reaction: "pending",
+        reactionRef: null
+      })
+    }))
+
+  it.scopedLive("a process killed after the Site got the message leaves it in doubt, and it is never sent again", () =>
+    Effect.gen(function*() {
+      const { env, site, uids } = yield* setup
+      const child = Cli.start(["run", "feedback", "--at", AT], env)
+      // The Site gets the first message, and the process dies before it can commit.
+      yield* site.behave(() => {
+        child.kill("SIGKILL")
+        return "hang"
+      })
+      yield* Cli.finish(child)
+      yield* site.behave("ok")
+
+      // Every attempt in flight at the kill is in doubt (it may have reached the Site); none is "sent".
+      const first: Array<{ orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      expect(first.length).toBeGreaterThanOrEqual(1)
+      expect(first.every((m) => m.status === "in_doubt")).toBe(true)
+      expect(first.map((m) => m.orderUid)).toContain(uids[0])
+      const receivedBefore = (yield* site.received).length
+
+      const rerun = yield* Cli.run(["run", "feedback", "--at", "2026-03-10T12:00:00+03:00", "--json"], env)
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ selected: 3 - first.length, sent: 3 - first.length })
+      const resent = (yield* site.received).slice(receivedBefore)
+      expect(resent).toHaveLength(3 - first.length)
+      const after: Array<{ orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      expect(after.map((m) => m.orderUid).sort()).toEqual([...uids].sort())
+      for (const m of first) expect(after.find((a) => a.orderUid === m.orderUid)?.status).toBe("in_doubt")
+    }))
+})

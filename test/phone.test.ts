@@ -1,0 +1,32 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Option } from "effect"
+import { maskPhone, normalizePhone } from "../src/Phone.ts"
+
+describe("phones", () => {
+  it.each([
+    ["9091582149", "89091582149"],
+    ["+7 (909) 158-21-49", "89091582149"],
+    ["79091582149", "89091582149"],
+    ["89091582149", "89091582149"],
+    ["8 909 158 21 49", "89091582149"]
+  ])("%s is sent as %s", (raw, sent) => {
+    expect(normalizePhone(raw)).toEqual(Option.some(sent))
+  })
+
+  it.each([
+    ["8091582149", "10 digits not starting with 9"],
+    ["99091582149", "11 digits starting with 9"],
+    ["909158214", "9 digits"],
+    ["890915821499", "12 digits"],
+    ["", "nothing"],
+    ["phone", "no digits"]
+  ])("%s is not sent (%s)", (raw) => {
+    expect(normalizePhone(raw)).toEqual(Option.none())
+  })
+
+  it("masks all but the first four and last two digits", () => {
+    expect(maskPhone("89091582149")).toBe("8909*****49")
+    expect(maskPhone("+7 (909) 158-21-49")).toBe("7909*****49")
+    expect(maskPhone("12345")).toBe("*****")
+  })
+})
