@@ -14,7 +14,10 @@ import * as Kinds from "./Kinds.ts"
 import { migrate } from "./Migrations.ts"
 import { Notifications } from "./Notifications.ts"
 import * as SiteSender from "./SiteSender.ts"
+import { backfillLastOrderProgram, orderClosedProgram } from "./cli/Orders.ts"
 import { runDemo } from "./demo/Demo.ts"
+import { dueCommand, scheduleCommand, serveCommand } from "./cli/Schedule.ts"
+import { parseOrderUid } from "./Orders.ts"
 
 export const VERSION = "0.1.0"
 
@@ -138,12 +141,36 @@ const messagesCommand = Command.make(
     })
 ).pipe(Command.withDescription("the messages table (Таблица сообщений)"))
 
+/** Runs a program over the configured database, once the time zone is known to be valid. */
+const withLibrary = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(businessTimeZone, (zone) => Effect.provide(program, libraryLayer(zone)))
+
+const orderClosedCommand = Command.make(
+  "order-closed",
+  { orderUid: Args.text({ name: "order-uid" }).pipe(Args.withDescription("the UID of a closed order in jupiter.orders")) },
+  ({ orderUid }) => Effect.flatMap(parseOrderUid(orderUid), (uid) => withLibrary(orderClosedProgram(uid)))
+).pipe(Command.withDescription("record an order's close: the client's last order time; clears the inactivity mark"))
+
+const backfillLastOrderCommand = Command.make("backfill-last-order", {}, () => withLibrary(backfillLastOrderProgram)).pipe(
+  Command.withDescription("recompute every client's last order time from closed orders")
+)
+
 const demoCommand = Command.make("demo", {}, () => runDemo).pipe(
   Command.withDescription("simulate a chain on embedded PostgreSQL with a fake Site, and print what was sent")
 )
 
 export const command = Command.make("pronto-notify").pipe(
-  Command.withSubcommands([migrateCommand, runCommand, messagesCommand, demoCommand])
+  Command.withSubcommands([
+    migrateCommand,
+    runCommand,
+    messagesCommand,
+    orderClosedCommand,
+    backfillLastOrderCommand,
+    demoCommand,
+    dueCommand,
+    scheduleCommand,
+    serveCommand
+  ])
 )
 
 export const cli = Command.run(command, { name: "pronto-notify", version: VERSION })

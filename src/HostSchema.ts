@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS jupiter.clients (
   birthday      date NULL,
   last_order_at timestamptz NULL
 );
+CREATE INDEX IF NOT EXISTS clients_last_order_at ON jupiter.clients (last_order_at);
 
 CREATE TABLE IF NOT EXISTS jupiter.orders (
   uid         uuid PRIMARY KEY,

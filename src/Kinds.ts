@@ -3,25 +3,26 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
+import type { BonusServer } from "./BonusServer.ts"
 import type { BusinessTimeZone } from "./BusinessTime.ts"
 import { type ActionStrategy, type KindName, KINDS, type Selector, UnknownKind } from "./Kind.ts"
+import * as Birthday from "./kinds/Birthday.ts"
 import * as Feedback from "./kinds/Feedback.ts"
+import * as Invite from "./kinds/Invite.ts"
+import * as Profile from "./kinds/Profile.ts"
 
-export type KindRequirements = SqlClient.SqlClient | BusinessTimeZone
+export type KindRequirements = SqlClient.SqlClient | BusinessTimeZone | BonusServer
 
-const layers: Record<KindName, Layer.Layer<Selector | ActionStrategy, never, KindRequirements> | undefined> = {
+const layers: Record<KindName, Layer.Layer<Selector | ActionStrategy, never, KindRequirements>> = {
   feedback: Feedback.layer,
-  invite: undefined,
-  profile: undefined,
-  birthday: undefined
+  invite: Invite.layer,
+  profile: Profile.layer,
+  birthday: Birthday.layer
 }
 
 export const parseKind = (name: string): Effect.Effect<KindName, UnknownKind> =>
-  (KINDS as ReadonlyArray<string>).includes(name) && layers[name as KindName] !== undefined
+  (KINDS as ReadonlyArray<string>).includes(name)
     ? Effect.succeed(name as KindName)
     : Effect.fail(new UnknownKind({ kind: name }))
 
-export const layerOf = (kind: KindName): Layer.Layer<Selector | ActionStrategy, never, KindRequirements> => {
-  const layer = layers[kind]
-  return layer ?? Layer.die(new UnknownKind({ kind }))
-}
+export const layerOf = (kind: KindName): Layer.Layer<Selector | ActionStrategy, never, KindRequirements> => layers[kind]

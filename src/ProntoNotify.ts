@@ -1,16 +1,36 @@
 /**
  * The library's services in one layer, over the host's SqlClient: rotation, the notifications
- * store and the business time zone. Add a Sender (`SiteSender.layer`) to run jobs.
+ * store, the business time zone and the bonus server. Add a Sender (`SiteSender.layer`) to run
+ * jobs.
  */
+import type { SqlClient } from "@effect/sql"
 import { Layer } from "effect"
-import { BusinessTimeZone } from "./BusinessTime.ts"
+import * as BonusLedger from "./BonusLedger.ts"
+import type { BonusServer } from "./BonusServer.ts"
+import { BusinessTimeZone, type InvalidTimeZone } from "./BusinessTime.ts"
 import { Notifications } from "./Notifications.ts"
 import { Rotation } from "./Rotation.ts"
 
-export interface Options {
+export interface Options<E = never, R = never> {
   /** IANA name of the business time zone (C1); default Europe/Moscow. */
   readonly timeZone?: string
+  /**
+   * The bonus server the actions use; default the SQL ledger over the host's bonus tables in the
+   * same database (`BonusLedger.layer`), whose accruals join the notification's transaction.
+   */
+  readonly bonusServer?: Layer.Layer<BonusServer, E, R>
 }
 
-export const layer = (options: Options = {}) =>
-  Layer.mergeAll(Rotation.layer, Notifications.layer, BusinessTimeZone.layer(options.timeZone))
+export const layer = <E = never, R = never>(
+  options: Options<E, R> = {}
+): Layer.Layer<
+  Rotation | Notifications | BusinessTimeZone | BonusServer,
+  InvalidTimeZone | E,
+  SqlClient.SqlClient | R
+> =>
+  Layer.mergeAll(
+    Rotation.layer,
+    Notifications.layer,
+    BusinessTimeZone.layer(options.timeZone),
+    options.bonusServer ?? BonusLedger.layer
+  )

@@ -31,4 +31,20 @@ export { maskPhone, normalizePhone } from "./Phone.ts"
 export { BonusServer, BonusServerError, InsufficientBalance, REASONS } from "./BonusServer.ts"
 export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./BonusServer.ts"
 
+export * as BonusLedger from "./BonusLedger.ts"
+export { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "./BonusLedger.ts"
+export { backfillLastOrder, InvalidOrderUid, orderClosed, OrderNotClosed, OrderNotFound, parseOrderUid } from "./Orders.ts"
+export type { Backfilled, OrderClosed } from "./Orders.ts"
+export {
+  birthdayDiscount,
+  birthdayDiscountForOrder,
+  birthdayInYear,
+  DAYS_AFTER_BIRTHDAY,
+  daysSinceBirthday,
+  DISCOUNT_PERCENT
+} from "./BirthdayDiscount.ts"
+
+export * as Birthday from "./kinds/Birthday.ts"
 export * as Feedback from "./kinds/Feedback.ts"
+export * as Invite from "./kinds/Invite.ts"
+export * as Profile from "./kinds/Profile.ts"

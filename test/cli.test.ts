@@ -22,7 +22,7 @@ const setup = Effect.gen(function*() {
       yield* insertOrder({ clientId: 1, closedAt: hoursBeforeAt(3) }),
       yield* insertOrder({ clientId: 2, closedAt: hoursBeforeAt(2) }),
       yield* insertOrder({ clientId: 1, closedAt: hoursBeforeAt(1) })
-    ]
+    ] as const
   }).pipe(Effect.provide(Database.layerUrl(url, { maxConnections: 2 })), Effect.orDie)
   const env = { DATABASE_URL: url, SITE_URL: site.url, SITE_KEY: KEY, NOTIFY_TIME_ZONE: "Europe/Moscow" }
   const count = (table: string) =>
@@ -111,6 +111,32 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
         reaction: "pending",
         reactionRef: null
       })
+    }))
+
+  it.scopedLive("order-closed records an order's close and backfill-last-order recomputes every client", () =>
+    Effect.gen(function*() {
+      const { env, uids, url } = yield* setup
+      const bad = yield* Cli.run(["order-closed", "not-a-uid"], env)
+      expect(bad.code).not.toBe(0)
+      expect(bad.stderr.trim().split("\n")).toHaveLength(1)
+
+      const closed = yield* Cli.run(["order-closed", uids[2]!], env)
+      expect(closed.code, closed.stderr).toBe(0)
+      expect(closed.stdout).toContain(`client 1 last order ${new Date(hoursBeforeAt(1)).toISOString()}`)
+
+      const backfill = yield* Cli.run(["backfill-last-order"], env)
+      expect(backfill.code, backfill.stderr).toBe(0)
+      // Client 2 had no last order time yet; client 1 was already up to date.
+      expect(backfill.stdout).toMatch(/^1 clients changed/)
+      const rows = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ id: number; lastOrderAt: Date }>`SELECT id, last_order_at AS "lastOrderAt" FROM jupiter.clients ORDER BY id`).pipe(
+          Effect.provide(Database.layerUrl(url, { maxConnections: 1 })),
+          Effect.orDie
+        )
+      expect(rows.map((r) => [r.id, r.lastOrderAt.toISOString()])).toEqual([
+        [1, new Date(hoursBeforeAt(1)).toISOString()],
+        [2, new Date(hoursBeforeAt(2)).toISOString()]
+      ])
     }))
 
   it.scopedLive("a process killed after the Site got the message leaves it in doubt, and it is never sent again", () =>

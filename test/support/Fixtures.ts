@@ -29,6 +29,8 @@ export interface OrderRow {
   readonly status?: OrderStatus
   readonly closedAt?: string | null
   readonly total?: number
+  /** When it was placed; default the database's now(). */
+  readonly createdAt?: string
 }
 
 /** Inserts an order and returns its UID. */
@@ -37,8 +39,87 @@ export const insertOrder = (order: OrderRow) =>
     const uid = order.uid ?? randomUUID()
     const status = order.status ?? "closed"
     return sql`
-      INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total)
+      INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total, created_at)
       VALUES (${uid}, ${order.clientId}, ${order.source ?? "site"}, ${order.isDelivery ?? true}, ${status},
-              ${order.closedAt ? new Date(order.closedAt) : null}, ${order.total ?? 1000})
+              ${order.closedAt ? new Date(order.closedAt) : null}, ${order.total ?? 1000},
+              ${order.createdAt ? new Date(order.createdAt) : sql`now()`})
     `.pipe(Effect.as(uid))
   })
+
+/** An instant `days` (fractions allowed) after `iso`. */
+export const daysAfter = (iso: string, days: number) => new Date(Date.parse(iso) + days * 86_400_000).toISOString()
+
+/** A bonus row written directly, as the host's bonus server would (e.g. a manual adjustment). */
+export const insertBonusRow = (row: {
+  readonly table: "permanent" | "temporary"
+  readonly clientId: number
+  readonly amount: number
+  readonly at: string
+  readonly expiresAt?: string
+  readonly reason?: string | null
+}) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    row.table === "permanent"
+      ? sql`
+          INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at)
+          VALUES (${row.clientId}, ${row.amount}, ${row.reason ?? null}, ${new Date(row.at)})
+        `
+      : sql`
+          INSERT INTO jupiter.bonus_temporary (client_id, amount, reason, created_at, expires_at)
+          VALUES (${row.clientId}, ${row.amount}, ${row.reason ?? null}, ${new Date(row.at)},
+                  ${new Date(row.expiresAt ?? daysAfter(row.at, 14))})
+        `)
+
+export interface BonusRow {
+  readonly table: "permanent" | "temporary"
+  readonly id: number
+  readonly clientId: number
+  readonly amount: string
+  readonly reason: string | null
+  readonly createdAt: Date
+  readonly expiresAt: Date | null
+  readonly orderUid: string | null
+}
+
+/** Every bonus row, permanent ones first, each table by id. */
+export const bonusRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<BonusRow>`
+    SELECT 'permanent' AS table, id, client_id AS "clientId", amount::text AS amount, reason,
+           created_at AS "createdAt", NULL::timestamptz AS "expiresAt", order_uid::text AS "orderUid"
+    FROM jupiter.bonus_permanent
+    UNION ALL
+    SELECT 'temporary', id, client_id, amount::text, reason, created_at, expires_at, NULL
+    FROM jupiter.bonus_temporary
+    ORDER BY 1, 2
+  `)
+
+export interface ClientMarks {
+  readonly clientId: number
+  readonly inviteLapse: Date | null
+  readonly profileMonth: string | null
+  readonly birthdayYear: number | null
+}
+
+export const clientMarks = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<ClientMarks>`
+    SELECT client_id AS "clientId", invite_lapse AS "inviteLapse", profile_month AS "profileMonth",
+           birthday_year AS "birthdayYear"
+    FROM pronto_notify.client_marks ORDER BY client_id
+  `)
+
+/** The client's last order time as stored. */
+export const lastOrderAt = (clientId: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ lastOrderAt: Date | null }>`SELECT last_order_at AS "lastOrderAt" FROM jupiter.clients WHERE id = ${clientId}`.pipe(
+      Effect.map((rows) => rows[0]?.lastOrderAt ?? null)
+    ))
+
+/** The instant of a wall-clock time in Moscow (UTC+3 all year). */
+export const moscow = (localDate: string, time = "12:00") => new Date(`${localDate}T${time}:00+03:00`).toISOString()
+
+/** What each stored notification's action granted, by notification id. */
+export const grants = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ id: number; clientId: number; bonusGranted: string | null; bonusOperation: string | null }>`
+    SELECT id, client_id AS "clientId", bonus_granted::text AS "bonusGranted", bonus_operation AS "bonusOperation"
+    FROM pronto_notify.notifications ORDER BY id
+  `)

@@ -1,5 +1,6 @@
 /**
- * The library over a test database with the recording Sender: what the kind tests run on.
+ * The library over a test database with the recording Sender and the SQL bonus ledger: what the
+ * kind tests run on.
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, TestClock } from "effect"
