@@ -15,6 +15,7 @@ import { migrate } from "./Migrations.ts"
 import { Notifications } from "./Notifications.ts"
 import * as SiteSender from "./SiteSender.ts"
 import { backfillLastOrderProgram, orderClosedProgram } from "./cli/Orders.ts"
+import { reportCommand } from "./cli/Report.ts"
 import { runDemo } from "./demo/Demo.ts"
 import { dueCommand, scheduleCommand, serveCommand } from "./cli/Schedule.ts"
 import { parseOrderUid } from "./Orders.ts"
@@ -166,6 +167,7 @@ export const command = Command.make("pronto-notify").pipe(
     messagesCommand,
     orderClosedCommand,
     backfillLastOrderCommand,
+    reportCommand,
     demoCommand,
     dueCommand,
     scheduleCommand,

@@ -44,6 +44,22 @@ export {
   DISCOUNT_PERCENT
 } from "./BirthdayDiscount.ts"
 
+export * as Report from "./Report.ts"
+export type {
+  ActionFigures,
+  Band,
+  Baseline,
+  Comparison,
+  Group,
+  Period,
+  ReportData,
+  ReportJson,
+  Uplift
+} from "./Report.ts"
+export { InvalidReportPeriod } from "./Report.ts"
+export { renderHtml as renderReportHtml } from "./ReportHtml.ts"
+export * as Statistics from "./Statistics.ts"
+
 export * as Birthday from "./kinds/Birthday.ts"
 export * as Feedback from "./kinds/Feedback.ts"
 export * as Invite from "./kinds/Invite.ts"

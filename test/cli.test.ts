@@ -1,6 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Database from "../src/Database.ts"
 import * as FakeSite from "../src/demo/FakeSite.ts"
 import * as Cli from "./support/Cli.ts"
@@ -137,6 +140,29 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
         [1, new Date(hoursBeforeAt(1)).toISOString()],
         [2, new Date(hoursBeforeAt(2)).toISOString()]
       ])
+    }))
+
+  it.scopedLive("report prints the figures as text and JSON and writes the HTML page", () =>
+    Effect.gen(function*() {
+      const { env } = yield* setup
+      yield* Cli.run(["run", "feedback", "--at", AT], env)
+      const bad = yield* Cli.run(["report", "--from", "2026-03-10", "--to", "2026-03-01"], env)
+      expect(bad.code).not.toBe(0)
+      expect(bad.stderr.trim().split("\n")).toEqual(["pronto-notify: --from must be before --to"])
+
+      const json = yield* Cli.run(["report", "--json"], env)
+      expect(json.code, json.stderr).toBe(0)
+      const feedback = JSON.parse(json.stdout).groups.find((g: { kind: string }) => g.kind === "feedback")
+      expect(feedback.actions.map((a: { action: number; sent: number; pending: number }) => [a.action, a.sent, a.pending]))
+        .toEqual([[1, 2, 2], [2, 1, 1]])
+
+      const file = path.join(os.tmpdir(), `pronto-report-${Date.now()}.html`)
+      const text = yield* Cli.run(["report", "--html", file], env)
+      expect(text.code, text.stderr).toBe(0)
+      expect(text.stdout).toContain("feedback")
+      expect(text.stderr).toContain(`wrote the HTML report to ${file}`)
+      expect(fs.readFileSync(file, "utf8")).toMatch(/^<!DOCTYPE html>/i)
+      fs.rmSync(file)
     }))
 
   it.scopedLive("a process killed after the Site got the message leaves it in doubt, and it is never sent again", () =>

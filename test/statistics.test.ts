@@ -102,7 +102,7 @@ describe("the gamma function and the chi-square distribution", () => {
     close(logGamma(1), 0, 12)
     close(logGamma(5), Math.log(24), 12)
     close(logGamma(0.5), 0.5 * Math.log(Math.PI), 12)
-    close(logGamma(100.5), 359.13420536957540, 9)
+    close(logGamma(100.5), 361.43554046777757, 9)
   })
 
   it("regularized upper gamma on both sides of a + 1 (series and continued fraction)", () => {

@@ -1,0 +1,273 @@
+/**
+ * The HTML report as a reader sees it: rendered for a known dataset, opened from a file in
+ * headless Chromium (Debian's, driven by playwright-core), and checked for what it shows.
+ */
+import { DateTime } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Report from "../src/Report.ts"
+import { escapeHtml, renderHtml } from "../src/ReportHtml.ts"
+import { newcombeDifference, wilson } from "../src/Statistics.ts"
+
+const figures = (
+  action: number,
+  reacted: number,
+  none: number,
+  extra: { readonly orders?: boolean; readonly baseline?: readonly [number, number] } = {}
+): Report.ActionFigures => ({
+  action,
+  sent: reacted + none + 3,
+  reacted,
+  none,
+  pending: 3,
+  rate: reacted + none > 0 ? reacted / (reacted + none) : null,
+  interval: wilson(reacted, reacted + none) ?? null,
+  medianSecondsToReaction: reacted > 0 ? 26 * 3600 : null,
+  bonusGranted: action === 2 ? 100 * (reacted + none + 3) : 0,
+  reactingOrders: extra.orders ? { count: reacted, total: reacted * 1500 } : null,
+  uplift: extra.baseline ? newcombeDifference(reacted, reacted + none, ...extra.baseline) ?? null : null
+})
+
+const baseline = (ordered: number, observations: number): Report.Baseline => ({
+  method: "comparable clients before the first notification",
+  days: { from: "2026-01-13", to: "2026-03-09" },
+  observations,
+  ordered,
+  rate: ordered / observations,
+  interval: wilson(ordered, observations)!,
+  unavailable: null
+})
+
+const group = (
+  kind: Report.Group["kind"],
+  band: Report.Band | null,
+  actions: ReadonlyArray<Report.ActionFigures>,
+  base: Report.Baseline | null = null,
+  note: string | null = null
+): Report.Group => ({
+  kind,
+  band,
+  title: band === null ? kind : `${kind}, band ${band}`,
+  actions,
+  comparison: Report.compareActions(actions),
+  baseline: base,
+  note
+})
+
+const INJECTED = "<script>window.__injected = true</script><img src=\"x.png\"> & 'quotes'"
+
+const data: Report.ReportData = {
+  generatedAt: DateTime.unsafeMake("2026-05-01T09:00:00Z"),
+  timeZone: "Europe/Moscow",
+  from: DateTime.unsafeMake("2026-03-01T00:00:00Z"),
+  to: DateTime.unsafeMake("2026-05-01T00:00:00Z"),
+  groups: [
+    // 60/100 against 30/100: significant.
+    group("feedback", null, [figures(1, 60, 40), figures(2, 30, 70)]),
+    group("invite", "A", [
+      figures(1, 10, 30, { orders: true, baseline: [50, 400] }),
+      figures(2, 12, 28, { orders: true, baseline: [50, 400] }),
+      figures(3, 8, 32, { orders: true, baseline: [50, 400] })
+    ], baseline(50, 400), INJECTED),
+    group("invite", "B", [
+      figures(1, 5, 15, { orders: true, baseline: [30, 200] }),
+      figures(2, 9, 11, { orders: true, baseline: [30, 200] })
+    ], baseline(30, 200)),
+    group("profile", null, [figures(1, 0, 0)]),
+    group("birthday", null, [
+      figures(1, 15, 35, { orders: true, baseline: [10, 100] }),
+      figures(2, 20, 30, { orders: true, baseline: [10, 100] })
+    ], baseline(10, 100))
+  ],
+  inDoubt: { feedback: 2 },
+  observationalNote: Report.OBSERVATIONAL_NOTE
+}
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync"
+]
+
+interface Mark {
+  readonly kind: string
+  readonly band: string | null
+  readonly action: number
+  readonly rate: number
+  readonly low: number
+  readonly high: number
+  readonly centre: number
+  readonly visible: boolean
+}
+
+describe("the HTML report in Chromium", () => {
+  let browser: Browser
+  let page: Page
+  let directory: string
+  const requests: Array<string> = []
+  let html: string
+
+  beforeAll(async () => {
+    html = renderHtml(data)
+    directory = mkdtempSync(join(tmpdir(), "pronto-report-"))
+    const file = join(directory, "report.html")
+    writeFileSync(file, html)
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on("request", (request) => requests.push(request.url()))
+    await page.goto(pathToFileURL(file).toString(), { waitUntil: "load" })
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    rmSync(directory, { recursive: true, force: true })
+  })
+
+  const marks = (kind: string): Promise<ReadonlyArray<Mark>> =>
+    page.locator(`circle.rate-mark[data-kind="${kind}"]`).evaluateAll((elements) =>
+      elements.map((e) => {
+        const box = e.getBoundingClientRect()
+        const style = getComputedStyle(e)
+        return {
+          kind: e.getAttribute("data-kind")!,
+          band: e.getAttribute("data-band"),
+          action: Number(e.getAttribute("data-action")),
+          rate: Number(e.getAttribute("data-rate")),
+          low: Number(e.getAttribute("data-low")),
+          high: Number(e.getAttribute("data-high")),
+          centre: box.left + box.width / 2,
+          visible: box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.display !== "none"
+        }
+      })
+    )
+
+  it("shows the title, the period and one section with one chart per kind", async () => {
+    expect(await page.title()).toBe("Pronto notifications: effectiveness report")
+    expect(await page.locator("h1").innerText()).toBe("Pronto notifications: effectiveness report")
+    expect(await page.locator("#report-period").innerText()).toContain(
+      "Period: 2026-03-01T00:00:00.000Z to 2026-05-01T00:00:00.000Z (sent, end exclusive); business time zone Europe/Moscow"
+    )
+    expect(await page.locator("section.kind h2").allInnerTexts()).toEqual(["feedback", "invite", "profile", "birthday"])
+    for (const kind of ["feedback", "invite", "profile", "birthday"]) {
+      await expect(page.locator(`#chart-${kind} svg`).isVisible()).resolves.toBe(true)
+    }
+    expect(await page.locator("#kind-invite h3").allInnerTexts()).toEqual(["invite, band A", "invite, band B"])
+  })
+
+  it("each action's mark carries its rate and interval, further right for a higher rate", async () => {
+    const expected = data.groups.flatMap((g) =>
+      g.actions.filter((a) => a.rate !== null).map((a) => ({ kind: g.kind, band: g.band, action: a.action, a }))
+    )
+    for (const kind of ["feedback", "invite", "birthday"]) {
+      const shown = await marks(kind)
+      const wanted = expected.filter((e) => e.kind === kind)
+      expect(shown.map((m) => [m.band, m.action])).toEqual(wanted.map((w) => [w.band, w.action]))
+      for (const [i, m] of shown.entries()) {
+        const a = wanted[i]!.a
+        expect(m.visible).toBe(true)
+        expect(m.rate).toBeCloseTo(a.rate!, 6)
+        expect(m.low).toBeCloseTo(a.interval!.low, 6)
+        expect(m.high).toBeCloseTo(a.interval!.high, 6)
+      }
+      // Position follows the rate: one linear scale per chart.
+      const sorted = [...shown].sort((p, q) => p.rate - q.rate)
+      for (let i = 1; i < sorted.length; i++) {
+        if (sorted[i]!.rate > sorted[i - 1]!.rate) expect(sorted[i]!.centre).toBeGreaterThan(sorted[i - 1]!.centre)
+      }
+      const [lo, hi] = [sorted[0]!, sorted[sorted.length - 1]!]
+      const perRate = (hi.centre - lo.centre) / (hi.rate - lo.rate)
+      for (const m of shown) expect(m.centre).toBeCloseTo(lo.centre + (m.rate - lo.rate) * perRate, 0)
+    }
+    // feedback action 1 (60%) is right of action 2 (30%).
+    const feedback = await marks("feedback")
+    expect(feedback.find((m) => m.action === 1)!.centre).toBeGreaterThan(feedback.find((m) => m.action === 2)!.centre)
+    // Nothing decided: no mark, a plain statement instead.
+    expect(await page.locator('circle.rate-mark[data-kind="profile"]').count()).toBe(0)
+    expect(await page.locator("#chart-profile").innerText()).toContain("no decided notifications yet (3 sent)")
+  })
+
+  it("draws the baseline where it exists, at its rate on the same scale", async () => {
+    const lines = await page.locator("line.baseline-mark").evaluateAll((elements) =>
+      elements.map((e) => ({
+        kind: e.getAttribute("data-kind"),
+        band: e.getAttribute("data-band"),
+        rate: Number(e.getAttribute("data-rate")),
+        x: e.getBoundingClientRect().left
+      }))
+    )
+    expect(lines.map((l) => [l.kind, l.band])).toEqual([["invite", "A"], ["invite", "B"], ["birthday", null]])
+    expect(lines[0]!.rate).toBeCloseTo(0.125, 6)
+    expect(await page.locator("#chart-feedback line.baseline-mark").count()).toBe(0)
+    // The birthday baseline (10%) lies left of action 1 (30%), in proportion.
+    const birthday = await marks("birthday")
+    const [a1, a2] = [birthday.find((m) => m.action === 1)!, birthday.find((m) => m.action === 2)!]
+    const perRate = (a2.centre - a1.centre) / (a2.rate - a1.rate)
+    expect(lines[2]!.x).toBeCloseTo(a1.centre - (a1.rate - 0.1) * perRate, 0)
+  })
+
+  it("shows the verdicts: a winner only where significant", async () => {
+    const verdict = page.locator("#verdict-feedback-verdict")
+    expect(await verdict.getAttribute("data-outcome")).toBe("significant")
+    expect(await verdict.innerText()).toBe(
+      "Action 1 gets reactions more often than action 2: 60.0% against 30.0% (p < 0.001)."
+    )
+    expect(await page.locator("#verdict-invite-A-verdict").innerText()).toContain("The data cannot tell yet")
+    expect(await page.locator("#verdict-profile-verdict").innerText()).toBe("One action only: nothing to compare.")
+    expect(await page.locator('.verdict[data-outcome="significant"]').count()).toBe(1)
+  })
+
+  it("shows the tables with the figures, the baselines and the observational note", async () => {
+    const row = page.locator("#table-feedback-table tbody tr[data-action='1'] td")
+    expect(await row.allInnerTexts()).toEqual(["1", "103", "60", "40", "3", "60.0%", "50.2% .. 69.1%", "26.0 h", "0.00"])
+    const inviteHead = await page.locator("#table-invite-B-table thead th").allInnerTexts()
+    expect(inviteHead).toEqual([
+      "action",
+      "sent",
+      "reacted",
+      "none",
+      "pending",
+      "rate",
+      "95% interval",
+      "median to reaction",
+      "bonuses granted",
+      "orders",
+      "orders total",
+      "uplift vs baseline (95%)"
+    ])
+    expect(await page.locator("#baseline-text-birthday-baseline").innerText()).toContain(
+      "Baseline: 10.0% of 100 comparable clients ordered within 14 days"
+    )
+    const note = page.locator("#observational-note")
+    expect(await note.isVisible()).toBe(true)
+    expect(await note.innerText()).toContain("Observational estimate.")
+    expect(await note.innerText()).toContain("not a randomized holdout")
+    expect(await page.locator("#in-doubt").innerText()).toBe("Left in doubt and not counted above: feedback 2.")
+  })
+
+  it("escapes text and loads nothing from anywhere", async () => {
+    expect(html).not.toContain(INJECTED)
+    expect(html).toContain(escapeHtml(INJECTED))
+    expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined()
+    expect(await page.locator("#kind-invite .note").innerText()).toContain(INJECTED)
+    expect(await page.locator("script, link, img, iframe").count()).toBe(0)
+    expect(requests.filter((url) => !url.startsWith("file://"))).toEqual([])
+    expect(requests).toHaveLength(1)
+    expect(html).not.toMatch(/https?:\/\//)
+  })
+
+  it("renders the whole page to a screenshot", async () => {
+    const png = await page.screenshot({ path: "/tmp/report.png", fullPage: true })
+    // A PNG taller than the window: every section was laid out.
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG")
+    expect(png.readUInt32BE(20)).toBeGreaterThan(900)
+  })
+})
