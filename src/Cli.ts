@@ -15,6 +15,7 @@ import { migrate } from "./Migrations.ts"
 import { Notifications } from "./Notifications.ts"
 import * as SiteSender from "./SiteSender.ts"
 import { backfillLastOrderProgram, orderClosedProgram } from "./cli/Orders.ts"
+import { runReactions } from "./cli/Reactions.ts"
 import { reportCommand } from "./cli/Report.ts"
 import { runDemo } from "./demo/Demo.ts"
 import { dueCommand, scheduleCommand, serveCommand } from "./cli/Schedule.ts"
@@ -53,13 +54,17 @@ const migrateCommand = Command.make(
 const runCommand = Command.make(
   "run",
   {
-    kind: Args.text({ name: "kind" }).pipe(Args.withDescription("feedback, invite, profile or birthday")),
+    kind: Args.text({ name: "kind" }).pipe(Args.withDescription("feedback, invite, profile, birthday or reactions")),
     at,
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("show who would get which text; change nothing")),
     json
   },
   (args) =>
     Effect.gen(function*() {
+      if (args.kind === "reactions") {
+        if (args.dryRun) return yield* new BadInput({ message: "--dry-run does not apply to run reactions" })
+        return yield* runReactions({ at: args.at, json: args.json })
+      }
       // Every input is checked before the database is touched: bad input writes nothing.
       const kind = yield* Kinds.parseKind(args.kind)
       const instant = yield* parseOptionalInstant("--at", args.at)

@@ -5,6 +5,9 @@
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { Effect } from "effect"
+import { REQUESTS_TABLE } from "./BonusApi.ts"
+import { OUTBOX_TABLE } from "./BonusServerHttp.ts"
+import { migration as JOB_RUNS_TABLE } from "./JobRuns.ts"
 
 export const SCHEMA = "pronto_notify"
 
@@ -79,7 +82,9 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "1_initial": ddl(initial),
   // migrations of the kinds and the bonus ledger (2_...)
   // migrations of reactions and the report (3_...)
+  "3_bonus_http": ddl(REQUESTS_TABLE + OUTBOX_TABLE),
   // migrations of scheduling (4_...)
+  "4_job_runs": ddl(JOB_RUNS_TABLE),
 }
 
 const runMigrator = Migrator.make({})

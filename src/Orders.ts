@@ -107,6 +107,61 @@ export const orderClosed = (
     }))
   })
 
+export interface OrdersClosed {
+  /** Clients whose last order time moved forward. */
+  readonly clientsMoved: number
+  /** Inactivity marks cleared. */
+  readonly inviteMarksCleared: number
+}
+
+/**
+ * `orderClosed` for many orders at once, for a host that closes orders in batches (a shift's
+ * sync, a replay): the same rules in two statements, whatever the batch size. Every order must be
+ * in `jupiter.orders` and closed; otherwise nothing is written.
+ */
+export const ordersClosed = (
+  orderUids: ReadonlyArray<string>
+): Effect.Effect<OrdersClosed, InvalidOrderUid | OrderNotFound | OrderNotClosed | SqlError.SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const uids = yield* Effect.forEach(orderUids, parseOrderUid)
+    if (uids.length === 0) return { clientsMoved: 0, inviteMarksCleared: 0 }
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const found = yield* sql<{ uid: string; status: string; closedAt: Date | null }>`
+        SELECT uid::text AS uid, status, closed_at AS "closedAt" FROM jupiter.orders WHERE uid IN ${sql.in(uids)}
+      `
+      const byUid = new Map(found.map((o) => [o.uid, o]))
+      for (const uid of uids) {
+        const order = byUid.get(uid)
+        if (order === undefined) return yield* Effect.fail(new OrderNotFound({ orderUid: uid }))
+        if (order.status !== "closed" || order.closedAt === null) {
+          return yield* Effect.fail(
+            new OrderNotClosed({ orderUid: uid, status: order.status === "closed" ? "closed without a close time" : order.status })
+          )
+        }
+      }
+      const [row] = yield* sql<OrdersClosed>`
+        WITH o AS (
+          SELECT client_id, max(closed_at) AS closed_at FROM jupiter.orders
+          WHERE uid IN ${sql.in(uids)} AND client_id IS NOT NULL
+          GROUP BY client_id
+        ), moved AS (
+          UPDATE jupiter.clients c SET last_order_at = o.closed_at
+          FROM o
+          WHERE c.id = o.client_id AND (c.last_order_at IS NULL OR c.last_order_at < o.closed_at)
+          RETURNING c.id
+        ), cleared AS (
+          UPDATE pronto_notify.client_marks m SET invite_lapse = NULL
+          FROM o
+          WHERE m.client_id = o.client_id AND m.invite_lapse < o.closed_at
+          RETURNING m.client_id
+        )
+        SELECT (SELECT count(*) FROM moved)::int AS "clientsMoved", (SELECT count(*) FROM cleared)::int AS "inviteMarksCleared"
+      `
+      return row!
+    }))
+  })
+
 /**
  * The service procedure: every client's last order time recomputed from closed orders, in one
  * statement. A client with no closed order in the history is left as it is (NULL for a client

@@ -44,6 +44,11 @@ export {
   DISCOUNT_PERCENT
 } from "./BirthdayDiscount.ts"
 
+export * as Reactions from "./Reactions.ts"
+export type { ReactionSummary, ReactionTally } from "./Reactions.ts"
+export * as BonusApi from "./BonusApi.ts"
+export * as BonusServerHttp from "./BonusServerHttp.ts"
+
 export * as Report from "./Report.ts"
 export type {
   ActionFigures,

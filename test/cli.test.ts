@@ -48,7 +48,8 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
         [["run", "feedback", "--at", AT], { ...env, SITE_URL: undefined }, /set SITE_URL/],
         [["run", "feedback", "--at", AT], { ...env, NOTIFY_TIME_ZONE: "Mars/Olympus" }, /NOTIFY_TIME_ZONE "Mars\/Olympus"/],
         [["run", "feedback", "--at", AT], { ...env, DATABASE_URL: "postgres://postgres:pw@127.0.0.1:1/nowhere" }, /cannot connect to PostgreSQL at 127\.0\.0\.1:1\/nowhere .*check DATABASE_URL/],
-        [["messages", "--from", "yesterday"], env, /--from "yesterday"/]
+        [["messages", "--from", "yesterday"], env, /--from "yesterday"/],
+        [["run", "feedback", "--at", "2026-02-30T12:00:00Z"], env, /--at "2026-02-30T12:00:00Z" is not an ISO-8601 instant/]
       ]
       for (const [args, caseEnv, expected] of cases) {
         const result = yield* Cli.run(args, caseEnv)
@@ -146,6 +147,14 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
     Effect.gen(function*() {
       const { env } = yield* setup
       yield* Cli.run(["run", "feedback", "--at", AT], env)
+      const dry = yield* Cli.run(["run", "reactions", "--dry-run"], env)
+      expect(dry.stderr.trim()).toBe("pronto-notify: --dry-run does not apply to run reactions")
+      const reactions = yield* Cli.run(["run", "reactions", "--at", "2026-03-25T11:00:00+03:00", "--json"], env)
+      expect(reactions.code, reactions.stderr).toBe(0)
+      expect(JSON.parse(reactions.stdout)).toMatchObject({ job: "reactions", examined: 3, reacted: 0, none: 3, pending: 0 })
+      const listed: Array<{ reaction: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      expect(listed.map((m) => m.reaction)).toEqual(["none", "none", "none"])
+
       const bad = yield* Cli.run(["report", "--from", "2026-03-10", "--to", "2026-03-01"], env)
       expect(bad.code).not.toBe(0)
       expect(bad.stderr.trim().split("\n")).toEqual(["pronto-notify: --from must be before --to"])
@@ -153,7 +162,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       const json = yield* Cli.run(["report", "--json"], env)
       expect(json.code, json.stderr).toBe(0)
       const feedback = JSON.parse(json.stdout).groups.find((g: { kind: string }) => g.kind === "feedback")
-      expect(feedback.actions.map((a: { action: number; sent: number; pending: number }) => [a.action, a.sent, a.pending]))
+      expect(feedback.actions.map((a: { action: number; sent: number; none: number }) => [a.action, a.sent, a.none]))
         .toEqual([[1, 2, 2], [2, 1, 1]])
 
       const file = path.join(os.tmpdir(), `pronto-report-${Date.now()}.html`)

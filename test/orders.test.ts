@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
-import { backfillLastOrder, orderClosed } from "../src/Orders.ts"
+import { backfillLastOrder, orderClosed, ordersClosed } from "../src/Orders.ts"
 import { clientMarks, insertClient, insertOrder, lastOrderAt } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
@@ -147,5 +147,34 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
         [7, "2026-01-05T00:00:00.000Z"]
       ])
       expect(yield* backfillLastOrder).toEqual({ clientsChanged: 0, inviteMarksCleared: 0 })
+    }))
+
+  it.effect("ordersClosed applies the same rules to a batch, and an unknown or open order in it writes nothing", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      const lapse = "2026-02-01T10:00:00.000Z"
+      yield* insertClient({ id: 1, lastOrderAt: lapse })
+      yield* insertClient({ id: 2, lastOrderAt: "2026-03-30T10:00:00Z" })
+      yield* insertClient({ id: 3 })
+      yield* setLapseMark(1, lapse)
+      const a1 = yield* insertOrder({ clientId: 1, closedAt: "2026-03-10T10:00:00Z" })
+      const a2 = yield* insertOrder({ clientId: 1, closedAt: "2026-03-12T10:00:00Z" })
+      const older = yield* insertOrder({ clientId: 2, closedAt: "2026-03-01T10:00:00Z" })
+      const c3 = yield* insertOrder({ clientId: 3, closedAt: "2026-03-11T10:00:00Z" })
+      const open = yield* insertOrder({ clientId: 3, status: "open", closedAt: null })
+
+      const refused = yield* Effect.flip(ordersClosed([a1, open]))
+      expect(refused._tag).toBe("OrderNotClosed")
+      const unknown = yield* Effect.flip(ordersClosed([a1, "00000000-0000-4000-8000-000000000000"]))
+      expect(unknown._tag).toBe("OrderNotFound")
+      expect(iso(yield* lastOrderAt(1))).toBe(lapse)
+
+      expect(yield* ordersClosed([a1, a2, older, c3])).toEqual({ clientsMoved: 2, inviteMarksCleared: 1 })
+      expect(iso(yield* lastOrderAt(1))).toBe("2026-03-12T10:00:00.000Z")
+      // Never moved back by an older order in the batch.
+      expect(iso(yield* lastOrderAt(2))).toBe("2026-03-30T10:00:00.000Z")
+      expect(iso(yield* lastOrderAt(3))).toBe("2026-03-11T10:00:00.000Z")
+      expect((yield* clientMarks).find((m) => m.clientId === 1)?.inviteLapse ?? null).toBeNull()
+      expect(yield* ordersClosed([])).toEqual({ clientsMoved: 0, inviteMarksCleared: 0 })
     }))
 })

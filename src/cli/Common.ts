@@ -4,6 +4,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Config, Console, DateTime, Effect, Layer, Option, Schema } from "effect"
+import * as BonusLedger from "../BonusLedger.ts"
+import type { BonusServer } from "../BonusServer.ts"
+import * as BonusServerHttp from "../BonusServerHttp.ts"
 import { BusinessTimeZone } from "../BusinessTime.ts"
 import * as Database from "../Database.ts"
 import { installReferenceHostSchema } from "../HostSchema.ts"
@@ -22,8 +25,15 @@ export class SchemaMissing extends Schema.TaggedError<SchemaMissing>()("SchemaMi
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 
 /** An ISO-8601 instant with an explicit offset (`Z` or `+03:00`): a bare local time is ambiguous. */
+/** The calendar date as written exists (a Date would quietly turn 2026-02-30 into 2 March). */
+const dateExists = (text: string) => {
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number]
+  const date = new Date(Date.UTC(y, m - 1, d))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
+}
+
 export const parseInstant = (flag: string, text: string): Effect.Effect<DateTime.Utc, BadInput> => {
-  const parsed = ISO_INSTANT.test(text) ? DateTime.make(text) : Option.none()
+  const parsed = ISO_INSTANT.test(text) && dateExists(text) ? DateTime.make(text) : Option.none()
   return Option.match(parsed, {
     onNone: () =>
       Effect.fail(
@@ -47,6 +57,19 @@ export const businessTimeZone = Effect.gen(function*() {
   return yield* BusinessTimeZone.make(name)
 })
 
+/**
+ * The host's bonus server: its HTTP API at `BONUS_SERVER_URL` (deployment configuration: where the
+ * bonus server runs), or by default the SQL ledger beside the library's tables.
+ */
+const bonusServerLayer = Effect.map(
+  Config.option(Config.string("BONUS_SERVER_URL")).pipe(Effect.orDie),
+  (url) =>
+    Option.match(Option.filter(url, (u) => u.trim() !== ""), {
+      onNone: () => BonusLedger.layer,
+      onSome: (baseUrl): Layer.Layer<BonusServer, never, SqlClient.SqlClient> => BonusServerHttp.layer({ baseUrl })
+    })
+)
+
 const usesEmbedded = Config.option(Config.string("DATABASE_URL")).pipe(
   Effect.orDie,
   Effect.map((url) => Option.isNone(Option.filter(url, (u) => u.trim() !== "")))
@@ -59,7 +82,7 @@ const usesEmbedded = Config.option(Config.string("DATABASE_URL")).pipe(
  */
 export const libraryLayer = (zone: BusinessTimeZone["Type"]) =>
   Layer.unwrapEffect(
-    Effect.map(usesEmbedded, (embedded) => {
+    Effect.map(Effect.all([usesEmbedded, bonusServerLayer]), ([embedded, bonusServer]) => {
       const prepare = embedded
         ? Effect.zipRight(installReferenceHostSchema, migrate).pipe(Effect.orDie)
         : Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -69,7 +92,7 @@ export const libraryLayer = (zone: BusinessTimeZone["Type"]) =>
           ))
       return Layer.effectDiscard(prepare).pipe(
         Layer.provideMerge(
-          Layer.mergeAll(ProntoNotify.layer({ timeZone: zone.name }), Layer.succeed(BusinessTimeZone, zone))
+          Layer.mergeAll(ProntoNotify.layer({ timeZone: zone.name, bonusServer }), Layer.succeed(BusinessTimeZone, zone))
         ),
         Layer.provideMerge(Database.layer())
       )

@@ -1,0 +1,437 @@
+/**
+ * The bonus server's HTTP services (SPEC: "the bonus server gets a new service"; accrual requests
+ * get `reason`), as an `@effect/platform` HttpApi that the host's bonus server mounts over its
+ * ledger (any `BonusServer`; the reference one is `BonusLedger`).
+ *
+ *   POST /bonus/accruals/permanent  {clientId, amount, reason, at?, orderUid?}     -> {operationId}
+ *   POST /bonus/accruals/temporary  {clientId, amount, reason, at?, expiresAt}     -> {operationId}
+ *   GET  /bonus/balance?clientId=&at=                                              -> {clientId, at, balance}
+ *   GET  /bonus/first-accrual?clientId=&reason=&after=&until=                      -> {accrual: {operationId, at, amount} | null}
+ *   POST /bonus/first-accruals      {lookups: [{clientId, reason, after, until}]}  -> {accruals: [... | null]}
+ *   POST /bonus/spendings           {clientId, amount, at?}                        -> 204
+ *
+ * Instants are ISO-8601 with an offset; `at` defaults to the server's now. The reason is any
+ * string, stored as given. An accrual with an `Idempotency-Key` header is made once per key: a
+ * retry returns the first answer (the library's HTTP client always sends one).
+ *
+ * A malformed request gets 400 `{"_tag":"InvalidRequest","message":...}` saying what is wrong,
+ * and nothing is written.
+ */
+import {
+  HttpApi,
+  HttpApiBuilder,
+  HttpApiEndpoint,
+  HttpApiError,
+  HttpApiGroup,
+  HttpApiSchema,
+  HttpServer,
+  HttpServerError
+} from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Cause, DateTime, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { createServer } from "node:http"
+import { type Accrual, BonusServer, BonusServerError, InsufficientBalance, type OperationId } from "./BonusServer.ts"
+
+/** The most look-ups one batch request may carry. */
+export const MAX_LOOKUPS = 10_000
+/** The largest amount the ledger's numeric(12,2) holds. */
+export const MAX_AMOUNT = 9_999_999_999.99
+
+/**
+ * The server's record of idempotent accruals, in the bonus server's database (a migration of the
+ * library; a host whose bonus server has its own database applies this there).
+ */
+export const REQUESTS_TABLE = `
+CREATE TABLE pronto_notify.bonus_requests (
+  key          text PRIMARY KEY,
+  operation_id text NOT NULL,
+  -- the request as given, so that a key reused for another accrual is refused
+  request      jsonb NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now()
+);
+`
+
+/** A request the server cannot act on; the message says what to fix. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()(
+  "InvalidRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400 })
+) {}
+
+// ---------------------------------------------------------------------------------------------
+// Request fields. Each says, in its own words, what it needs and what it got: these messages are
+// what a caller sees in the 400.
+
+const show = (actual: unknown) => {
+  if (actual === undefined) return "nothing"
+  try {
+    return JSON.stringify(actual) ?? String(actual)
+  } catch {
+    return String(actual)
+  }
+}
+
+const explained = (field: string, need: string) => ({
+  message: (issue: ParseResult.ParseIssue) => ({
+    message: `${field} must be ${need}, got ${show(issue.actual)}`,
+    override: true
+  })
+})
+
+const missing = (field: string, what: string) => ({ missingMessage: () => `${field} is missing: give ${what}` })
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/
+
+/** The written date and time exist: JavaScript would quietly read 30 February as 2 March. */
+const isRealInstant = (text: string) => {
+  const m = ISO_INSTANT.exec(text)
+  if (m === null) return false
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = m.slice(1).map((p) => Number(p ?? 0))
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate()
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59 &&
+    second! <= 59 && offsetHours! <= 23 && offsetMinutes! <= 59
+}
+
+/** An ISO-8601 instant with an offset (`Z` or `+03:00`): a bare local time would be ambiguous. */
+const instant = (field: string) =>
+  Schema.compose(Schema.String.pipe(Schema.filter(isRealInstant)), Schema.DateTimeUtc).annotations(
+    explained(field, "an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z")
+  )
+
+const clientIdNeed = "a positive whole number (the client's id)"
+const clientId = Schema.Number.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER)).annotations(
+  explained("clientId", clientIdNeed)
+)
+const clientIdParam = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER))
+  .annotations(explained("clientId", clientIdNeed))
+
+const hasCents = (n: number) => Number(n.toFixed(2)) === n
+const amount = Schema.Number.pipe(
+  Schema.finite(),
+  Schema.greaterThan(0),
+  Schema.lessThanOrEqualTo(MAX_AMOUNT),
+  Schema.filter(hasCents)
+).annotations(explained("amount", `a positive number of bonuses with at most two decimals, up to ${MAX_AMOUNT}`))
+
+/** Any string at all: the reason is stored as given, never validated or normalised. */
+const reason = Schema.String.annotations(explained("reason", "a string (any text; it is stored as given)"))
+
+const orderUid = Schema.UUID.annotations(explained("orderUid", "a UUID"))
+
+const required = <S extends Schema.Schema.Any>(field: string, what: string, schema: S) =>
+  Schema.propertySignature(schema).annotations(missing(field, what))
+
+const ClientIdField = required("clientId", "the client's id", clientId)
+const AmountField = required("amount", "the number of bonuses", amount)
+const ReasonField = required("reason", "the accrual's reason (any text)", reason)
+
+export const PermanentAccrualRequest = Schema.Struct({
+  clientId: ClientIdField,
+  amount: AmountField,
+  reason: ReasonField,
+  at: Schema.optionalWith(instant("at"), { exact: true }),
+  orderUid: Schema.optionalWith(orderUid, { exact: true })
+}).annotations({ identifier: "PermanentAccrualRequest" })
+
+export const TemporaryAccrualRequest = Schema.Struct({
+  clientId: ClientIdField,
+  amount: AmountField,
+  reason: ReasonField,
+  at: Schema.optionalWith(instant("at"), { exact: true }),
+  expiresAt: required("expiresAt", "when the temporary bonuses expire", instant("expiresAt"))
+}).annotations({ identifier: "TemporaryAccrualRequest" })
+
+export const AccrualResponse = Schema.Struct({ operationId: Schema.String })
+
+const IdempotencyHeaders = Schema.Struct({
+  "idempotency-key": Schema.optionalWith(
+    Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)).annotations(
+      explained("the Idempotency-Key header", "1 to 200 characters")
+    ),
+    { exact: true }
+  )
+})
+
+export const BalanceParams = Schema.Struct({
+  clientId: required("clientId", "the client's id", clientIdParam),
+  at: Schema.optionalWith(instant("at"), { exact: true })
+})
+
+export const BalanceResponse = Schema.Struct({ clientId: Schema.Number, at: Schema.DateTimeUtc, balance: Schema.Number })
+
+export const FoundAccrual = Schema.Struct({
+  operationId: Schema.String,
+  at: Schema.DateTimeUtc,
+  amount: Schema.Number
+}).annotations({ identifier: "FoundAccrual" })
+
+export const FirstAccrualParams = Schema.Struct({
+  clientId: required("clientId", "the client's id", clientIdParam),
+  reason: ReasonField,
+  after: required("after", "the instant after which to look (exclusive)", instant("after")),
+  until: Schema.optionalWith(instant("until"), { exact: true })
+})
+
+export const FirstAccrualResponse = Schema.Struct({ accrual: Schema.NullOr(FoundAccrual) })
+
+export const Lookup = Schema.Struct({
+  clientId: ClientIdField,
+  reason: ReasonField,
+  after: required("after", "the instant after which to look (exclusive)", instant("after")),
+  until: required("until", "the last instant to look at (inclusive)", instant("until"))
+})
+
+export const FirstAccrualsRequest = Schema.Struct({
+  lookups: required(
+    "lookups",
+    "an array of {clientId, reason, after, until}",
+    Schema.Array(Lookup).annotations({
+      message: () => ({ message: "lookups must be an array of {clientId, reason, after, until}", override: false })
+    }).pipe(Schema.maxItems(MAX_LOOKUPS)).annotations({
+      // For a failure inside an element, that element's own message is kept.
+      message: () => ({ message: `lookups may hold at most ${MAX_LOOKUPS} look-ups per request`, override: false })
+    })
+  )
+})
+
+export const FirstAccrualsResponse = Schema.Struct({ accruals: Schema.Array(Schema.NullOr(FoundAccrual)) })
+
+export const SpendRequest = Schema.Struct({
+  clientId: ClientIdField,
+  amount: AmountField,
+  at: Schema.optionalWith(instant("at"), { exact: true })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+export class BonusGroup extends HttpApiGroup.make("bonus")
+  .add(
+    HttpApiEndpoint.post("accruePermanent", "/accruals/permanent")
+      .setPayload(PermanentAccrualRequest)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(AccrualResponse)
+  )
+  .add(
+    HttpApiEndpoint.post("accrueTemporary", "/accruals/temporary")
+      .setPayload(TemporaryAccrualRequest)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(AccrualResponse)
+  )
+  .add(HttpApiEndpoint.get("balance", "/balance").setUrlParams(BalanceParams).addSuccess(BalanceResponse))
+  .add(
+    HttpApiEndpoint.get("firstAccrual", "/first-accrual").setUrlParams(FirstAccrualParams).addSuccess(
+      FirstAccrualResponse
+    )
+  )
+  .add(
+    HttpApiEndpoint.post("firstAccruals", "/first-accruals").setPayload(FirstAccrualsRequest).addSuccess(
+      FirstAccrualsResponse
+    )
+  )
+  .add(
+    HttpApiEndpoint.post("spend", "/spendings")
+      .setPayload(SpendRequest)
+      .addSuccess(Schema.Void, { status: 204 })
+      .addError(InsufficientBalance, { status: 409 })
+  )
+  .addError(BonusServerError, { status: 500 })
+  .prefix("/bonus")
+{}
+
+export class BonusApi extends HttpApi.make("pronto-bonus").add(BonusGroup).addError(InvalidRequest) {}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+const pathText = (path: ReadonlyArray<PropertyKey>) =>
+  path.map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`)).join("").replace(/^\./, "")
+
+/** The issues of a failed decoding, one line: each message names its field; nested ones get a path. */
+export const describeIssues = (issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }>) =>
+  issues
+    .map((issue) => (issue.path.length > 1 ? `${pathText(issue.path.slice(0, -1))}: ${issue.message}` : issue.message))
+    .join("; ")
+
+/**
+ * Answers every request the framework could not decode (a schema mismatch, a body that is not
+ * JSON) as an InvalidRequest with a one-line message, instead of a tree or a 500.
+ */
+const invalidRequests = HttpApiBuilder.middleware(BonusApi, (app) =>
+  Effect.catchAllCause(app, (cause) => {
+    // The app's type says it cannot fail; the router's decoding failures are there all the same.
+    const failure = Cause.failureOption<unknown>(cause)
+    if (Option.isSome(failure) && failure.value instanceof HttpApiError.HttpApiDecodeError) {
+      return Effect.fail(new InvalidRequest({ message: describeIssues(failure.value.issues) }))
+    }
+    const defect = Cause.dieOption(cause)
+    if (
+      Option.isSome(defect) && HttpServerError.isServerError(defect.value) && defect.value._tag === "RequestError" &&
+      defect.value.reason === "Decode"
+    ) {
+      return Effect.fail(new InvalidRequest({ message: "the request body is not valid JSON" }))
+    }
+    return Effect.failCause(cause)
+  }))
+
+/** What is wrong with a temporary accrual's expiry, if anything. */
+export const expiryProblem = (at: DateTime.Utc, expiresAt: DateTime.Utc): string | undefined =>
+  DateTime.lessThanOrEqualTo(expiresAt, at)
+    ? `expiresAt (${DateTime.formatIso(expiresAt)}) must be after the accrual's instant (${DateTime.formatIso(at)})`
+    : undefined
+
+const isoOf = (at: DateTime.Utc) => DateTime.formatIso(at)
+
+/** The handlers, over whatever BonusServer the host provides; SQL only for idempotency keys. */
+export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
+  Effect.gen(function*() {
+    const bonus = yield* BonusServer
+    const sql = yield* SqlClient.SqlClient
+
+    /**
+     * Makes the accrual once per key. The key's record is written in the same transaction as the
+     * accrual (the SQL ledger joins it), so a retry after a lost answer finds it and gets the
+     * first operation id; a key reused for a different accrual is refused.
+     */
+    const accrueOnce = (key: string | undefined, request: Record<string, unknown>, accrual: Accrual) => {
+      if (key === undefined) return bonus.accrue(accrual)
+      const asGiven = JSON.stringify(request)
+      return Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(${`pronto_notify bonus request ${key}`}, 0))`
+        const prior = yield* sql<{ operationId: string; same: boolean }>`
+          SELECT operation_id AS "operationId", request = ${asGiven}::jsonb AS same
+          FROM pronto_notify.bonus_requests WHERE key = ${key}
+        `
+        if (prior[0] !== undefined) {
+          if (!prior[0].same) {
+            return yield* new InvalidRequest({
+              message: `Idempotency-Key "${key}" was already used for a different accrual; use a new key`
+            })
+          }
+          return prior[0].operationId
+        }
+        const operationId = yield* bonus.accrue(accrual)
+        yield* sql`
+          INSERT INTO pronto_notify.bonus_requests (key, operation_id, request)
+          VALUES (${key}, ${operationId}, ${asGiven}::jsonb)
+        `
+        return operationId
+      }).pipe(sql.withTransaction, Effect.catchTag("SqlError", (error) =>
+          Effect.fail(new BonusServerError({ operation: "accrue", reason: error.message }))))
+    }
+
+    const nowOr = (at: DateTime.Utc | undefined) => (at === undefined ? DateTime.now : Effect.succeed(at))
+
+    const answer = (operationId: OperationId) => ({ operationId })
+
+    return handlers
+      .handle("accruePermanent", ({ headers, payload }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(payload.at)
+          const request = {
+            type: "permanent",
+            clientId: payload.clientId,
+            amount: payload.amount,
+            reason: payload.reason,
+            at: payload.at === undefined ? null : isoOf(payload.at),
+            orderUid: payload.orderUid ?? null
+          }
+          return answer(
+            yield* accrueOnce(headers["idempotency-key"], request, {
+              type: "permanent",
+              clientId: payload.clientId,
+              amount: payload.amount,
+              reason: payload.reason,
+              at,
+              ...(payload.orderUid === undefined ? {} : { orderUid: payload.orderUid })
+            })
+          )
+        }))
+      .handle("accrueTemporary", ({ headers, payload }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(payload.at)
+          const badExpiry = expiryProblem(at, payload.expiresAt)
+          if (badExpiry !== undefined) return yield* new InvalidRequest({ message: badExpiry })
+          const request = {
+            type: "temporary",
+            clientId: payload.clientId,
+            amount: payload.amount,
+            reason: payload.reason,
+            at: payload.at === undefined ? null : isoOf(payload.at),
+            expiresAt: isoOf(payload.expiresAt)
+          }
+          return answer(
+            yield* accrueOnce(headers["idempotency-key"], request, {
+              type: "temporary",
+              clientId: payload.clientId,
+              amount: payload.amount,
+              reason: payload.reason,
+              at,
+              expiresAt: payload.expiresAt
+            })
+          )
+        }))
+      .handle("balance", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(urlParams.at)
+          return { clientId: urlParams.clientId, at, balance: yield* bonus.balance(urlParams.clientId, at) }
+        }))
+      .handle("firstAccrual", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const until = yield* nowOr(urlParams.until)
+          if (DateTime.lessThan(until, urlParams.after)) {
+            return yield* new InvalidRequest({
+              message: `until (${isoOf(until)}) must not be before after (${isoOf(urlParams.after)})`
+            })
+          }
+          const [found] = yield* bonus.firstAccruals([{
+            clientId: urlParams.clientId,
+            reason: urlParams.reason,
+            after: urlParams.after,
+            until
+          }])
+          return { accrual: Option.getOrNull(found ?? Option.none()) }
+        }))
+      .handle("firstAccruals", ({ payload }) =>
+        Effect.gen(function*() {
+          const reversed = payload.lookups.findIndex((l) => DateTime.lessThan(l.until, l.after))
+          if (reversed >= 0) {
+            const l = payload.lookups[reversed]!
+            return yield* new InvalidRequest({
+              message: `lookups[${reversed}]: until (${isoOf(l.until)}) must not be before after (${isoOf(l.after)})`
+            })
+          }
+          const found = yield* bonus.firstAccruals(payload.lookups)
+          return { accruals: found.map(Option.getOrNull) }
+        }))
+      .handle("spend", ({ payload }) =>
+        Effect.flatMap(nowOr(payload.at), (at) => bonus.spend(payload.clientId, payload.amount, at)))
+  }))
+
+/** The API with its handlers, for `HttpApiBuilder.serve()`: needs the ledger and SQL. */
+export const layer: Layer.Layer<HttpApi.Api, never, BonusServer | SqlClient.SqlClient> = Layer.merge(
+  HttpApiBuilder.api(BonusApi).pipe(Layer.provide(handlers)),
+  invalidRequests
+)
+
+export interface ServeOptions {
+  /** Default 0: any free port (read it back with `baseUrl`). */
+  readonly port?: number
+  /** Default 127.0.0.1. */
+  readonly host?: string
+}
+
+/** Serves the API with Node's HTTP server (examples and tests); the HttpServer tells the address. */
+export const serve = (options: ServeOptions = {}) =>
+  HttpApiBuilder.serve().pipe(
+    Layer.provide(layer),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port ?? 0, host: options.host ?? "127.0.0.1" }))
+  )
+
+/** `http://host:port` of the running server. */
+export const baseUrl: Effect.Effect<string, never, HttpServer.HttpServer> = HttpServer.addressWith((address) =>
+  Effect.succeed(
+    address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : `http://unix:${address.path}`
+  )
+)

@@ -1,0 +1,50 @@
+/**
+ * The jobs as Effect Cluster crons, for a host that runs an Effect Cluster (and for
+ * `pronto-notify serve`): one `ClusterCron` per schedule entry, in the business time zone, plus a
+ * catch-up singleton that, when a runner takes it over (at start, or after the runner holding it
+ * died), runs each job's latest missed slot within its catch-up window.
+ *
+ * ClusterCron delivers each tick at least once: a crash during a run repeats the tick, possibly
+ * on another runner and later. A tick therefore runs its job through `Scheduler.runLatest`: the
+ * slot current at that moment, once per (job, slot) by `JobRuns`, so a repeat sends nothing twice.
+ */
+import { ClusterCron, Singleton } from "@effect/cluster"
+import { Duration, Effect, Layer } from "effect"
+import { BusinessTimeZone } from "./BusinessTime.ts"
+import { cronOf, SCHEDULE } from "./Schedule.ts"
+import * as Scheduler from "./Scheduler.ts"
+
+/** The cluster entity name of a job's cron. */
+export const cronName = (job: string) => `pronto-notify/${job}`
+
+/**
+ * Ticks are never skipped by ClusterCron's own age limit: `runLatest` applies the missed-slot
+ * policy, which knows each job's catch-up window.
+ */
+const NEVER_TOO_OLD = Duration.days(400)
+
+const tick = (job: (typeof SCHEDULE)[number]["job"]) =>
+  Scheduler.runLatest(job).pipe(
+    Effect.catchAll((error) => Effect.logError(`${job}: ${error.message}`)),
+    // The per-notification work stays uninterruptible (Job.ts); between notifications a runner
+    // shutting down may stop the run, and the unanswered tick is delivered again.
+    Effect.interruptible,
+    Effect.asVoid
+  )
+
+/** One ClusterCron per job and the catch-up singleton. Needs `Sharding` and the jobs' services. */
+export const layer = Layer.unwrapEffect(
+  Effect.map(BusinessTimeZone, ({ zone }) =>
+    Layer.mergeAll(
+      Singleton.make("pronto-notify/catch-up", Scheduler.catchUp),
+      ...SCHEDULE.map((e) =>
+        ClusterCron.make({
+          name: cronName(e.job),
+          cron: cronOf(e, zone),
+          execute: tick(e.job),
+          skipIfOlderThan: NEVER_TOO_OLD
+        })
+      )
+    )
+  )
+)

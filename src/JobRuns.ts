@@ -1,0 +1,148 @@
+/**
+ * One run per (job, scheduled slot). A cron tick may arrive more than once (ClusterCron delivers at
+ * least once: a crash mid-run repeats the tick), and several processes may be asked for the same
+ * slot at once; this makes each slot run to completion once, and makes any repeat a no-op.
+ *
+ * A run holds a PostgreSQL advisory lock for its job on a reserved connection for as long as it
+ * lasts: runs of one job never overlap, a concurrent duplicate waits for the lock and then finds
+ * the slot done, and a process killed mid-run loses the lock with its connection, so the next
+ * attempt takes over. The engine's own guarantees (one message per trigger, attempts recorded
+ * before the POST) make that take-over send nothing twice.
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Cause, DateTime, Effect, Exit, Option, Schedule, Schema } from "effect"
+import { hostname } from "node:os"
+import type { JobName } from "./Schedule.ts"
+
+export const migration = `
+-- One row per (job, scheduled slot): running while a process holds the job's advisory lock, then
+-- done with the run's summary; failed or interrupted slots are run again when asked again.
+CREATE TABLE pronto_notify.job_runs (
+  job          text NOT NULL,
+  slot         timestamptz NOT NULL,
+  status       text NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+  attempts     integer NOT NULL DEFAULT 1,
+  runner       text NOT NULL,
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz NULL,
+  summary      jsonb NULL,
+  error        text NULL,
+  PRIMARY KEY (job, slot)
+);
+`
+
+/** How often a run waiting for its job's lock asks again. */
+const LOCK_POLL = "500 millis"
+
+/** Who is running a slot: host and process, for the operator (and the multi-process test). */
+const runnerName = `${hostname()}/${process.pid}`
+
+export type SlotResult<A> =
+  | { readonly _tag: "Ran"; readonly summary: A }
+  /** The slot was already done; nothing was run. */
+  | { readonly _tag: "AlreadyDone" }
+
+export interface JobRun {
+  readonly job: string
+  readonly slot: Date
+  readonly status: "running" | "done" | "failed" | "interrupted"
+  readonly attempts: number
+  readonly runner: string
+  readonly startedAt: Date
+  readonly finishedAt: Date | null
+  readonly summary: unknown
+  readonly error: string | null
+}
+
+export class JobRunFailed extends Schema.TaggedError<JobRunFailed>()("JobRunFailed", {
+  job: Schema.String,
+  slot: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.job} for the slot ${this.slot} failed: ${this.reason}; it runs again when the slot is asked for again`
+  }
+}
+
+/**
+ * Runs `run` for the job's slot unless that slot is done; waits while another run of the same job
+ * holds the lock. The summary is stored with the slot.
+ */
+export const runSlot = <A, E extends { readonly message: string }, R>(
+  job: JobName,
+  slot: DateTime.Utc,
+  run: Effect.Effect<A, E, R>
+): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError, R | SqlClient.SqlClient> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const conn = yield* sql.reserve
+      // Statements of the lock's own connection, built with the client's escaping.
+      const onLock = <Row extends object>(statement: ReturnType<typeof sql<Row>>) => {
+        const [text, params] = statement.compile()
+        return conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
+      }
+      const slotIso = DateTime.formatIso(slot)
+      const slotDate = DateTime.toDateUtc(slot)
+
+      const tryLock = onLock(sql<{ locked: boolean }>`
+        SELECT pg_try_advisory_lock(hashtext('pronto_notify job_runs'), hashtext(${job})) AS locked
+      `).pipe(Effect.map((rows) => rows[0]?.locked === true))
+      if (!(yield* tryLock)) {
+        yield* Effect.logInfo(`${job} for ${slotIso}: another run of ${job} is in progress; waiting for it`)
+        yield* tryLock.pipe(Effect.repeat({ until: (locked) => locked, schedule: Schedule.spaced(LOCK_POLL) }))
+      }
+      yield* Effect.addFinalizer(() =>
+        onLock(sql`SELECT pg_advisory_unlock(hashtext('pronto_notify job_runs'), hashtext(${job}))`).pipe(Effect.ignore)
+      )
+
+      const [existing] = yield* onLock(sql<{ status: string }>`
+        SELECT status FROM pronto_notify.job_runs WHERE job = ${job} AND slot = ${slotDate}
+      `)
+      if (existing?.status === "done") return { _tag: "AlreadyDone" } as SlotResult<A>
+
+      // A row left running belongs to a process that died holding the lock: this run takes over.
+      yield* onLock(sql`
+        INSERT INTO pronto_notify.job_runs (job, slot, status, runner, started_at)
+        VALUES (${job}, ${slotDate}, 'running', ${runnerName}, ${DateTime.toDateUtc(yield* DateTime.now)})
+        ON CONFLICT (job, slot) DO UPDATE
+          SET status = 'running', attempts = job_runs.attempts + 1, runner = EXCLUDED.runner,
+              started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+      `)
+      const finish = (status: "done" | "failed" | "interrupted", summary: unknown, error: string | null) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          onLock(sql`
+            UPDATE pronto_notify.job_runs
+            SET status = ${status}, finished_at = ${DateTime.toDateUtc(now)},
+                summary = ${summary === null ? null : JSON.stringify(summary)}::jsonb, error = ${error}
+            WHERE job = ${job} AND slot = ${slotDate}
+          `))
+
+      // The run itself uses the pool, not the lock's connection. A stop (SIGTERM) interrupts it
+      // between notifications; the slot is then recorded interrupted and runs again later.
+      const exit = yield* run.pipe(
+        Effect.onInterrupt(() => finish("interrupted", null, "stopped before the end").pipe(Effect.ignore)),
+        Effect.exit
+      )
+      if (Exit.isSuccess(exit)) {
+        yield* finish("done", exit.value, null)
+        return { _tag: "Ran", summary: exit.value } as SlotResult<A>
+      }
+      const reason = Option.match(Exit.causeOption(exit).pipe(Option.flatMap(Cause.failureOption)), {
+        onNone: () => Exit.causeOption(exit).pipe(Option.map(Cause.pretty), Option.getOrElse(() => "unknown")),
+        onSome: (e) => e.message
+      })
+      yield* finish("failed", null, reason)
+      return yield* new JobRunFailed({ job, slot: slotIso, reason })
+    })
+  )
+
+/** The recorded runs, newest slot first (for operators and tests). */
+export const list = (options: { readonly job?: JobName } = {}) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<JobRun>`
+      SELECT job, slot, status, attempts, runner, started_at AS "startedAt", finished_at AS "finishedAt", summary, error
+      FROM pronto_notify.job_runs
+      ${options.job ? sql`WHERE job = ${options.job}` : sql``}
+      ORDER BY slot DESC, job
+    `)

@@ -1,0 +1,231 @@
+/**
+ * The reaction job (SPEC "Notifications table and reactions", C7): decides, for every sent
+ * notification still pending, whether the customer reacted.
+ *
+ * - `feedback`, `profile`: the client's first bonus accrual with the kind's reason after the send,
+ *   looked up through the BonusServer; the reference is the accrual's operation id.
+ * - `invite`, `birthday`: the client's first closed order after the send; the reference is its UID.
+ *
+ * Only events in (sent_at, sent_at + 14 days] count, however late the job runs (C7), and only
+ * events up to the Clock's now exist for it: a run "as of" an instant sees nothing after it. With
+ * no event, the notification is decided `none` once its window has passed, and stays pending
+ * until then. The window is 14 × 24 hours of elapsed time, not calendar days, so it is the same
+ * in every time zone.
+ *
+ * Set-based: the order kinds are one statement; the bonus kinds are read in blocks, each block
+ * one `firstAccruals` call and one UPDATE. Every UPDATE touches only pending rows, so a
+ * notification is decided once, a later event never flips it, and a second run changes nothing.
+ * Messages in doubt are never decided.
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Chunk, DateTime, Effect, Option, Ref, Stream } from "effect"
+import { BonusServer, BonusServerError } from "./BonusServer.ts"
+import { KINDS, type KindName } from "./Kind.ts"
+import * as Feedback from "./kinds/Feedback.ts"
+import * as Profile from "./kinds/Profile.ts"
+
+/** A reaction counts only within this many days after the send (C7). */
+export const WINDOW_DAYS = 14
+const WINDOW_HOURS = WINDOW_DAYS * 24
+/** Pending bonus-kind notifications decided per look-up call and UPDATE. */
+export const BLOCK = 5_000
+
+/** Kinds whose reaction is an accrual, with the accrual's reason. */
+export const BONUS_REACTIONS = {
+  feedback: Feedback.REACTION_REASON,
+  profile: Profile.REACTION_REASON
+} as const satisfies Partial<Record<KindName, string>>
+type BonusKind = keyof typeof BONUS_REACTIONS
+const BONUS_KINDS = Object.keys(BONUS_REACTIONS) as ReadonlyArray<BonusKind>
+
+/** Kinds whose reaction is the client's next closed order. */
+export const ORDER_REACTION_KINDS = ["invite", "birthday"] as const satisfies ReadonlyArray<KindName>
+
+export interface ReactionTally {
+  /** Pending notifications looked at. */
+  readonly examined: number
+  readonly reacted: number
+  readonly none: number
+  /** Still pending after the run: the window is open and nothing happened yet. */
+  readonly pending: number
+}
+
+export interface ReactionSummary extends ReactionTally {
+  readonly job: "reactions"
+  readonly at: string
+  readonly byKind: Readonly<Record<KindName, ReactionTally>>
+}
+
+interface Counts {
+  readonly kind: string
+  readonly outcome: string
+  readonly n: number
+}
+
+interface PendingBonusNotification {
+  readonly id: number
+  readonly kind: BonusKind
+  readonly clientId: number
+  readonly sentAt: Date
+}
+
+/** Decides the order kinds in one statement, as of `at`. */
+const decideByOrders = (at: Date) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<Counts>`
+      WITH examined AS (
+        SELECT n.id, n.kind, n.sent_at, first_order.uid, first_order.closed_at
+        FROM pronto_notify.notifications n
+        LEFT JOIN LATERAL (
+          SELECT o.uid, o.closed_at
+          FROM jupiter.orders o
+          WHERE o.client_id = n.client_id
+            AND o.status = 'closed'
+            AND o.closed_at > n.sent_at
+            AND o.closed_at <= least(n.sent_at + make_interval(hours => ${WINDOW_HOURS}), ${at}::timestamptz)
+          ORDER BY o.closed_at, o.uid
+          LIMIT 1
+        ) first_order ON true
+        WHERE n.kind IN ${sql.in(ORDER_REACTION_KINDS)}
+          AND n.status = 'sent'
+          AND n.reaction = 'pending'
+          AND n.sent_at <= ${at}
+      ),
+      decided AS (
+        UPDATE pronto_notify.notifications n
+        SET reaction = CASE WHEN e.uid IS NULL THEN 'none' ELSE 'reacted' END,
+            reaction_ref = e.uid::text,
+            reacted_at = e.closed_at
+        FROM examined e
+        WHERE n.id = e.id
+          AND n.reaction = 'pending'
+          AND (e.uid IS NOT NULL OR e.sent_at + make_interval(hours => ${WINDOW_HOURS}) < ${at}::timestamptz)
+        RETURNING n.kind, n.reaction
+      )
+      SELECT kind, 'examined' AS outcome, count(*)::int AS n FROM examined GROUP BY kind
+      UNION ALL
+      SELECT kind, reaction, count(*)::int FROM decided GROUP BY kind, reaction
+    `)
+
+interface Decision {
+  readonly id: number
+  readonly reaction: "reacted" | "none"
+  readonly ref: string | null
+  /** ISO instant of the reaction. */
+  readonly at: string | null
+}
+
+/** Decides one block of bonus-kind notifications: one look-up call, one UPDATE. */
+const decideBlock = (at: DateTime.Utc, block: ReadonlyArray<PendingBonusNotification>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const bonus = yield* BonusServer
+    const windows = block.map((n) => {
+      const sentAt = DateTime.unsafeFromDate(n.sentAt)
+      const end = DateTime.add(sentAt, { hours: WINDOW_HOURS })
+      return { sentAt, end, passed: DateTime.lessThan(end, at) }
+    })
+    const found = yield* bonus.firstAccruals(block.map((n, i) => ({
+      clientId: n.clientId,
+      reason: BONUS_REACTIONS[n.kind],
+      after: windows[i]!.sentAt,
+      until: DateTime.min(windows[i]!.end, at)
+    })))
+    if (found.length !== block.length) {
+      return yield* new BonusServerError({
+        operation: "firstAccruals",
+        reason: `asked ${block.length} look-ups, got ${found.length} answers`
+      })
+    }
+    const decisions = block.flatMap((n, i): ReadonlyArray<Decision> =>
+      Option.match(found[i]!, {
+        onSome: (accrual) => [{ id: n.id, reaction: "reacted", ref: accrual.operationId, at: DateTime.formatIso(accrual.at) }],
+        onNone: () => (windows[i]!.passed ? [{ id: n.id, reaction: "none", ref: null, at: null }] : [])
+      })
+    )
+    if (decisions.length === 0) return []
+    return yield* sql<Counts>`
+      WITH decided AS (
+        UPDATE pronto_notify.notifications n
+        SET reaction = d.reaction, reaction_ref = d.ref, reacted_at = d.at
+        FROM jsonb_to_recordset(${JSON.stringify(decisions)}::jsonb) AS d(id bigint, reaction text, ref text, at timestamptz)
+        WHERE n.id = d.id AND n.reaction = 'pending'
+        RETURNING n.kind, n.reaction
+      )
+      SELECT kind, reaction AS outcome, count(*)::int AS n FROM decided GROUP BY kind, reaction
+    `
+  })
+
+/** Decides the bonus kinds, block by block, as of `at`. */
+const decideByAccruals = (at: DateTime.Utc, record: (counts: ReadonlyArray<Counts>) => Effect.Effect<void>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<PendingBonusNotification>`
+      SELECT id, kind, client_id AS "clientId", sent_at AS "sentAt"
+      FROM pronto_notify.notifications
+      WHERE kind IN ${sql.in(BONUS_KINDS)}
+        AND status = 'sent'
+        AND reaction = 'pending'
+        AND sent_at <= ${DateTime.toDateUtc(at)}
+      ORDER BY id
+    `.stream.pipe(
+      Stream.grouped(BLOCK),
+      Stream.mapEffect((chunk) => {
+        const block = Chunk.toReadonlyArray(chunk)
+        const examined = BONUS_KINDS.map((kind) => ({
+          kind,
+          outcome: "examined",
+          n: block.filter((n) => n.kind === kind).length
+        }))
+        return Effect.flatMap(decideBlock(at, block), (decided) => record([...examined, ...decided]))
+      }),
+      Stream.runDrain
+    ))
+
+const emptyTally: ReactionTally = { examined: 0, reacted: 0, none: 0, pending: 0 }
+
+/**
+ * Runs the reaction job as of the Clock's now. Outside any transaction: the pending bonus-kind
+ * notifications are read through a cursor while each block is decided on other connections.
+ */
+export const run: Effect.Effect<
+  ReactionSummary,
+  SqlError.SqlError | BonusServerError,
+  SqlClient.SqlClient | BonusServer
+> = Effect.gen(function*() {
+  const at = yield* DateTime.now
+  const totals = yield* Ref.make<Record<string, { examined: number; reacted: number; none: number }>>({})
+  const record = (counts: ReadonlyArray<Counts>) =>
+    Ref.update(totals, (t) => {
+      const next = { ...t }
+      for (const { kind, n, outcome } of counts) {
+        const current = next[kind] ?? { examined: 0, reacted: 0, none: 0 }
+        if (outcome === "examined" || outcome === "reacted" || outcome === "none") {
+          next[kind] = { ...current, [outcome]: current[outcome] + n }
+        }
+      }
+      return next
+    })
+
+  yield* Effect.flatMap(decideByOrders(DateTime.toDateUtc(at)), record)
+  yield* decideByAccruals(at, record)
+
+  const counted = yield* Ref.get(totals)
+  const byKind = Object.fromEntries(KINDS.map((kind) => {
+    const c = counted[kind] ?? emptyTally
+    return [kind, { ...c, pending: c.examined - c.reacted - c.none }]
+  })) as Record<KindName, ReactionTally>
+  const sum = (key: keyof ReactionTally) => KINDS.reduce((s, kind) => s + byKind[kind][key], 0)
+  const summary: ReactionSummary = {
+    job: "reactions",
+    at: DateTime.formatIso(at),
+    examined: sum("examined"),
+    reacted: sum("reacted"),
+    none: sum("none"),
+    pending: sum("pending"),
+    byKind
+  }
+  yield* Effect.logInfo(
+    `reactions at ${summary.at}: examined ${summary.examined}, reacted ${summary.reacted}, none ${summary.none}, still pending ${summary.pending}`
+  )
+  return summary
+}).pipe(Effect.withLogSpan("reactions"))

@@ -1,0 +1,556 @@
+import { expect, layer } from "@effect/vitest"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Either, Layer, Option, Stream, TestClock } from "effect"
+import * as BonusApi from "../src/BonusApi.ts"
+import * as BonusLedger from "../src/BonusLedger.ts"
+import { BonusServer, BonusServerError, InsufficientBalance } from "../src/BonusServer.ts"
+import * as BonusServerHttp from "../src/BonusServerHttp.ts"
+import * as Job from "../src/Job.ts"
+import { ActionFailed, ActionStrategy, Selector } from "../src/Kind.ts"
+import { RecordingSender, SendFailed, SendInDoubt } from "../src/Sender.ts"
+import { insertClient, instant } from "./support/Fixtures.ts"
+import * as Harness from "./support/Harness.ts"
+import { truncateAll } from "./support/TestDatabase.ts"
+
+const AT = "2026-03-10T09:00:00.000Z"
+const DAY = 86_400_000
+const plus = (ms: number, iso = AT) => new Date(Date.parse(iso) + ms).toISOString()
+/** The served API's clock (the test layer's TestClock), for requests that leave out an instant. */
+const SERVER_NOW = "2026-03-20T12:00:00.000Z"
+
+const fresh = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* truncateAll
+  yield* sql`TRUNCATE pronto_notify.bonus_outbox, pronto_notify.bonus_requests RESTART IDENTITY`
+})
+
+interface Answer {
+  readonly status: number
+  readonly body: any
+}
+
+/** A raw request to the served API, the way any host client would make it. */
+const call = (method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const base = yield* BonusApi.baseUrl
+    const client = yield* HttpClient.HttpClient
+    let request = method === "GET" ? HttpClientRequest.get(`${base}${path}`) : HttpClientRequest.post(`${base}${path}`)
+    request = HttpClientRequest.setHeaders(request, headers)
+    if (body !== undefined) {
+      request = typeof body === "string"
+        ? HttpClientRequest.bodyText(request, body, "application/json")
+        : HttpClientRequest.bodyUnsafeJson(request, body)
+    }
+    const response = yield* client.execute(request)
+    const text = yield* response.text
+    return { status: response.status, body: text === "" ? null : JSON.parse(text) } as Answer
+  })
+
+const post = (path: string, body: unknown, headers?: Record<string, string>) => call("POST", path, body, headers)
+const get = (path: string) => call("GET", path)
+
+interface BonusRow {
+  readonly id: number
+  readonly clientId: number
+  readonly amount: string
+  readonly reason: string | null
+  readonly createdAt: string
+  readonly expiresAt?: string
+  readonly orderUid?: string | null
+}
+
+const rows = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const iso = (d: Date) => d.toISOString()
+  const permanent = yield* sql<{ id: number; clientId: number; amount: string; reason: string | null; createdAt: Date; orderUid: string | null }>`
+    SELECT id, client_id AS "clientId", amount::text AS amount, reason, created_at AS "createdAt", order_uid::text AS "orderUid"
+    FROM jupiter.bonus_permanent ORDER BY id
+  `
+  const temporary = yield* sql<{ id: number; clientId: number; amount: string; reason: string | null; createdAt: Date; expiresAt: Date }>`
+    SELECT id, client_id AS "clientId", amount::text AS amount, reason, created_at AS "createdAt", expires_at AS "expiresAt"
+    FROM jupiter.bonus_temporary ORDER BY id
+  `
+  const [requests] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pronto_notify.bonus_requests`
+  return {
+    permanent: permanent.map((r): BonusRow => ({ ...r, createdAt: iso(r.createdAt) })),
+    temporary: temporary.map((r): BonusRow => ({ ...r, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) })),
+    requests: requests!.n
+  }
+})
+
+const nothingWritten = { permanent: [], temporary: [], requests: 0 }
+
+/** The HTTP BonusServer against the served API; its outbox in the same test database. */
+const httpBonusServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(BonusApi.baseUrl, (baseUrl) => Effect.provide(effect, BonusServerHttp.layer({ baseUrl })))
+
+const flush = Effect.flatMap(BonusServerHttp.BonusOutbox, (outbox) => outbox.flush)
+
+const outboxRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ key: string; attempts: number; lastError: string | null; delivered: boolean; operationId: string | null }>`
+    SELECT request_key::text AS key, attempts, last_error AS "lastError", delivered_at IS NOT NULL AS delivered,
+           operation_id AS "operationId"
+    FROM pronto_notify.bonus_outbox ORDER BY id
+  `)
+
+const testLayer = BonusApi.serve().pipe(
+  Layer.provide(BonusLedger.layer),
+  Layer.provideMerge(Layer.merge(Harness.layer, FetchHttpClient.layer)),
+  Layer.merge(Layer.effectDiscard(TestClock.setTime(Date.parse(SERVER_NOW))))
+)
+
+layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
+  it.effect("accrues permanent and temporary bonuses and stores the reason exactly as given", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const reasons = ["feedback", "", "  spaces  ", "Отзыв 🎉", "x'); DROP TABLE jupiter.bonus_permanent; --", "r".repeat(2000)]
+      const ids: Array<string> = []
+      for (const [i, reason] of reasons.entries()) {
+        const answer = yield* post("/bonus/accruals/permanent", { clientId: 10 + i, amount: 50.25, reason, at: AT })
+        expect(answer.status).toBe(200)
+        ids.push(answer.body.operationId)
+      }
+      const order = "6f1c2a4e-1d7b-4c36-9a51-0e5f0b3f9c11"
+      const forOrder = yield* post("/bonus/accruals/permanent", {
+        clientId: 1,
+        amount: 300,
+        reason: "order",
+        at: "2026-03-10T12:00:00+03:00",
+        orderUid: order
+      })
+      const temporary = yield* post("/bonus/accruals/temporary", {
+        clientId: 2,
+        amount: 100,
+        reason: "invite",
+        at: AT,
+        expiresAt: plus(14 * DAY)
+      })
+      expect(temporary).toEqual({ status: 200, body: { operationId: expect.stringMatching(/^temporary:\d+$/) } })
+
+      const stored = yield* rows
+      expect(stored.permanent.map((r) => `permanent:${r.id}`)).toEqual([...ids, forOrder.body.operationId])
+      expect(stored.permanent.map((r) => r.reason)).toEqual([...reasons, "order"])
+      expect(stored.permanent[0]).toEqual({
+        id: 1,
+        clientId: 10,
+        amount: "50.25",
+        reason: "feedback",
+        createdAt: AT,
+        orderUid: null
+      })
+      expect(stored.permanent.at(-1)).toMatchObject({ clientId: 1, amount: "300.00", createdAt: AT, orderUid: order })
+      expect(stored.temporary).toEqual([{
+        id: 1,
+        clientId: 2,
+        amount: "100.00",
+        reason: "invite",
+        createdAt: AT,
+        expiresAt: plus(14 * DAY)
+      }])
+    }))
+
+  it.effect("an accrual without `at` is made at the server's now, and its expiry is checked against that now", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const answer = yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 5, reason: "x", expiresAt: plus(DAY, SERVER_NOW) })
+      expect(answer.status).toBe(200)
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 7, reason: "y" })
+      expect((yield* rows).temporary[0]).toMatchObject({ createdAt: SERVER_NOW, expiresAt: plus(DAY, SERVER_NOW) })
+      expect((yield* rows).permanent[0]).toMatchObject({ createdAt: SERVER_NOW, amount: "7.00" })
+      const stale = yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 5, reason: "x", expiresAt: SERVER_NOW })
+      expect(stale).toEqual({
+        status: 400,
+        body: { _tag: "InvalidRequest", message: `expiresAt (${SERVER_NOW}) must be after the accrual's instant (${SERVER_NOW})` }
+      })
+      expect((yield* rows).temporary).toHaveLength(1)
+    }))
+
+  it.effect("reads the balance at an instant: permanent plus unexpired temporary bonuses", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* post("/bonus/accruals/permanent", { clientId: 7, amount: 30, reason: "order", at: AT })
+      yield* post("/bonus/accruals/temporary", { clientId: 7, amount: 100, reason: "invite", at: plus(DAY), expiresAt: plus(15 * DAY) })
+      yield* post("/bonus/accruals/permanent", { clientId: 8, amount: 999, reason: "order", at: AT })
+
+      const at = (iso: string) => get(`/bonus/balance?clientId=7&at=${encodeURIComponent(iso)}`)
+      expect(yield* at(plus(-1))).toEqual({ status: 200, body: { clientId: 7, at: plus(-1), balance: 0 } })
+      expect((yield* at(AT)).body.balance).toBe(30)
+      expect((yield* at(plus(2 * DAY))).body.balance).toBe(130)
+      expect((yield* at(plus(15 * DAY))).body.balance).toBe(30)
+      expect((yield* at("2026-03-12T12:00:00+03:00")).body).toEqual({ clientId: 7, at: "2026-03-12T09:00:00.000Z", balance: 130 })
+    }))
+
+  it.effect("finds a client's first accrual with a reason after an instant (exclusive) and until one (inclusive)", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 50, reason: "feedback", at: AT })
+      const second = yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 100, reason: "feedback", at: plus(DAY), expiresAt: plus(15 * DAY) })
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 70, reason: "feedback", at: plus(2 * DAY) })
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 10, reason: "profile", at: plus(DAY / 2) })
+      yield* post("/bonus/accruals/permanent", { clientId: 2, amount: 10, reason: "feedback", at: plus(DAY / 2) })
+
+      const first = (query: string) => get(`/bonus/first-accrual?clientId=1&reason=feedback&${query}`)
+      expect(yield* first(`after=${AT}&until=${plus(14 * DAY)}`)).toEqual({
+        status: 200,
+        body: { accrual: { operationId: second.body.operationId, at: plus(DAY), amount: 100 } }
+      })
+      expect((yield* first(`after=${AT}&until=${plus(DAY)}`)).body.accrual.operationId).toBe(second.body.operationId)
+      expect((yield* first(`after=${AT}&until=${plus(DAY - 1)}`)).body).toEqual({ accrual: null })
+      expect((yield* first(`after=${plus(3 * DAY)}&until=${plus(9 * DAY)}`)).body).toEqual({ accrual: null })
+
+      const batch = yield* post("/bonus/first-accruals", {
+        lookups: [
+          { clientId: 1, reason: "profile", after: AT, until: plus(DAY) },
+          { clientId: 3, reason: "feedback", after: AT, until: plus(DAY) },
+          { clientId: 1, reason: "feedback", after: plus(-1), until: plus(DAY) }
+        ]
+      })
+      expect(batch.status).toBe(200)
+      expect(batch.body.accruals.map((a: { amount: number } | null) => a?.amount ?? null)).toEqual([10, null, 50])
+    }))
+
+  it.effect("the balance and the first-accrual look-up default to the server's now", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 50, reason: "feedback", at: plus(-1, SERVER_NOW) })
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 20, reason: "feedback", at: plus(1, SERVER_NOW) })
+      expect((yield* get("/bonus/balance?clientId=1")).body).toEqual({ clientId: 1, at: SERVER_NOW, balance: 50 })
+      const after = plus(-1, SERVER_NOW)
+      // The accrual 1 ms after the server's now is in its future.
+      expect((yield* get(`/bonus/first-accrual?clientId=1&reason=feedback&after=${after}`)).body).toEqual({ accrual: null })
+      expect((yield* get(`/bonus/first-accrual?clientId=1&reason=feedback&after=${after}&until=${plus(DAY, SERVER_NOW)}`)).body.accrual)
+        .toMatchObject({ amount: 20 })
+    }))
+
+  it.effect("refuses malformed accruals with a 400 that says what is wrong, and writes nothing", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const valid = { clientId: 1, amount: 100, reason: "invite", at: AT, expiresAt: plus(14 * DAY) }
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ ...valid, clientId: undefined }, "clientId is missing: give the client's id"],
+        [{ ...valid, clientId: "abc" }, `clientId must be a positive whole number (the client's id), got "abc"`],
+        [{ ...valid, clientId: 0 }, "clientId must be a positive whole number (the client's id), got 0"],
+        [{ ...valid, clientId: 1.5 }, "clientId must be a positive whole number (the client's id), got 1.5"],
+        [{ ...valid, amount: undefined }, "amount is missing: give the number of bonuses"],
+        [{ ...valid, amount: "abc" }, `amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got "abc"`],
+        [{ ...valid, amount: "100" }, `amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got "100"`],
+        [{ ...valid, amount: 0 }, "amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got 0"],
+        [{ ...valid, amount: -100 }, "amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got -100"],
+        [{ ...valid, amount: 1.234 }, "amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got 1.234"],
+        [{ ...valid, at: "yesterday" }, `at must be an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z, got "yesterday"`],
+        [{ ...valid, at: "2026-03-10T12:00:00" }, `at must be an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z, got "2026-03-10T12:00:00"`],
+        [{ ...valid, at: "2026-02-30T12:00:00Z" }, `at must be an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z, got "2026-02-30T12:00:00Z"`],
+        [{ ...valid, expiresAt: undefined }, "expiresAt is missing: give when the temporary bonuses expire"],
+        [{ ...valid, expiresAt: AT }, `expiresAt (${AT}) must be after the accrual's instant (${AT})`],
+        [{ ...valid, expiresAt: plus(-DAY) }, `expiresAt (${plus(-DAY)}) must be after the accrual's instant (${AT})`],
+        [{ ...valid, reason: undefined }, "reason is missing: give the accrual's reason (any text)"],
+        [{ ...valid, reason: 5 }, "reason must be a string (any text; it is stored as given), got 5"],
+        [
+          { ...valid, clientId: "x", amount: 0 },
+          `clientId must be a positive whole number (the client's id), got "x"`
+        ]
+      ]
+      for (const [body, message] of cases) {
+        const answer = yield* post("/bonus/accruals/temporary", JSON.parse(JSON.stringify(body)))
+        expect({ body, answer }).toEqual({ body, answer: { status: 400, body: { _tag: "InvalidRequest", message } } })
+      }
+      const notJson = yield* post("/bonus/accruals/permanent", "{clientId: 1,")
+      expect(notJson).toEqual({ status: 400, body: { _tag: "InvalidRequest", message: "the request body is not valid JSON" } })
+      const permanent = yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 5, reason: "order", orderUid: "42" })
+      expect(permanent).toEqual({ status: 400, body: { _tag: "InvalidRequest", message: `orderUid must be a UUID, got "42"` } })
+      expect(yield* rows).toEqual(nothingWritten)
+    }))
+
+  it.effect("refuses malformed reads with a 400 that says what is wrong", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["/bonus/balance", "clientId is missing: give the client's id"],
+        ["/bonus/balance?clientId=x", `clientId must be a positive whole number (the client's id), got "x"`],
+        ["/bonus/balance?clientId=-3", `clientId must be a positive whole number (the client's id), got "-3"`],
+        ["/bonus/balance?clientId=3&at=today", `at must be an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z, got "today"`],
+        [
+          "/bonus/first-accrual?clientId=3&reason=feedback",
+          "after is missing: give the instant after which to look (exclusive)"
+        ],
+        [
+          "/bonus/first-accrual?clientId=3&reason=feedback&after=2026-13-01T00:00:00Z",
+          `after must be an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z, got "2026-13-01T00:00:00Z"`
+        ],
+        [
+          `/bonus/first-accrual?clientId=3&reason=feedback&after=${plus(DAY)}&until=${AT}`,
+          `until (${AT}) must not be before after (${plus(DAY)})`
+        ]
+      ]
+      for (const [path, message] of cases) {
+        expect({ path, answer: yield* get(path) }).toEqual({ path, answer: { status: 400, body: { _tag: "InvalidRequest", message } } })
+      }
+      const batch = yield* post("/bonus/first-accruals", {
+        lookups: [
+          { clientId: 1, reason: "feedback", after: AT, until: plus(DAY) },
+          { clientId: 1, reason: "feedback", after: AT, until: plus(DAY) },
+          { clientId: "one", reason: "feedback", after: AT, until: plus(DAY) }
+        ]
+      })
+      expect(batch).toEqual({
+        status: 400,
+        body: { _tag: "InvalidRequest", message: `lookups[2]: clientId must be a positive whole number (the client's id), got "one"` }
+      })
+      const tooMany = yield* post("/bonus/first-accruals", {
+        lookups: Array.from({ length: BonusApi.MAX_LOOKUPS + 1 }, () => ({ clientId: 1, reason: "r", after: AT, until: AT }))
+      })
+      expect(tooMany.body.message).toBe("lookups may hold at most 10000 look-ups per request")
+      const notArray = yield* post("/bonus/first-accruals", { lookups: "all" })
+      expect(notArray.body.message).toBe("lookups must be an array of {clientId, reason, after, until}")
+    }))
+
+  it.effect("an accrual with an Idempotency-Key is made once; the key cannot be reused for another accrual", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const body = { clientId: 1, amount: 100, reason: "invite", at: AT, expiresAt: plus(14 * DAY) }
+      const headers = { "Idempotency-Key": "notification-17" }
+      const first = yield* post("/bonus/accruals/temporary", body, headers)
+      const retry = yield* post("/bonus/accruals/temporary", body, headers)
+      expect(retry).toEqual(first)
+      expect((yield* rows).temporary).toHaveLength(1)
+
+      const other = yield* post("/bonus/accruals/temporary", { ...body, amount: 500 }, headers)
+      expect(other).toEqual({
+        status: 400,
+        body: {
+          _tag: "InvalidRequest",
+          message: `Idempotency-Key "notification-17" was already used for a different accrual; use a new key`
+        }
+      })
+      expect((yield* rows).temporary).toHaveLength(1)
+      // Two at once with a new key: one accrual, both told its id.
+      const twice = yield* Effect.all(
+        [post("/bonus/accruals/temporary", body, { "Idempotency-Key": "n-19" }), post("/bonus/accruals/temporary", body, { "Idempotency-Key": "n-19" })],
+        { concurrency: 2 }
+      )
+      expect(twice[0]).toEqual(twice[1])
+      expect((yield* rows).temporary).toHaveLength(2)
+      // Without a key (or with another), every request is an accrual of its own.
+      yield* post("/bonus/accruals/temporary", body)
+      yield* post("/bonus/accruals/temporary", body, { "Idempotency-Key": "notification-18" })
+      expect(yield* rows).toMatchObject({ requests: 3 })
+      expect((yield* rows).temporary).toHaveLength(4)
+    }))
+
+  it.effect("spends, and answers 409 when the balance is short", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 100, reason: "order", at: AT })
+      expect(yield* post("/bonus/spendings", { clientId: 1, amount: 60, at: plus(1) })).toEqual({ status: 204, body: null })
+      expect((yield* get(`/bonus/balance?clientId=1&at=${plus(2)}`)).body.balance).toBe(40)
+      expect(yield* post("/bonus/spendings", { clientId: 1, amount: 41, at: plus(2) })).toEqual({
+        status: 409,
+        body: { _tag: "InsufficientBalance", clientId: 1, requested: 41, available: 40 }
+      })
+    }))
+
+  it.effect("the HTTP BonusServer reads, looks up and spends over the API, answering as the SQL ledger does", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 80, reason: "feedback", at: plus(DAY) })
+      yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 100, reason: "profile", at: plus(2 * DAY), expiresAt: plus(16 * DAY) })
+      const lookups = [
+        { clientId: 1, reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
+        { clientId: 1, reason: "profile", after: instant(AT), until: instant(plus(DAY)) },
+        { clientId: 2, reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
+        { clientId: 1, reason: "profile", after: instant(AT), until: instant(plus(2 * DAY)) }
+      ]
+      const read = Effect.gen(function*() {
+        const bonus = yield* BonusServer
+        return {
+          balances: yield* Effect.forEach([AT, plus(DAY), plus(3 * DAY), plus(16 * DAY)], (t) => bonus.balance(1, instant(t))),
+          found: yield* bonus.firstAccruals(lookups)
+        }
+      })
+      const overHttp = yield* httpBonusServer(read)
+      const direct = yield* read.pipe(Effect.provide(BonusLedger.layer))
+      expect(overHttp).toEqual(direct)
+      expect(overHttp.balances).toEqual([0, 80, 180, 80])
+      expect(overHttp.found.map(Option.map((f) => f.amount))).toEqual([Option.some(80), Option.none(), Option.none(), Option.some(100)])
+      expect(yield* httpBonusServer(Effect.flatMap(BonusServer, (b) => b.firstAccruals([])))).toEqual([])
+
+      const spent = yield* httpBonusServer(Effect.gen(function*() {
+        const bonus = yield* BonusServer
+        yield* bonus.spend(1, 150, instant(plus(3 * DAY)))
+        return yield* Effect.either(bonus.spend(1, 31, instant(plus(3 * DAY))))
+      }))
+      expect(spent).toEqual(Either.left(new InsufficientBalance({ clientId: 1, requested: 31, available: 30 })))
+    }))
+
+  it.effect("the HTTP BonusServer queues an accrual with its transaction and delivers it once, after the commit", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const sql = yield* SqlClient.SqlClient
+      const accrual = {
+        type: "temporary" as const,
+        clientId: 5,
+        amount: 100,
+        reason: "invite",
+        at: instant(AT),
+        expiresAt: instant(plus(14 * DAY))
+      }
+      const result = yield* httpBonusServer(Effect.gen(function*() {
+        const bonus = yield* BonusServer
+        // Rolled back: nothing is queued, nothing ever reaches the bonus server.
+        const rolledBack = yield* sql.withTransaction(Effect.zipRight(bonus.accrue(accrual), Effect.fail("send failed"))).pipe(
+          Effect.flip
+        )
+        const afterRollback = yield* flush
+        const operation = yield* sql.withTransaction(bonus.accrue(accrual))
+        const queued = yield* outboxRows
+        const delivered = yield* flush
+        const again = yield* flush
+        return { rolledBack, afterRollback, operation, queued, delivered, again }
+      }))
+      expect(result.rolledBack).toBe("send failed")
+      expect(result.afterRollback).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      expect(result.queued).toEqual([{ key: expect.any(String), attempts: 0, lastError: null, delivered: false, operationId: null }])
+      expect(result.operation).toBe(`request:${result.queued[0]!.key}`)
+      expect(result.delivered).toEqual({ delivered: 1, failed: 0, pending: 0 })
+      expect(result.again).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      const stored = yield* rows
+      expect(stored.temporary).toEqual([{
+        id: 1,
+        clientId: 5,
+        amount: "100.00",
+        reason: "invite",
+        createdAt: AT,
+        expiresAt: plus(14 * DAY)
+      }])
+      expect(yield* outboxRows).toEqual([{
+        key: result.queued[0]!.key,
+        attempts: 0,
+        lastError: null,
+        delivered: true,
+        operationId: "temporary:1"
+      }])
+    }))
+
+  it.effect("an accrual the bonus server cannot take yet stays queued and is delivered when it can, exactly once", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const sql = yield* SqlClient.SqlClient
+      const accrual = { type: "permanent" as const, clientId: 5, amount: 500, reason: "birthday", at: instant(AT) }
+      // Nothing listens on port 9 of the loopback: every call is refused.
+      const down = yield* Effect.provide(
+        Effect.gen(function*() {
+          const bonus = yield* BonusServer
+          yield* sql.withTransaction(bonus.accrue(accrual))
+          const report = yield* flush
+          const balance = yield* Effect.flip(bonus.balance(5, instant(AT)))
+          return { report, balance }
+        }),
+        BonusServerHttp.layer({ baseUrl: "http://127.0.0.1:9" })
+      )
+      expect(down.report).toEqual({ delivered: 0, failed: 1, pending: 1 })
+      expect(down.balance).toBeInstanceOf(BonusServerError)
+      expect(down.balance.operation).toBe("balance")
+      // Tried by the flush, and once more as the layer was released.
+      expect((yield* outboxRows)[0]).toMatchObject({
+        attempts: 2,
+        delivered: false,
+        lastError: expect.stringContaining("http://127.0.0.1:9")
+      })
+      expect(yield* rows).toEqual(nothingWritten)
+
+      // A delivery whose answer was lost (the accrual was made) is repeated with the same key.
+      const [queued] = yield* outboxRows
+      const firstTry = yield* post("/bonus/accruals/permanent", { clientId: 5, amount: 500, reason: "birthday", at: AT }, {
+        "Idempotency-Key": queued!.key
+      })
+      expect(firstTry.status).toBe(200)
+
+      const up = yield* httpBonusServer(flush)
+      expect(up).toEqual({ delivered: 1, failed: 0, pending: 0 })
+      expect((yield* rows).permanent).toEqual([{ id: 1, clientId: 5, amount: "500.00", reason: "birthday", createdAt: AT, orderUid: null }])
+      expect((yield* outboxRows)[0]).toMatchObject({ delivered: true, operationId: firstTry.body.operationId, lastError: null })
+    }))
+
+  it.effect("the HTTP BonusServer refuses an accrual the bonus server would refuse, before queuing it", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const attempt = yield* httpBonusServer(
+        Effect.flatMap(BonusServer, (bonus) =>
+          Effect.all([
+            Effect.flip(bonus.accrue({ type: "permanent", clientId: 1, amount: 0, reason: "x", at: instant(AT) })),
+            Effect.flip(bonus.accrue({ type: "temporary", clientId: 1, amount: 5, reason: "x", at: instant(AT), expiresAt: instant(AT) }))
+          ]))
+      )
+      expect(attempt.map((e) => e.message)).toEqual([
+        "bonus server accrue failed: amount must be a positive number of bonuses with at most two decimals, up to 9999999999.99, got 0",
+        `bonus server accrue failed: expiresAt (${AT}) must be after the accrual's instant (${AT})`
+      ])
+      expect(yield* outboxRows).toEqual([])
+    }))
+
+  it.effect("with the engine: a failed or doubtful send leaves no bonus; a sent message gets its bonus after the commit", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      yield* insertClient({ id: 1, phone: "89161234567" })
+      const sql = yield* SqlClient.SqlClient
+      const recorder = yield* RecordingSender
+      // A one-candidate kind whose action accrues, like invite's action 2.
+      const kind = Layer.merge(
+        Layer.succeed(Selector, {
+          kind: "invite",
+          candidates: () => Stream.make({ clientId: 1, phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" })
+        }),
+        Layer.effect(
+          ActionStrategy,
+          Effect.map(BonusServer, (bonus) => ({
+            actionCount: () => 1,
+            plan: () => Effect.succeed({ performedAction: 1, text: "Дарим 100 бонусов" }),
+            perform: (candidate, _plan, _id, at) =>
+              bonus.accrue({
+                type: "temporary",
+                clientId: candidate.clientId,
+                amount: 100,
+                reason: "invite",
+                at,
+                expiresAt: DateTime.add(at, { days: 14 })
+              }).pipe(Effect.asVoid, Effect.mapError((e) => new ActionFailed({ kind: "invite", action: 1, reason: e.message })))
+          }))
+        )
+      )
+      const runOnce = httpBonusServer(
+        Effect.gen(function*() {
+          yield* Harness.at(AT)
+          const summary = yield* Job.run.pipe(Effect.provide(kind))
+          return { summary, report: yield* flush }
+        })
+      )
+
+      yield* recorder.answerWith(() => Effect.fail(new SendFailed({ reason: "HTTP 500" })))
+      const failed = yield* runOnce
+      expect(failed.summary).toMatchObject({ sent: 0, failed: 1 })
+      expect(failed.report).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      expect(yield* rows).toEqual(nothingWritten)
+
+      yield* recorder.answerWith(() => Effect.fail(new SendInDoubt({ reason: "timeout" })))
+      const doubtful = yield* runOnce
+      expect(doubtful.summary).toMatchObject({ sent: 0, inDoubt: 1 })
+      expect(yield* rows).toEqual(nothingWritten)
+      expect(yield* outboxRows).toEqual([])
+
+      // The attempt in doubt blocks this trigger; a new one is sent and its bonus follows.
+      yield* sql`DELETE FROM pronto_notify.notifications`
+      yield* recorder.answerWith(() => Effect.void)
+      const sent = yield* runOnce
+      expect(sent.summary).toMatchObject({ sent: 1, failed: 0, inDoubt: 0 })
+      expect(sent.report).toEqual({ delivered: 1, failed: 0, pending: 0 })
+      expect((yield* rows).temporary).toEqual([{
+        id: 1,
+        clientId: 1,
+        amount: "100.00",
+        reason: "invite",
+        createdAt: AT,
+        expiresAt: plus(14 * DAY)
+      }])
+    }))
+})
