@@ -26,8 +26,9 @@ const NEVER_TOO_OLD = Duration.days(400)
 const tick = (job: (typeof SCHEDULE)[number]["job"]) =>
   Scheduler.runLatest(job).pipe(
     Effect.catchAll((error) => Effect.logError(`${job}: ${error.message}`)),
-    // The per-notification work stays uninterruptible (Job.ts); between notifications a runner
-    // shutting down may stop the run, and the unanswered tick is delivered again.
+    // ClusterCron marks its tick Uninterruptible so that no caller can cancel it; the run itself
+    // must still stop, between notifications (each one is uninterruptible in Job.ts), when the
+    // runner shuts down: the tick stays unanswered and is delivered again.
     Effect.interruptible,
     Effect.asVoid
   )

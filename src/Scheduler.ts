@@ -13,7 +13,7 @@ import * as Jobs from "./Jobs.ts"
 import type { Notifications } from "./Notifications.ts"
 import * as Reactions from "./Reactions.ts"
 import type { Rotation } from "./Rotation.ts"
-import { due, entryOf, type JobName, SCHEDULE, slotToRun } from "./Schedule.ts"
+import { entryOf, type JobName, SCHEDULE, slotToRun } from "./Schedule.ts"
 import type { Sender } from "./Sender.ts"
 
 /** What every job needs from the host: the library's layer, a Sender, a BonusServer, SQL. */
@@ -74,14 +74,3 @@ export const catchUp = Effect.forEach(SCHEDULE, (e) =>
   runLatest(e.job).pipe(
     Effect.catchAll((error) => Effect.as(Effect.logError(`${e.job}: ${error.message}`), Option.none()))
   ), { discard: true })
-
-/**
- * For a host's own planner, once a minute: runs the jobs due at the Clock's now, each for its slot
- * (the start of this minute), one after the other. Calling it twice in a minute runs nothing twice.
- */
-export const runDue = Effect.gen(function*() {
-  const { zone } = yield* BusinessTimeZone
-  const now = yield* DateTime.now
-  const minute = DateTime.startOf(now, "minute")
-  return yield* Effect.forEach(due(now, zone), (job) => Effect.map(runSlot(job, minute), (result) => ({ job, result })))
-})

@@ -23,7 +23,6 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
 import { SqlClient } from "@effect/sql"
 import { Clock, Config, DateTime, Duration, Effect, Layer, Option } from "effect"
-import * as BonusLedger from "./BonusLedger.ts"
 import { BadInput, businessTimeZone, libraryLayer, parseInstant } from "./cli/Common.ts"
 import * as ClusterJobs from "./ClusterJobs.ts"
 import { nextSlot, SCHEDULE } from "./Schedule.ts"
@@ -159,7 +158,7 @@ export const serve = Effect.gen(function*() {
 
   const jobs = ClusterJobs.layer.pipe(
     Layer.provide(clusterLayer(address)),
-    Layer.provide(Layer.mergeAll(SiteSender.layer(site), BonusLedger.layer))
+    Layer.provide(SiteSender.layer(site))
   )
 
   const program = Effect.gen(function*() {

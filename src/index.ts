@@ -49,6 +49,13 @@ export type { ReactionSummary, ReactionTally } from "./Reactions.ts"
 export * as BonusApi from "./BonusApi.ts"
 export * as BonusServerHttp from "./BonusServerHttp.ts"
 
+export { cronOf, due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "./Schedule.ts"
+export type { JobName, ScheduleEntry } from "./Schedule.ts"
+export * as Scheduler from "./Scheduler.ts"
+export * as JobRuns from "./JobRuns.ts"
+export * as ClusterJobs from "./ClusterJobs.ts"
+export { CLUSTER_TABLE_PREFIX, clusterLayer, serve } from "./Serve.ts"
+
 export * as Report from "./Report.ts"
 export type {
   ActionFigures,

@@ -1,49 +1,103 @@
 /**
  * A synthetic chain, simulated in steps of half an hour: clients order (and some stop ordering),
- * the host records closed orders, the jobs run on their schedule against a fake Site on
- * 127.0.0.1, and customers react to what they receive with known probabilities.
+ * the host records closed orders (`ordersClosed`) and order bonuses, the jobs run on their real
+ * schedule against a fake Site on 127.0.0.1, and customers react to what they receive with known
+ * probabilities per kind and action: the simulated truth the report must recover.
+ *
+ * The report credits a message with the first event of its kind within 14 days of it, so two
+ * messages of one reaction type open at once for one client would credit each other. The chain is
+ * shaped so that this never happens and the truth stays exact: the clients with a birthday on file
+ * are dormant (they order only when a message moves them, so no invite overlaps their greeting),
+ * a client inside an invite's or a greeting's window orders only if they react to it, and a client
+ * inside a review window orders for pickup (no second review request).
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
+import { BonusServer } from "../BonusServer.ts"
 import { BusinessTimeZone, localParts, withClockAt } from "../BusinessTime.ts"
-import type { RunSummary } from "../Job.ts"
-import * as Jobs from "../Jobs.ts"
 import type { KindName } from "../Kind.ts"
+import * as Birthday from "../kinds/Birthday.ts"
 import * as Feedback from "../kinds/Feedback.ts"
+import * as Invite from "../kinds/Invite.ts"
+import * as Profile from "../kinds/Profile.ts"
+import { ordersClosed } from "../Orders.ts"
+import { normalizePhone } from "../Phone.ts"
+import { due, type JobName } from "../Schedule.ts"
+import { type JobSummary, runJob } from "../Scheduler.ts"
 import type { FakeSite, ReceivedSms } from "./FakeSite.ts"
 import * as Random from "./Random.ts"
+
+/**
+ * The simulated truth: the probability that a customer reacts within 14 days to each kind and
+ * action (an order for invite and birthday; the review or profile bonus for feedback and profile).
+ */
+export const TRUE_RATES: Readonly<Record<KindName, Readonly<Record<number, number>>>> = {
+  feedback: { 1: 0.15, 2: 0.25 },
+  invite: { 1: 0.22, 2: 0.32, 3: 0.12 },
+  profile: { 1: 0.35 },
+  birthday: { 1: 0.25, 2: 0.45 }
+}
 
 export interface SimulationOptions {
   readonly seed: number
   readonly clients: number
-  /** First simulated day (local midnight in the business zone is taken from it). */
+  /** First simulated day (its local midnight in the business zone). */
   readonly start: DateTime.Utc
+  /** Days on which the message jobs run. */
   readonly days: number
+  /** Days after those, with only the reaction job, so every message's 14-day window closes. */
+  readonly windDownDays: number
   /** Days of order history before the start. */
   readonly historyDays: number
 }
 
 const STEP_MINUTES = 30
 const STEP_MS = STEP_MINUTES * 60_000
+const DAY_MS = 86_400_000
 /** Orders close between 10:00 and 23:00 local. */
 const OPEN_HOUR = 10
 const CLOSE_HOUR = 23
-const SOURCES = [
-  ["site", 0.3],
-  ["app", 0.3],
-  ["new_app", 0.15],
-  ["jupiter", 0.15],
-  ["aggregator", 0.1]
-] as const
+const SLOTS_PER_DAY = ((CLOSE_HOUR - OPEN_HOUR) * 60) / STEP_MINUTES
+/** Order bonuses: the host accrues 5% of each closed order, reason `order`. */
+const ORDER_BONUS_SHARE = 0.05
+const SOURCES = [["site", 0.3], ["app", 0.3], ["new_app", 0.15], ["jupiter", 0.15], ["aggregator", 0.1]] as const
+/** Bonuses the app accrues when a customer reacts to feedback (per action's promise) and to profile. */
+const REACTION_BONUS: Readonly<Record<string, number>> = { "feedback/1": 50, "feedback/2": 100, "profile/1": 100 }
 
 interface SimClient {
   readonly id: number
   readonly phone: string
+  /** Dormant clients have a birthday on file and order only in reaction to a message. */
+  readonly dormant: boolean
   /** Mean closed orders per day while active. */
   readonly rate: number
-  /** The day index after which the client stops ordering on its own (lapses). */
+  /** The day index after which the client stops ordering on their own (lapses). */
   readonly lapsesAfterDay: number
+  /** No organic order before this instant: the client is inside an order reaction's window. */
+  quietUntil: number
+  /** Orders before this instant are for pickup: a review request's window is open. */
+  pickupUntil: number
 }
+
+/** Share of clients that are dormant with a birthday on file. */
+const DORMANT_SHARE = 0.35
+/** A review request's window as the chain sees it: the request comes within a day of the order. */
+const REVIEW_WINDOW_MS = 15 * DAY_MS
+
+type OrderRow = {
+  readonly uid: string
+  readonly client_id: number
+  readonly source: string
+  readonly is_delivery: boolean
+  readonly status: "closed"
+  readonly created_at: Date
+  readonly closed_at: Date
+  readonly total: number
+}
+
+type Reaction =
+  | { readonly type: "order"; readonly at: number; readonly clientId: number }
+  | { readonly type: "accrual"; readonly at: number; readonly clientId: number; readonly reason: string; readonly amount: number; readonly fillsBirthday: boolean }
 
 export interface KindActionCount {
   readonly kind: KindName
@@ -52,10 +106,13 @@ export interface KindActionCount {
 }
 
 export interface SimulationResult {
-  readonly runs: ReadonlyArray<RunSummary>
+  readonly runs: ReadonlyArray<{ readonly job: JobName; readonly summary: JobSummary }>
   readonly orders: number
   readonly received: ReadonlyArray<ReceivedSms>
   readonly sentByKindAction: ReadonlyArray<KindActionCount>
+  /** Reactions the simulation decided, per kind and action. */
+  readonly simulatedReactions: ReadonlyArray<KindActionCount>
+  readonly end: DateTime.Utc
 }
 
 const uuidFrom = (random: Random.Random) => {
@@ -66,10 +123,23 @@ const uuidFrom = (random: Random.Random) => {
 const phoneOf = (random: Random.Random, id: number) => {
   const local = `9${String(random.int(0, 1_000_000_000)).padStart(9, "0")}`
   const style = id % 100
-  if (style === 0) return `12-${local.slice(0, 4)}` // unusable: the Site cannot take it
+  if (style === 0) return `12-${local.slice(0, 4)}` // the Site cannot take it
   if (style < 40) return `+7 (${local.slice(0, 3)}) ${local.slice(3, 6)}-${local.slice(6, 8)}-${local.slice(8)}`
   if (style < 70) return `8${local}`
   return local
+}
+
+const birthdayOf = (random: Random.Random) => {
+  const year = random.int(1965, 2006)
+  if (random.next() < 0.01) return "1996-02-29"
+  const day = new Date(Date.UTC(year, 0, 1) + random.int(0, 365) * DAY_MS)
+  return day.toISOString().slice(0, 10)
+}
+
+/** A birthday filled in at `atMs` whose next occurrence is 4 to 8 months away: beyond the run. */
+const laterBirthdayOf = (random: Random.Random, atMs: number) => {
+  const day = new Date(atMs + random.int(120, 240) * DAY_MS)
+  return `${random.int(1965, 2006)}-${day.toISOString().slice(5, 10).replace("02-29", "02-28")}`
 }
 
 const pickSource = (random: Random.Random) => {
@@ -81,108 +151,189 @@ const pickSource = (random: Random.Random) => {
   return "site"
 }
 
-/** Which kind and action a received text is, by the kinds' own texts. */
+const INVITE_BALANCE = /^На счету \d+ бонусов! Потрать их в новом заказе$/
+
+/** Which kind and performed action a received text is, by the kinds' own texts. */
 export const classify = (text: string): Option.Option<{ readonly kind: KindName; readonly action: number }> => {
-  for (const [action, t] of Object.entries(Feedback.TEXTS)) {
-    if (t === text) return Option.some({ kind: "feedback", action: Number(action) })
+  const byTexts = (kind: KindName, texts: Readonly<Record<number, string>>) => {
+    for (const [action, t] of Object.entries(texts)) if (t === text) return Option.some({ kind, action: Number(action) })
+    return Option.none()
   }
-  return Option.none()
+  if (INVITE_BALANCE.test(text)) return Option.some({ kind: "invite", action: 1 })
+  if (text === Profile.TEXT) return Option.some({ kind: "profile", action: 1 })
+  return byTexts("feedback", Feedback.TEXTS).pipe(
+    Option.orElse(() => byTexts("invite", Invite.TEXTS)),
+    Option.orElse(() => byTexts("birthday", Birthday.TEXTS))
+  )
 }
 
-/** The jobs due at a local wall-clock time (the schedule of SPEC). */
-const dueAt = (hour: number, minute: number): ReadonlyArray<KindName> =>
-  minute === 0 && hour >= 11 && hour <= 22 ? ["feedback"] : []
+const tally = (items: ReadonlyArray<{ readonly kind: KindName; readonly action: number }>): ReadonlyArray<KindActionCount> => {
+  const counts = new Map<string, KindActionCount>()
+  for (const { action, kind } of items) {
+    const key = `${kind}/${action}`
+    counts.set(key, { kind, action, sent: (counts.get(key)?.sent ?? 0) + 1 })
+  }
+  return [...counts.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.action - b.action)
+}
 
 export const simulate = (options: SimulationOptions, site: FakeSite) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const bonus = yield* BonusServer
     const { zone } = yield* BusinessTimeZone
     const random = Random.make(options.seed)
-    const dayMs = 86_400_000
     const startMs = DateTime.toEpochMillis(DateTime.startOf(DateTime.setZone(options.start, zone), "day"))
 
-    const clients: Array<SimClient> = Array.from({ length: options.clients }, (_, i) => {
-      const id = i + 1
-      return {
-        id,
-        phone: phoneOf(random, id),
-        rate: 0.02 + random.next() * 0.12,
-        // A third of the clients stop ordering at some point in the history or the simulation.
-        lapsesAfterDay: random.next() < 0.35
-          ? random.int(-options.historyDays, options.days)
-          : Number.POSITIVE_INFINITY
-      }
-    })
-    yield* sql`INSERT INTO jupiter.clients ${sql.insert(clients.map((c) => ({ id: c.id, phone: c.phone })))}`
+    const clients: Array<SimClient> = Array.from({ length: options.clients }, (_, i) => ({
+      id: i + 1,
+      phone: phoneOf(random, i + 1),
+      dormant: random.next() < DORMANT_SHARE,
+      rate: 0.03 + random.next() * 0.12,
+      // Two in five active clients stop ordering at some point in the history or the simulation.
+      lapsesAfterDay: random.next() < 0.4 ? random.int(-options.historyDays, options.days) : Number.POSITIVE_INFINITY,
+      quietUntil: 0,
+      pickupUntil: 0
+    }))
+    const byPhone = new Map<string, SimClient>()
+    const byId = new Map<number, SimClient>()
+    for (const c of clients) {
+      byId.set(c.id, c)
+      Option.map(normalizePhone(c.phone), (p) => byPhone.set(p, c))
+    }
+    // Profile reactions fill in the active clients' birthdays over time.
+    const rows = clients.map((c) => ({ id: c.id, phone: c.phone, birthday: c.dormant ? birthdayOf(random) : null }))
+    for (let i = 0; i < rows.length; i += 5000) {
+      yield* sql`INSERT INTO jupiter.clients ${sql.insert(rows.slice(i, i + 5000))}`
+    }
 
     let orders = 0
-    /** Orders closing in [from, from + span), as rows, for the active clients. */
-    const ordersIn = (fromMs: number, spanMs: number) => {
-      const rows: Array<{ uid: string; client_id: number; source: string; is_delivery: boolean; status: string; closed_at: Date; total: number }> = []
+    const ordersIn = (fromMs: number): Array<OrderRow> => {
       const hour = localParts(DateTime.unsafeMake(fromMs), zone).hours
-      if (hour < OPEN_HOUR || hour >= CLOSE_HOUR) return rows
-      const day = Math.floor((fromMs - startMs) / dayMs)
-      const slotsPerDay = ((CLOSE_HOUR - OPEN_HOUR) * 60) / STEP_MINUTES
+      if (hour < OPEN_HOUR || hour >= CLOSE_HOUR) return []
+      const day = Math.floor((fromMs - startMs) / DAY_MS)
+      const out: Array<OrderRow> = []
       for (const c of clients) {
-        if (day > c.lapsesAfterDay) continue
-        if (random.next() < c.rate / slotsPerDay * (spanMs / STEP_MS)) {
-          rows.push({
-            uid: uuidFrom(random),
-            client_id: c.id,
-            source: pickSource(random),
-            is_delivery: random.next() < 0.8,
-            status: "closed",
-            closed_at: new Date(fromMs + random.int(0, spanMs)),
-            total: random.int(500, 4000)
-          })
-        }
+        const draw = random.next()
+        if (c.dormant || day > c.lapsesAfterDay || fromMs < c.quietUntil) continue
+        if (draw < c.rate / SLOTS_PER_DAY) out.push(orderFor(c, fromMs + random.int(0, STEP_MS)))
       }
-      return rows
+      return out
     }
-    const recordOrders = (rows: ReturnType<typeof ordersIn>) =>
-      rows.length === 0 ? Effect.void : Effect.gen(function*() {
-        orders += rows.length
-        yield* sql`INSERT INTO jupiter.orders ${sql.insert(rows)}`
-        // What the host does when orders close: the client's last order time moves forward.
+    const orderFor = (client: SimClient, closedAt: number): OrderRow => {
+      const source = pickSource(random)
+      const delivery = random.next() < 0.8 && closedAt >= client.pickupUntil
+      if (delivery && (Feedback.SOURCES as ReadonlyArray<string>).includes(source)) client.pickupUntil = closedAt + REVIEW_WINDOW_MS
+      return {
+        uid: uuidFrom(random),
+        client_id: client.id,
+        source,
+        is_delivery: delivery,
+        status: "closed",
+        created_at: new Date(closedAt - random.int(20, 90) * 60_000),
+        closed_at: new Date(closedAt),
+        total: random.int(500, 4000)
+      }
+    }
+
+    /** What the host does when orders close: the rows, the order bonuses, and `ordersClosed`. */
+    const recordOrders = (batch: ReadonlyArray<OrderRow>, viaOrdersClosed: boolean) =>
+      batch.length === 0 ? Effect.void : Effect.gen(function*() {
+        orders += batch.length
+        yield* sql`INSERT INTO jupiter.orders ${sql.insert([...batch])}`
         yield* sql`
-          UPDATE jupiter.clients c SET last_order_at = GREATEST(c.last_order_at, o.closed_at)
-          FROM (SELECT client_id, max(closed_at) AS closed_at FROM jupiter.orders
-                WHERE uid IN ${sql.in(rows.map((r) => r.uid))} GROUP BY client_id) o
-          WHERE c.id = o.client_id
+          INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at, order_uid)
+          SELECT client_id, round(total * ${ORDER_BONUS_SHARE}, 2), 'order', closed_at, uid
+          FROM jupiter.orders WHERE uid IN ${sql.in(batch.map((o) => o.uid))}
         `
+        if (viaOrdersClosed) {
+          yield* ordersClosed(batch.map((o) => o.uid))
+        } else {
+          // History: the backfill's single statement, as a host does once when installing.
+          yield* sql`
+            UPDATE jupiter.clients c SET last_order_at = o.closed_at
+            FROM (SELECT client_id, max(closed_at) AS closed_at FROM jupiter.orders
+                  WHERE status = 'closed' GROUP BY client_id) o
+            WHERE c.id = o.client_id AND c.last_order_at IS DISTINCT FROM o.closed_at
+          `
+        }
       })
 
-    // History: whole days before the start, each day in one batch.
-    for (let day = -options.historyDays; day < 0; day++) {
-      const dayStart = startMs + day * dayMs
-      const rows: Array<ReturnType<typeof ordersIn>[number]> = []
-      for (let t = dayStart; t < dayStart + dayMs; t += STEP_MS) rows.push(...ordersIn(t, STEP_MS))
-      yield* recordOrders(rows)
+    // History: whole days before the start, recorded at once.
+    const history: Array<OrderRow> = []
+    for (let t = startMs - options.historyDays * DAY_MS; t < startMs; t += STEP_MS) history.push(...ordersIn(t))
+    for (let i = 0; i < history.length; i += 5000) {
+      yield* recordOrders(history.slice(i, i + 5000), false)
     }
 
-    const runs: Array<RunSummary> = []
-    const endMs = startMs + options.days * dayMs
-    for (let t = startMs; t < endMs; t += STEP_MS) {
-      yield* recordOrders(ordersIn(t - STEP_MS, STEP_MS))
-      const { hours, minutes } = localParts(DateTime.unsafeMake(t), zone)
-      for (const kind of dueAt(hours, minutes)) {
-        runs.push(yield* Jobs.run(kind).pipe(withClockAt(DateTime.unsafeMake(t))))
+    // Reactions decided from what the Site delivered, waiting for their moment.
+    let reactions: Array<Reaction> = []
+    const decided: Array<{ kind: KindName; action: number }> = []
+    let seen = 0
+    const react = (sms: ReceivedSms, sentMs: number) => {
+      const client = byPhone.get(sms.phones)
+      const what = classify(sms.text)
+      if (client === undefined || Option.isNone(what)) return
+      const { action, kind } = what.value
+      const key = `${kind}|${client.id}|${sentMs}`
+      const reacts = Random.uniform(options.seed, key) < TRUE_RATES[kind]![action]!
+      // Inside the reaction window the client orders only if they react: the truth stays exact.
+      if (kind === "invite" || kind === "birthday") client.quietUntil = Math.max(client.quietUntil, sentMs + 14 * DAY_MS)
+      if (!reacts) return
+      decided.push({ kind, action })
+      // Somewhere within the window, never at its very edges.
+      const at = sentMs + 60_000 + Math.floor(Random.uniform(options.seed, `${key}|when`) * (13.5 * DAY_MS))
+      if (kind === "invite" || kind === "birthday") reactions.push({ type: "order", at, clientId: client.id })
+      else {
+        reactions.push({
+          type: "accrual",
+          at,
+          clientId: client.id,
+          reason: kind === "feedback" ? Feedback.REACTION_REASON : Profile.REACTION_REASON,
+          amount: REACTION_BONUS[`${kind}/${action}`] ?? 100,
+          fillsBirthday: kind === "profile"
+        })
       }
+    }
+
+    const runs: Array<{ job: JobName; summary: JobSummary }> = []
+    const sendingEndMs = startMs + options.days * DAY_MS
+    const endMs = sendingEndMs + options.windDownDays * DAY_MS
+    for (let t = startMs; t < endMs; t += STEP_MS) {
+      // What happened in the half hour before t: organic orders, and reactions falling due.
+      const dueNow = reactions.filter((r) => r.at < t)
+      reactions = reactions.filter((r) => r.at >= t)
+      const step = ordersIn(t - STEP_MS)
+      for (const r of dueNow) {
+        if (r.type === "order") step.push(orderFor(byId.get(r.clientId)!, r.at))
+      }
+      yield* recordOrders(step, true)
+      for (const r of dueNow) {
+        if (r.type !== "accrual") continue
+        yield* bonus.accrue({ type: "permanent", clientId: r.clientId, amount: r.amount, reason: r.reason, at: DateTime.unsafeMake(r.at) })
+        if (r.fillsBirthday) {
+          yield* sql`UPDATE jupiter.clients SET birthday = ${laterBirthdayOf(random, r.at)} WHERE id = ${r.clientId}`
+        }
+      }
+
+      const now = DateTime.unsafeMake(t)
+      for (const job of due(now, zone)) {
+        if (t >= sendingEndMs && job !== "reactions") continue
+        runs.push({ job, summary: yield* runJob(job).pipe(withClockAt(now)) })
+      }
+      const received = yield* site.received
+      // Concurrent sends arrive in any order; reacting in a fixed order keeps the run repeatable.
+      const fresh = received.slice(seen).sort((a, b) => a.phones.localeCompare(b.phones) || a.text.localeCompare(b.text))
+      for (const sms of fresh) react(sms, t)
+      seen = received.length
     }
 
     const received = yield* site.received
-    const counts = new Map<string, KindActionCount>()
-    for (const sms of received) {
-      const c = classify(sms.text)
-      if (Option.isNone(c)) continue
-      const key = `${c.value.kind}/${c.value.action}`
-      const prev = counts.get(key)
-      counts.set(key, { ...c.value, sent: (prev?.sent ?? 0) + 1 })
-    }
     return {
       runs,
       orders,
       received,
-      sentByKindAction: [...counts.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.action - b.action)
+      sentByKindAction: tally(received.flatMap((sms) => Option.toArray(classify(sms.text)))),
+      simulatedReactions: tally(decided),
+      end: DateTime.unsafeMake(endMs)
     } satisfies SimulationResult
   })

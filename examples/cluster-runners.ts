@@ -1,0 +1,41 @@
+/**
+ * Several runners sharing one PostgreSQL: a host process that is one @effect/cluster socket runner
+ * with SQL storage and runs the library's crons (`ClusterJobs.layer`). Start it several times, on
+ * one machine or many, each with the address the others reach it at:
+ *
+ *   RUNNER_PORT=34431 DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
+ *   RUNNER_PORT=34432 DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
+ *   RUNNER_PORT=34433 ...
+ *
+ * The shards, and with them each job's cron, are spread over the runners; when one dies its shards
+ * move to the others, and a tick it was running is delivered again. That repeat runs the same
+ * (job, slot) through `JobRuns`: it takes over what was left and sends nothing twice.
+ * (`pronto-notify serve` with PRONTO_NOTIFY_RUNNER=host:port is the same thing, ready-made.) The
+ * database must have been migrated (`pronto-notify migrate`).
+ */
+import { RunnerAddress } from "@effect/cluster"
+import { NodeClusterSocket, NodeRuntime } from "@effect/platform-node"
+import { Config, Effect, Layer, Option } from "effect"
+import { ClusterJobs, Database, ProntoNotify, SiteSender } from "../src/index.ts"
+
+const runner = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const host = yield* Config.string("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1"))
+    const port = yield* Config.integer("RUNNER_PORT")
+    // A socket runner, storing messages and shard locks in the same database (tables cluster_*).
+    return NodeClusterSocket.layer({
+      storage: "sql",
+      shardingConfig: { runnerAddress: Option.some(RunnerAddress.make(host, port)) }
+    })
+  })
+)
+
+const library = Layer.mergeAll(ProntoNotify.layer(), SiteSender.layerConfig)
+
+const app = ClusterJobs.layer.pipe(
+  Layer.provide(runner),
+  Layer.provide(library),
+  Layer.provide(Database.layer())
+)
+
+NodeRuntime.runMain(Layer.launch(app))

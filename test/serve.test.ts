@@ -1,0 +1,262 @@
+/**
+ * Three `pronto-notify serve` processes, socket runners of one Effect Cluster on one PostgreSQL,
+ * against a Site on 127.0.0.1. Their clocks start just before 11:00 in Moscow; the one running the
+ * 11:00 feedback is killed with SIGKILL mid-run; the slot must still complete, on another runner,
+ * and no message may reach the Site twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import type { ChildProcess } from "node:child_process"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { hostname } from "node:os"
+import pg from "pg"
+import * as FakeSite from "../src/demo/FakeSite.ts"
+import { start } from "./support/Cli.ts"
+import { migratedUrl } from "./support/TestDatabase.ts"
+
+const ORDERS = 400
+/** How long the Site takes to answer each message, so that the run lasts long enough to be killed mid-way. */
+const SITE_DELAY_MS = 40
+/** 11:00 Moscow. */
+const SLOT = "2026-03-10T08:00:00.000Z"
+/** The runners' clocks read this ... */
+const CLOCK_START = "2026-03-10T07:59:52Z"
+/** ... this long after the test starts them (their start-up takes a few seconds on two cores). */
+const ANCHOR_DELAY_MS = 4_000
+const KEY = "serve-test-key"
+
+/** A Site that answers like FakeSite, only slower: a loopback proxy in front of it. */
+const slowProxy = (target: string) =>
+  Effect.acquireRelease(
+    Effect.async<{ server: http.Server; url: string }>((resume) => {
+      const server = http.createServer((req, res) => {
+        const chunks: Array<Buffer> = []
+        req.on("data", (c: Buffer) => chunks.push(c))
+        req.on("end", () =>
+          setTimeout(() => {
+            const upstream = http.request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers)
+              answer.pipe(res)
+            })
+            upstream.on("error", () => res.destroy())
+            upstream.end(Buffer.concat(chunks))
+          }, SITE_DELAY_MS))
+      })
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })))
+    }),
+    ({ server }) => Effect.async<void>((resume) => {
+      server.closeAllConnections()
+      server.close(() => resume(Effect.void))
+    })
+  )
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = http.createServer()
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe("serve: three runners, one killed mid-run", () => {
+  const scope = Effect.runSync(Scope.make())
+  const children: Array<ChildProcess> = []
+  const output = new Map<number, string>()
+  let url = ""
+  let site: FakeSite.FakeSite
+  let db: pg.Client
+
+  beforeAll(async () => {
+    url = await Effect.runPromise(Scope.extend(migratedUrl, scope))
+    site = await Effect.runPromise(Scope.extend(FakeSite.make(KEY), scope))
+    db = new pg.Client({ connectionString: url })
+    await db.connect()
+    // One order per client, each closed within the 24 hours before 11:00, all from the Site by delivery.
+    await db.query(`
+      INSERT INTO jupiter.clients (id, phone)
+      SELECT i, '8916' || lpad(i::text, 7, '0') FROM generate_series(1, ${ORDERS}) AS i`)
+    await db.query(`
+      INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total)
+      SELECT gen_random_uuid(), i, 'site', true, 'closed', $1::timestamptz - make_interval(mins => i), 1000
+      FROM generate_series(1, ${ORDERS}) AS i`, [SLOT])
+  })
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    await db?.end()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  it("runs every slot once and sends no message twice", { timeout: 60_000 }, async () => {
+    const begun = Date.now()
+    const proxy = await Effect.runPromise(Scope.extend(slowProxy(site.url), scope))
+    const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort()
+      const child = start(["serve"], {
+        DATABASE_URL: url,
+        SITE_URL: proxy.url,
+        SITE_KEY: KEY,
+        PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`,
+        PRONTO_NOTIFY_CLOCK_START: CLOCK_START,
+        PRONTO_NOTIFY_CLOCK_ANCHOR: anchor
+      })
+      children.push(child)
+      output.set(child.pid!, "")
+      const append = (c: Buffer) => output.set(child.pid!, output.get(child.pid!) + c.toString("utf8"))
+      child.stdout?.on("data", append)
+      child.stderr?.on("data", append)
+    }
+    const feedbackRun = async () =>
+      (await db.query<{ status: string; runner: string; attempts: number }>(
+        `SELECT status, runner, attempts FROM pronto_notify.job_runs WHERE job = 'feedback' AND slot = $1`,
+        [SLOT]
+      )).rows[0]
+    const received = () => Effect.runPromise(site.received)
+
+    // Wait for the 11:00 run to be well under way, then kill the runner doing it.
+    let victim: ChildProcess | undefined
+    while (victim === undefined) {
+      if (Date.now() - begun > 30_000) throw new Error(`the 11:00 run never got going:\n${[...output.values()].join("\n")}`)
+      const run = await feedbackRun()
+      if (run?.status === "running" && (await received()).length >= 40) {
+        const pid = Number(run.runner.slice(run.runner.lastIndexOf("/") + 1))
+        expect(run.runner.startsWith(`${hostname()}/`)).toBe(true)
+        victim = children.find((c) => c.pid === pid)
+        expect(victim).toBeDefined()
+        victim!.kill("SIGKILL")
+      } else {
+        await sleep(100)
+      }
+    }
+    const receivedAtKill = (await received()).length
+    expect(receivedAtKill).toBeLessThan(ORDERS)
+
+    // Another runner takes the shard over, the tick is delivered again, and the slot completes.
+    while ((await feedbackRun())?.status !== "done") {
+      if (Date.now() - begun > 55_000) throw new Error(`the 11:00 slot did not complete after the kill:\n${[...output.values()].join("\n")}`)
+      await sleep(200)
+    }
+    const run = (await feedbackRun())!
+    expect(run.attempts).toBe(2)
+    expect(run.runner).not.toBe(`${hostname()}/${victim!.pid}`)
+
+    const messages = await received()
+    const phones = messages.map((m) => m.phones)
+    // Nothing reached the Site twice.
+    expect(new Set(phones).size).toBe(phones.length)
+    const stored = (await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM pronto_notify.notifications GROUP BY status`
+    )).rows
+    const sent = stored.find((r) => r.status === "sent")?.n ?? 0
+    const inDoubt = stored.find((r) => r.status === "in_doubt")?.n ?? 0
+    // Every order got its message, except the few the killed runner had in flight: those stay in
+    // doubt, never sent blindly again (C10).
+    expect(sent + inDoubt).toBe(ORDERS)
+    expect(inDoubt).toBeLessThanOrEqual(8)
+    expect(messages.length).toBeGreaterThanOrEqual(sent)
+    expect(messages.length).toBeLessThanOrEqual(sent + inDoubt)
+    // Every slot due in the test's time ran once: the 11:00 feedback and, on start, the 04:00
+    // reactions (the latest slot within its catch-up window).
+    const slots = (await db.query<{ job: string; slot: Date; status: string }>(
+      `SELECT job, slot, status FROM pronto_notify.job_runs ORDER BY job`
+    )).rows
+    expect(slots.map((r) => `${r.job} ${r.slot.toISOString()} ${r.status}`)).toEqual([
+      `feedback ${SLOT} done`,
+      "reactions 2026-03-10T01:00:00.000Z done"
+    ])
+
+    // The survivors stop cleanly on SIGTERM.
+    const survivors = children.filter((c) => c !== victim)
+    const exits = survivors.map((c) => new Promise<number | null>((resolve) => c.on("exit", (code) => resolve(code))))
+    for (const c of survivors) c.kill("SIGTERM")
+    expect(await Promise.all(exits)).toEqual([0, 0])
+    // The Site key is a secret (C13): nothing the runners printed shows it.
+    expect([...output.values()].join("\n")).not.toContain(KEY)
+    console.log(`serve test: killed after ${receivedAtKill} of ${ORDERS} messages; done in ${Date.now() - begun} ms`)
+  })
+})
+
+describe("serve: SIGTERM mid-run", () => {
+  const scope = Effect.runSync(Scope.make())
+  const children: Array<ChildProcess> = []
+  let url = ""
+  let site: FakeSite.FakeSite
+  let db: pg.Client
+
+  beforeAll(async () => {
+    url = await Effect.runPromise(Scope.extend(migratedUrl, scope))
+    site = await Effect.runPromise(Scope.extend(FakeSite.make(KEY), scope))
+    db = new pg.Client({ connectionString: url })
+    await db.connect()
+    await db.query(`
+      INSERT INTO jupiter.clients (id, phone)
+      SELECT i, '8916' || lpad(i::text, 7, '0') FROM generate_series(1, ${ORDERS}) AS i`)
+    await db.query(`
+      INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total)
+      SELECT gen_random_uuid(), i, 'app', true, 'closed', $1::timestamptz - make_interval(mins => i), 1000
+      FROM generate_series(1, ${ORDERS}) AS i`, [SLOT])
+  })
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    await db?.end()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  it("finishes the notification in flight, stops, and a restart completes the slot", { timeout: 60_000 }, async () => {
+    const begun = Date.now()
+    const proxy = await Effect.runPromise(Scope.extend(slowProxy(site.url), scope))
+    const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
+    // A single runner (no PRONTO_NOTIFY_RUNNER), restarted on the same clock.
+    const env = { DATABASE_URL: url, SITE_URL: proxy.url, SITE_KEY: KEY, PRONTO_NOTIFY_CLOCK_START: CLOCK_START, PRONTO_NOTIFY_CLOCK_ANCHOR: anchor }
+    const first = start(["serve"], env)
+    children.push(first)
+    const run = async () =>
+      (await db.query<{ status: string; attempts: number }>(
+        `SELECT status, attempts FROM pronto_notify.job_runs WHERE job = 'feedback' AND slot = $1`,
+        [SLOT]
+      )).rows[0]
+    while ((await Effect.runPromise(site.received)).length < 40) {
+      if (Date.now() - begun > 30_000) throw new Error("the 11:00 run never got going")
+      await sleep(100)
+    }
+    const exited = new Promise<number | null>((resolve) => first.on("exit", (code) => resolve(code)))
+    const stopAsked = Date.now()
+    first.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    const stopMs = Date.now() - stopAsked
+    expect(stopMs).toBeLessThan(10_000)
+
+    // Stopped between notifications: none left in doubt, each recorded one reached the Site, the slot is open.
+    const afterStop = (await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM pronto_notify.notifications GROUP BY status`
+    )).rows
+    expect(afterStop.map((r) => r.status)).toEqual(["sent"])
+    const sentBeforeStop = afterStop[0]!.n
+    expect(sentBeforeStop).toBeLessThan(ORDERS)
+    expect((await Effect.runPromise(site.received)).length).toBe(sentBeforeStop)
+    expect(await run()).toMatchObject({ status: "interrupted", attempts: 1 })
+
+    // Back a few seconds later: the unanswered tick runs the same slot again and finishes it.
+    const second = start(["serve"], env)
+    children.push(second)
+    while ((await run())?.status !== "done") {
+      if (Date.now() - begun > 55_000) throw new Error("the 11:00 slot did not complete after the restart")
+      await sleep(200)
+    }
+    expect((await run())!.attempts).toBe(2)
+    const phones = (await Effect.runPromise(site.received)).map((m) => m.phones)
+    expect(phones.length).toBe(ORDERS)
+    expect(new Set(phones).size).toBe(ORDERS)
+    const secondExit = new Promise<number | null>((resolve) => second.on("exit", (code) => resolve(code)))
+    second.kill("SIGTERM")
+    expect(await secondExit).toBe(0)
+    console.log(`serve SIGTERM test: stopped after ${sentBeforeStop} of ${ORDERS} in ${stopMs} ms; done in ${Date.now() - begun} ms`)
+  })
+})
