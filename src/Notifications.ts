@@ -55,6 +55,8 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
   readonly reserve: (attempt: Attempt) => Effect.Effect<Option.Option<number>, SqlError.SqlError>
   /** Marks the attempt sent; runs inside the notification's transaction. */
   readonly confirm: (id: number, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
+  /** Records the bonus an action granted (inside the notification's transaction). */
+  readonly recordBonus: (id: number, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
   readonly release: (id: number) => Effect.Effect<void, SqlError.SqlError>
   readonly list: (filter: MessageFilter) => Effect.Effect<ReadonlyArray<Message>, SqlError.SqlError>
@@ -80,6 +82,11 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           sql`UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${toDate(sentAt)} WHERE id = ${id}`.pipe(
             Effect.asVoid
           ),
+
+        recordBonus: (id, amount, operation) =>
+          sql`
+            UPDATE pronto_notify.notifications SET bonus_granted = ${amount}, bonus_operation = ${operation} WHERE id = ${id}
+          `.pipe(Effect.asVoid),
 
         release: (id) =>
           sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(

@@ -9,10 +9,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import { temporaryExpiry } from "../BonusLedger.ts"
 import { BonusServer } from "../BonusServer.ts"
 import { BusinessTimeZone } from "../BusinessTime.ts"
-import { ActionFailed, ActionStrategy, type Candidate, Selector } from "../Kind.ts"
+import { grantTemporaryBonus } from "../Gift.ts"
+import { ActionStrategy, type Candidate, Selector } from "../Kind.ts"
+import type { Notifications } from "../Notifications.ts"
 
 export const KIND = "birthday" as const
 
@@ -77,25 +78,22 @@ export const actions = Layer.effect(
   ActionStrategy,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const bonus = yield* BonusServer
+    const services = yield* Effect.context<BonusServer | Notifications>()
     return {
       actionCount: () => ACTION_COUNT,
       plan: (_candidate, chosenAction) => Effect.succeed({ performedAction: chosenAction, text: TEXTS[chosenAction]! }),
       perform: (candidate, plan, notificationId, at) =>
         Effect.gen(function*() {
           if (plan.performedAction === 2) {
-            const operation = yield* bonus.accrue({
-              type: "temporary",
+            yield* grantTemporaryBonus({
+              kind: KIND,
+              action: 2,
               clientId: candidate.clientId,
               amount: BONUS,
               reason: BONUS_REASON,
-              at,
-              expiresAt: temporaryExpiry(at)
-            }).pipe(Effect.mapError((error) => new ActionFailed({ kind: KIND, action: 2, reason: error.message })))
-            yield* sql`
-              UPDATE pronto_notify.notifications SET bonus_granted = ${BONUS}, bonus_operation = ${operation}
-              WHERE id = ${notificationId}
-            `
+              notificationId,
+              at
+            }).pipe(Effect.provide(services))
           }
           yield* sql`
             INSERT INTO pronto_notify.client_marks (client_id, birthday_year)

@@ -10,10 +10,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import { temporaryExpiry } from "../BonusLedger.ts"
 import { BonusServer } from "../BonusServer.ts"
 import { BusinessTimeZone } from "../BusinessTime.ts"
+import { grantTemporaryBonus } from "../Gift.ts"
 import { ActionFailed, type ActionPlan, ActionStrategy, type Candidate, Selector } from "../Kind.ts"
+import type { Notifications } from "../Notifications.ts"
 
 export const KIND = "invite" as const
 
@@ -90,6 +91,7 @@ export const actions = Layer.effect(
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const bonus = yield* BonusServer
+    const services = yield* Effect.context<BonusServer | Notifications>()
     const failed = (action: number) => (error: { readonly message: string }) =>
       new ActionFailed({ kind: KIND, action, reason: error.message })
     return {
@@ -109,18 +111,15 @@ export const actions = Layer.effect(
       perform: (candidate, plan, notificationId, at) =>
         Effect.gen(function*() {
           if (plan.performedAction === 2) {
-            const operation = yield* bonus.accrue({
-              type: "temporary",
+            yield* grantTemporaryBonus({
+              kind: KIND,
+              action: 2,
               clientId: candidate.clientId,
               amount: BONUS,
               reason: BONUS_REASON,
-              at,
-              expiresAt: temporaryExpiry(at)
-            }).pipe(Effect.mapError(failed(2)))
-            yield* sql`
-              UPDATE pronto_notify.notifications SET bonus_granted = ${BONUS}, bonus_operation = ${operation}
-              WHERE id = ${notificationId}
-            `
+              notificationId,
+              at
+            }).pipe(Effect.provide(services))
           }
           yield* sql`
             INSERT INTO pronto_notify.client_marks (client_id, invite_lapse)
