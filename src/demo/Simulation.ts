@@ -80,7 +80,7 @@ interface SimClient {
 }
 
 /** Share of clients that are dormant with a birthday on file. */
-const DORMANT_SHARE = 0.35
+const DORMANT_SHARE = 0.5
 /** A review request's window as the chain sees it: the request comes within a day of the order. */
 const REVIEW_WINDOW_MS = 15 * DAY_MS
 
