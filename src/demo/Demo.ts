@@ -79,7 +79,7 @@ export const runDemo = Effect.gen(function*() {
     const sent = messageRuns.reduce((n, r) => n + r.sent, 0)
     const invalid = messageRuns.reduce((n, r) => n + r.invalid, 0)
     yield* Console.log(
-      `\n${result.runs.length} job runs, ${result.orders} orders, ${sent} messages sent (the fake Site received ${result.received.length}), ${invalid} skipped for invalid phones`
+      `\n${result.runs.length} job runs, ${result.orders} orders, ${sent} messages sent (the fake Site received ${result.received.length}), ${invalid} candidates skipped for invalid phones (counted at every run)`
     )
 
     const report = yield* Report.compute({})
