@@ -48,6 +48,8 @@ type Outcome =
   | { readonly _tag: "InDoubt" }
   | { readonly _tag: "Skipped" }
 
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+
 const who = (c: Candidate) => `client ${c.clientId}${c.orderUid ? ` order ${c.orderUid}` : ""}`
 
 /** Normalises phones; invalid ones are logged (masked) and counted, never sent. */
@@ -134,9 +136,16 @@ const deliver = (kind: KindName, at: DateTime.Utc, item: Slotted) =>
 
     const failure = Cause.failureOption(exit.cause)
     const definite = Option.isSome(failure) && failure.value._tag === "SendFailed"
-    const reason = Option.match(failure, { onNone: () => Cause.pretty(exit.cause), onSome: (e) => e.message })
+    const reason = Option.match(failure, { onNone: () => firstLine(Cause.squash(exit.cause)), onSome: (e) => e.message })
     if (definite || !(yield* Ref.get(sending))) {
-      yield* notifications.release(id)
+      const released = yield* Effect.either(notifications.release(id))
+      if (released._tag === "Left") {
+        // Not sent, but the attempt could not be forgotten: it blocks its trigger until someone looks.
+        yield* Effect.logError(
+          `not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} could not be released (${released.left.message}) and stays in doubt`
+        )
+        return { _tag: "InDoubt" } as Outcome
+      }
       yield* Effect.logWarning(`not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; will retry next run`)
       return { _tag: "Failed" } as Outcome
     }

@@ -32,6 +32,9 @@ export class SiteNotConfigured extends Schema.TaggedError<SiteNotConfigured>()("
 const SiteAnswer = Schema.Struct({ mesages_sent: Schema.Number })
 const decodeAnswer = Schema.decodeUnknownEither(Schema.parseJson(SiteAnswer))
 
+/** A proxy's answers that do not tell whether the Site behind it acted. */
+const GATEWAY_ERRORS = new Set([502, 504])
+
 /** Errors whose cause shows the request never left: connection refused, host not found. */
 const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
 
@@ -48,7 +51,8 @@ export const make = (config: SiteConfig) =>
   Effect.gen(function*() {
     // Tracing off: a span would carry the full URL, key included.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const endpoint = new URL(SEND_PATH, config.url.endsWith("/") ? config.url : `${config.url}/`)
+    // Relative to the configured URL, so a Site behind a path prefix (https://host/shop) keeps it.
+    const endpoint = new URL(SEND_PATH.slice(1), config.url.endsWith("/") ? config.url : `${config.url}/`)
     const timeout = config.timeout ?? SEND_TIMEOUT
 
     const send = (message: OutgoingMessage) =>
@@ -58,7 +62,9 @@ export const make = (config: SiteConfig) =>
           HttpClientRequest.setHeader("accept-encoding", "gzip"),
           HttpClientRequest.bodyUrlParams({ phones: message.phone, text: message.text })
         )
-        const response = yield* client.execute(request).pipe(
+        // The engine runs a notification uninterruptibly (a stop waits for it); the request itself
+        // stays interruptible so that the timeout can abort it.
+        const response = yield* Effect.interruptible(client.execute(request)).pipe(
           Effect.timeoutFail({
             duration: timeout,
             onTimeout: () => new SendInDoubt({ reason: `no answer from the Site within ${Duration.format(timeout)}` })
@@ -72,9 +78,14 @@ export const make = (config: SiteConfig) =>
           Effect.catchTag("ResponseError", () => new SendInDoubt({ reason: "the Site's answer could not be read" }))
         )
         if (response.status !== 200) {
-          return yield* new SendFailed({ reason: `the Site answered HTTP ${response.status}` })
+          // Drained so the connection is freed; what an error page says does not change the outcome.
+          yield* Effect.interruptible(response.text).pipe(Effect.timeout(timeout), Effect.ignore)
+          // A gateway's 502 or 504 can come after the Site already sent the SMS.
+          return yield* GATEWAY_ERRORS.has(response.status)
+            ? new SendInDoubt({ reason: `the Site's gateway answered HTTP ${response.status}` })
+            : new SendFailed({ reason: `the Site answered HTTP ${response.status}` })
         }
-        const body = yield* response.text.pipe(
+        const body = yield* Effect.interruptible(response.text).pipe(
           Effect.timeoutFail({
             duration: timeout,
             onTimeout: () => new SendInDoubt({ reason: "the Site's answer did not arrive in full" })
@@ -83,7 +94,12 @@ export const make = (config: SiteConfig) =>
         )
         const answer = decodeAnswer(body)
         if (answer._tag === "Left") {
-          return yield* new SendFailed({ reason: `the Site's answer is not {"mesages_sent":n}: ${body.slice(0, 80)}` })
+          // Not the body itself: an error page may echo the request, phone included.
+          return yield* new SendFailed({
+            reason: `the Site's answer is not {"mesages_sent":n} (${body.length} characters of ${
+              response.headers["content-type"] ?? "no content type"
+            })`
+          })
         }
         if (answer.right.mesages_sent < 1) {
           return yield* new SendFailed({ reason: `the Site sent ${answer.right.mesages_sent} messages` })

@@ -1,8 +1,9 @@
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { SqlClient, SqlError } from "@effect/sql"
+import { Effect, Layer } from "effect"
 import * as Jobs from "../src/Jobs.ts"
 import * as Feedback from "../src/kinds/Feedback.ts"
+import { Notifications } from "../src/Notifications.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/Sender.ts"
 import { withClockAt } from "../src/BusinessTime.ts"
 import { insertClient, insertOrder, instant } from "./support/Fixtures.ts"
@@ -157,6 +158,42 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       const attemptsBefore = (yield* recorder.attempts).length
       expect(yield* runFeedback(hoursBefore(-1))).toMatchObject({ selected: 0, sent: 0 })
       expect((yield* recorder.attempts).length).toBe(attemptsBefore)
+    }))
+
+  it.effect("a definite failure whose attempt cannot be released is reported in doubt, not as a retry", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      const recorder = yield* RecordingSender
+      yield* insertClient({ id: 1 })
+      const uid = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(2) })
+      yield* recorder.answerWith(() => Effect.fail(new SendFailed({ reason: "HTTP 500" })))
+      const releaseFails = Layer.effect(
+        Notifications,
+        Effect.map(Notifications, (real) => ({
+          ...real,
+          release: () => Effect.fail(new SqlError.SqlError({ message: "connection lost", cause: null }))
+        }))
+      )
+      expect(yield* runFeedback().pipe(Effect.provide(releaseFails))).toMatchObject({ sent: 0, failed: 0, inDoubt: 1 })
+      expect((yield* Harness.notifications).map((n) => [n.orderUid, n.status])).toEqual([[uid, "in_doubt"]])
+      yield* recorder.answerWith(() => Effect.void)
+    }))
+
+  it.effect("the order's mark alone keeps it from a message", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      const sql = yield* SqlClient.SqlClient
+      yield* insertClient({ id: 1 })
+      yield* insertOrder({ clientId: 1, closedAt: hoursBefore(5) })
+      yield* runFeedback(hoursBefore(4))
+      const [{ id }] = (yield* Harness.notifications) as [Harness.StoredNotification]
+      // An order marked as notified with no notification of its own (Jupiter's flag, say).
+      const marked = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(2) })
+      const unmarked = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(1) })
+      yield* sql`INSERT INTO pronto_notify.order_marks (order_uid, notification_id) VALUES (${marked}, ${id})`
+      expect(yield* runFeedback()).toMatchObject({ selected: 1, sent: 1 })
+      expect((yield* Harness.notifications).map((n) => n.orderUid)).not.toContain(marked)
+      expect((yield* Harness.notifications).map((n) => n.orderUid)).toContain(unmarked)
     }))
 
   it.effect("an attempt left by a crash (recorded, never confirmed) blocks a second message", () =>

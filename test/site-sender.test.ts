@@ -48,6 +48,12 @@ describe("Site sender (real HTTP on 127.0.0.1)", () => {
       })
     }))
 
+  it.live("a gateway's 504 is in doubt: the Site behind it may have sent the SMS", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* sendVia("gateway-timeout")
+      expect(Either.isLeft(outcome) && outcome.left).toMatchObject({ _tag: "SendInDoubt" })
+    }))
+
   it.live("mesages_sent 0 is a failed send", () =>
     Effect.gen(function*() {
       const { outcome } = yield* sendVia("zero-sent")
@@ -59,6 +65,10 @@ describe("Site sender (real HTTP on 127.0.0.1)", () => {
       const { outcome } = yield* sendVia("garbage")
       expect(Either.isLeft(outcome) && outcome.left).toMatchObject({ _tag: "SendFailed" })
       expect(Either.isLeft(outcome) && outcome.left.message).toContain("not {\"mesages_sent\":n}")
+      // The echoed request (phone, text) stays out of the error.
+      expect(Either.isLeft(outcome) && outcome.left.message).not.toContain("89091582149")
+      // The echoed request (phone, text) stays out of the error.
+      expect(Either.isLeft(outcome) && outcome.left.message).not.toContain("89091582149")
     }))
 
   it.live("no answer within the timeout is in doubt, not failed (never retried blindly)", () =>
@@ -66,6 +76,29 @@ describe("Site sender (real HTTP on 127.0.0.1)", () => {
       const { outcome } = yield* sendVia("hang", { timeout: "300 millis" })
       expect(Either.isLeft(outcome) && outcome.left).toMatchObject({ _tag: "SendInDoubt" })
     }))
+
+  it.live("the timeout fires even inside an uninterruptible region (as the engine runs a notification)", () =>
+    Effect.gen(function*() {
+      const site = yield* FakeSite.make(KEY)
+      yield* site.behave("hang")
+      const outcome = yield* Effect.flatMap(Sender, (s) => s.send({ phone: "89091582149", text: TEXT })).pipe(
+        Effect.uninterruptible,
+        Effect.either,
+        Effect.provide(SiteSender.layer({ url: site.url, key: Redacted.make(KEY), timeout: "300 millis" }))
+      )
+      expect(Either.isLeft(outcome) && outcome.left).toMatchObject({ _tag: "SendInDoubt" })
+    }).pipe(Effect.scoped), { timeout: 10_000 })
+
+  it.live("a SITE_URL with a path keeps it", () =>
+    Effect.gen(function*() {
+      const site = yield* FakeSite.make(KEY)
+      const outcome = yield* Effect.flatMap(Sender, (s) => s.send({ phone: "89091582149", text: TEXT })).pipe(
+        Effect.either,
+        Effect.provide(SiteSender.layer({ url: `${site.url}/shop`, key: Redacted.make(KEY) }))
+      )
+      // The fake Site serves only /bonus/send-sms.html, so /shop/bonus/send-sms.html gets its 404.
+      expect(Either.isLeft(outcome) && outcome.left.message).toBe("send failed: the Site answered HTTP 404")
+    }).pipe(Effect.scoped))
 
   it.live("a connection dropped after the request went out is in doubt", () =>
     Effect.gen(function*() {

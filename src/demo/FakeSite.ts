@@ -20,6 +20,8 @@ export interface ReceivedSms {
 export type SiteBehaviour =
   | "ok"
   | "http-error"
+  /** A proxy in front of the Site timed out (HTTP 504). */
+  | "gateway-timeout"
   | "zero-sent"
   | "garbage"
   /** Never answers (the client must time out). */
@@ -67,12 +69,17 @@ export const make = (key: string): Effect.Effect<FakeSite, never, Scope.Scope> =
           req.socket.destroy()
           return
         }
+        if (answer === "gateway-timeout") {
+          res.writeHead(504).end("Gateway Time-out")
+          return
+        }
         if (answer === "http-error") {
           res.writeHead(500).end("Internal Server Error")
           return
         }
         if (answer === "garbage") {
-          res.writeHead(200, { "content-type": "text/html" }).end("<html>oops</html>")
+          // An error page that echoes the request, as PHP's can.
+          res.writeHead(200, { "content-type": "text/html" }).end(`<html>oops: ${rawBody}</html>`)
           return
         }
         const sent = answer === "ok" ? 1 : 0
