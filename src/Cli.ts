@@ -3,7 +3,6 @@
  * DATABASE_URL (absent: embedded PostgreSQL), SITE_URL, SITE_KEY, NOTIFY_TIME_ZONE.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
 import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
 import { withClockAt } from "./BusinessTime.ts"
 import { BadInput, businessTimeZone, libraryLayer, parseOptionalInstant, printJson } from "./cli/Common.ts"
@@ -38,8 +37,6 @@ const migrateCommand = Command.make(
   },
   ({ referenceHost }) =>
     Effect.gen(function*() {
-      yield* businessTimeZone
-      const sql = yield* SqlClient.SqlClient
       if (referenceHost) yield* installReferenceHostSchema
       const applied = yield* migrate
       yield* Console.log(
@@ -47,7 +44,6 @@ const migrateCommand = Command.make(
           ? "pronto_notify schema is up to date"
           : `applied: ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`
       )
-      yield* Effect.asVoid(sql`SELECT 1`)
     }).pipe(Effect.provide(Database.layer()))
 ).pipe(Command.withDescription("create or update the library's tables"))
 
@@ -66,7 +62,9 @@ const runCommand = Command.make(
         return yield* runReactions({ at: args.at, json: args.json })
       }
       // Every input is checked before the database is touched: bad input writes nothing.
-      const kind = yield* Kinds.parseKind(args.kind)
+      const kind = yield* Kinds.parseKind(args.kind).pipe(
+        Effect.mapError((e) => new BadInput({ message: `${e.message}, or reactions` }))
+      )
       const instant = yield* parseOptionalInstant("--at", args.at)
       const zone = yield* businessTimeZone
       const asOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -90,7 +88,7 @@ const runCommand = Command.make(
       }
 
       const site = yield* SiteSender.siteConfig.pipe(
-        Effect.mapError(() => new BadInput({ message: "set SITE_URL (the Site's http(s) URL) and SITE_KEY to send messages, or use --dry-run" }))
+        Effect.mapError((e) => new BadInput({ message: `${e.message} to send messages, or use --dry-run` }))
       )
       const program = Effect.gen(function*() {
         const summary = yield* Jobs.run(kind)

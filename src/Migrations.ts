@@ -80,11 +80,8 @@ const ddl = (statements: string) => Effect.flatMap(SqlClient.SqlClient, (sql) =>
 /** Every migration, in order. Append; never edit one that has shipped. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_initial": ddl(initial),
-  // migrations of the kinds and the bonus ledger (2_...)
-  // migrations of reactions and the report (3_...)
-  "3_bonus_http": ddl(REQUESTS_TABLE + OUTBOX_TABLE),
-  // migrations of scheduling (4_...)
-  "4_job_runs": ddl(JOB_RUNS_TABLE),
+  "2_bonus_http": ddl(REQUESTS_TABLE + OUTBOX_TABLE),
+  "3_job_runs": ddl(JOB_RUNS_TABLE)
 }
 
 const runMigrator = Migrator.make({})

@@ -162,13 +162,7 @@ export const ordersClosed = (
     }))
   })
 
-/**
- * The service procedure: every client's last order time recomputed from closed orders, in one
- * statement. A client with no closed order in the history is left as it is (NULL for a client
- * who never ordered; a value the history cannot confirm, e.g. from archived orders, is kept).
- * Where the last order time moved past the marked lapse, the inactivity mark is cleared.
- * Returns how many clients changed and how many marks were cleared.
- */
+/** What the backfill changed. */
 export interface Backfilled {
   /** Clients whose last order time changed. */
   readonly clientsChanged: number
@@ -176,6 +170,13 @@ export interface Backfilled {
   readonly inviteMarksCleared: number
 }
 
+/**
+ * The service procedure: every client's last order time recomputed from closed orders, in one
+ * statement. A client with no closed order in the history is left as it is (NULL for a client
+ * who never ordered; a value the history cannot confirm, e.g. from archived orders, is kept).
+ * Where the last order time moved past the marked lapse, the inactivity mark is cleared.
+ * Returns how many clients changed and how many marks were cleared.
+ */
 export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
   function*() {
     const sql = yield* SqlClient.SqlClient

@@ -10,14 +10,16 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { BusinessTimeZone, formatLocalDate, localDate } from "./BusinessTime.ts"
+import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "./BusinessTime.ts"
 import type { KindName } from "./Kind.ts"
+import * as Invite from "./kinds/Invite.ts"
+import * as Reactions from "./Reactions.ts"
 import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
 
 /** A reaction counts within this many days after sending (C7); the baseline uses the same window. */
-export const REACTION_WINDOW_DAYS = 14
+export const REACTION_WINDOW_DAYS = Reactions.WINDOW_DAYS
 /** The invite baseline looks at this many weeks before the first invite. */
 export const INVITE_BASELINE_WEEKS = 8
 /** A difference between actions is reported as real below this p-value. */
@@ -44,7 +46,7 @@ const GROUPS: ReadonlyArray<{ readonly kind: KindName; readonly band: Band | nul
   ]
 
 /** Kinds whose reaction is an order (C7): their reacting orders are reported and they have a baseline. */
-const ORDER_KINDS: ReadonlyArray<string> = ["invite", "birthday"]
+const ORDER_KINDS: ReadonlyArray<string> = Reactions.ORDER_REACTION_KINDS
 
 export interface Uplift extends Interval {
   /** The action's reaction rate minus the baseline's order rate. */
@@ -134,7 +136,9 @@ const INVITE_FALLBACK_NOTE =
 
 const INVITE_BASELINE_METHOD = (band: Band) =>
   `Every closed-order lapse of a client that was in band ${band} (${
-    band === "A" ? "last closed order more than 28 days and less than 3 months" : "last closed order 15 to 27 days"
+    band === "A"
+      ? `last closed order more than ${Invite.FOUR_WEEKS_DAYS} days and less than ${Invite.BAND_A_MONTHS} months`
+      : `last closed order ${Invite.TWO_WEEKS_DAYS + 1} to ${Invite.FOUR_WEEKS_DAYS - 1} days`
   } before the day, business-zone dates) on some day of the ${INVITE_BASELINE_WEEKS} weeks before the first ` +
   `invite, observed once at the first such day's start: did the client close an order within 14 days?`
 
@@ -166,9 +170,7 @@ export const parseBound = (
         }),
         DateTime.toUtc
       ).pipe(Option.filter((at) => formatLocalDate(localDate(at, zone)) === text.trim()))
-      : /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())
-      ? DateTime.make(text.trim())
-      : Option.none()
+      : parseIsoInstant(text)
     return yield* Option.match(parsed, {
       onNone: () =>
         Effect.fail(
@@ -299,7 +301,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
                     THEN reaction_ref::uuid END AS order_uid,
                CASE WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ ${ISO_INSTANT} THEN
                  CASE WHEN (sent_at AT TIME ZONE ${tz})::date
-                           - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${tz})::date > 28
+                           - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${tz})::date > ${Invite.FOUR_WEEKS_DAYS}
                       THEN 'A' ELSE 'B' END
                END AS band
         FROM pronto_notify.notifications
@@ -342,7 +344,10 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
           AND o.closed_at >= (win.ws - interval '4 months')::timestamp AT TIME ZONE ${tz}
           AND o.closed_at < (win.we + ${REACTION_WINDOW_DAYS + 2}::int)::timestamp AT TIME ZONE ${tz}
       ),
-      bands (band, min_days, max_days) AS (VALUES ('A', 29, NULL::int), ('B', 15, 27)),
+      bands (band, min_days, max_days) AS (
+        VALUES ('A', ${Invite.FOUR_WEEKS_DAYS + 1}::int, NULL::int),
+               ('B', ${Invite.TWO_WEEKS_DAYS + 1}::int, ${Invite.FOUR_WEEKS_DAYS - 1}::int)
+      ),
       firsts AS (
         SELECT b.band, b.max_days, l.last_day, l.next_at, w.we,
                greatest(l.last_day + b.min_days, w.ws) AS first_day
@@ -353,7 +358,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
         FROM (SELECT firsts.*, first_day::timestamp AT TIME ZONE ${tz} AS t FROM firsts) f
         WHERE f.first_day <= f.we
           AND (f.max_days IS NULL OR f.first_day <= f.last_day + f.max_days)
-          AND (f.band <> 'A' OR f.last_day > (f.first_day - interval '3 months')::date)
+          AND (f.band <> 'A' OR f.last_day > (f.first_day - make_interval(months => ${Invite.BAND_A_MONTHS}))::date)
           AND (f.next_at IS NULL OR f.next_at >= f.t)
       )
       SELECT b.band, w.ws::text AS "fromDay", w.we::text AS "toDay",

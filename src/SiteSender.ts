@@ -10,7 +10,7 @@
  * ambiguous and never retried blindly: it is reported in doubt.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Config, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { maskPhone } from "./Phone.ts"
 import { type OutgoingMessage, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
 
@@ -116,22 +116,26 @@ export const make = (config: SiteConfig) =>
 export const layer = (config: SiteConfig): Layer.Layer<Sender> =>
   Layer.effect(Sender, make(config)).pipe(Layer.provide(FetchHttpClient.layer))
 
-/** `SITE_URL` and `SITE_KEY` from the environment. */
-export const siteConfig: Config.Config<SiteConfig> = Config.all({
-  url: Config.string("SITE_URL").pipe(Config.validate({
-    message: "SITE_URL must be an http(s) URL, e.g. https://www.pronto24.ru",
-    validation: (u) => /^https?:\/\/./.test(u)
-  })),
-  key: Config.redacted("SITE_KEY")
+const setting = (name: string) =>
+  Config.option(Config.string(name)).pipe(
+    Effect.orDie,
+    Effect.map(Option.filter((value) => value.trim() !== ""))
+  )
+
+/** `SITE_URL` and `SITE_KEY` from the environment, each problem named. */
+export const siteConfig: Effect.Effect<SiteConfig, SiteNotConfigured> = Effect.gen(function*() {
+  const url = yield* setting("SITE_URL")
+  const key = yield* setting("SITE_KEY")
+  if (Option.isNone(url)) {
+    return yield* new SiteNotConfigured({ message: "set SITE_URL (the Site's http(s) URL, e.g. https://www.pronto24.ru)" })
+  }
+  if (!/^https?:\/\/./.test(url.value)) {
+    return yield* new SiteNotConfigured({
+      message: `SITE_URL "${url.value}" is not an http(s) URL, e.g. https://www.pronto24.ru`
+    })
+  }
+  if (Option.isNone(key)) return yield* new SiteNotConfigured({ message: "set SITE_KEY (the Site's key)" })
+  return { url: url.value, key: Redacted.make(key.value) }
 })
 
-export const layerConfig: Layer.Layer<Sender, SiteNotConfigured> = Layer.unwrapEffect(
-  siteConfig.pipe(
-    Effect.map(layer),
-    Effect.mapError(() =>
-      new SiteNotConfigured({
-        message: "set SITE_URL (an http(s) URL of the Site) and SITE_KEY (its key) to send messages"
-      })
-    )
-  )
-)
+export const layerConfig: Layer.Layer<Sender, SiteNotConfigured> = Layer.unwrapEffect(Effect.map(siteConfig, layer))

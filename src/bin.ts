@@ -20,11 +20,15 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     const failure = Cause.failureOption(cause)
     // @effect/cli has already printed what was wrong with the arguments.
     if (Option.isSome(failure) && isCliValidation(failure.value)) return Effect.failCause(cause)
+    // A defect is a bug or a broken environment: one line here, the whole cause at debug level.
     const message = Option.match(failure, {
-      onNone: () => Cause.pretty(cause),
+      onNone: () => `unexpected failure: ${oneLine(Cause.squash(cause))}`,
       onSome: oneLine
     })
-    return Effect.zipRight(Console.error(`pronto-notify: ${message}`), Effect.failCause(cause))
+    return Console.error(`pronto-notify: ${message}`).pipe(
+      Effect.zipRight(Effect.logDebug(Cause.pretty(cause))),
+      Effect.zipRight(Effect.failCause(cause))
+    )
   }),
   Effect.provide(NodeContext.layer),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),

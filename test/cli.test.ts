@@ -97,6 +97,15 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       })
       expect((yield* site.received).map((r) => r.phones).sort()).toEqual(["89091582149", "89091582149", "89160000002"])
 
+      const within = yield* Cli.run(["messages", "--from", "2026-03-10T10:59:00+03:00", "--to", "2026-03-10T11:01:00+03:00", "--json"], env)
+      expect(JSON.parse(within.stdout)).toHaveLength(3)
+      const before = yield* Cli.run(["messages", "--to", "2026-03-10T11:00:00+03:00", "--json"], env)
+      expect(JSON.parse(before.stdout)).toEqual([])
+      const after = yield* Cli.run(["messages", "--from", "2026-03-10T11:01:00+03:00", "--json"], env)
+      expect(JSON.parse(after.stdout)).toEqual([])
+      const otherKind = yield* Cli.run(["messages", "--kind", "invite", "--json"], env)
+      expect(JSON.parse(otherKind.stdout)).toEqual([])
+
       const listed = yield* Cli.run(["messages", "--kind", "feedback", "--json"], env)
       expect(listed.code, listed.stderr).toBe(0)
       const messages = JSON.parse(listed.stdout)
@@ -141,6 +150,38 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
         [1, new Date(hoursBeforeAt(1)).toISOString()],
         [2, new Date(hoursBeforeAt(2)).toISOString()]
       ])
+    }))
+
+  it.scopedLive("due, schedule, and a dry run of the other kinds", () =>
+    Effect.gen(function*() {
+      const { env, url } = yield* setup
+      // 1 April 12:30 in Moscow is 09:30Z: profile's slot, on the 1st.
+      expect(JSON.parse((yield* Cli.run(["due", "--at", "2026-04-01T09:30:00Z", "--json"], env)).stdout)).toEqual(["profile"])
+      expect(JSON.parse((yield* Cli.run(["due", "--at", "2026-04-02T09:30:00Z", "--json"], env)).stdout)).toEqual([])
+      expect(JSON.parse((yield* Cli.run(["due", "--at", "2026-04-01T09:00:00Z", "--json"], env)).stdout)).toEqual([
+        "feedback",
+        "invite"
+      ])
+      const schedule = (yield* Cli.run(["schedule"], env)).stdout
+      for (const cron of ["0 11-22 * * *", "0 12 * * *", "30 12 1 * *", "0 13 * * *", "0 4 * * *"]) {
+        expect(schedule).toContain(cron)
+      }
+
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql`UPDATE jupiter.clients SET birthday = '1990-03-13' WHERE id = 2`).pipe(
+          Effect.provide(Database.layerUrl(url, { maxConnections: 1 })),
+          Effect.orDie
+        )
+      const birthday = yield* Cli.run(["run", "birthday", "--at", AT, "--dry-run", "--json"], env)
+      expect(birthday.code, birthday.stderr).toBe(0)
+      expect(JSON.parse(birthday.stdout).messages).toEqual([{
+        clientId: 2,
+        orderUid: null,
+        phone: "8916*****02",
+        chosenAction: 1,
+        performedAction: 1,
+        text: "У вас скоро день рождения: дарим скидку 15% на всю следующую неделю"
+      }])
     }))
 
   it.scopedLive("report prints the figures as text and JSON and writes the HTML page", () =>

@@ -7,7 +7,7 @@ import { Config, Console, DateTime, Effect, Layer, Option, Schema } from "effect
 import * as BonusLedger from "../BonusLedger.ts"
 import type { BonusServer } from "../BonusServer.ts"
 import * as BonusServerHttp from "../BonusServerHttp.ts"
-import { BusinessTimeZone } from "../BusinessTime.ts"
+import { BusinessTimeZone, DEFAULT_TIME_ZONE, parseIsoInstant } from "../BusinessTime.ts"
 import * as Database from "../Database.ts"
 import { installReferenceHostSchema } from "../HostSchema.ts"
 import { migrate } from "../Migrations.ts"
@@ -22,28 +22,17 @@ export class SchemaMissing extends Schema.TaggedError<SchemaMissing>()("SchemaMi
   }
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
-
-/** An ISO-8601 instant with an explicit offset (`Z` or `+03:00`): a bare local time is ambiguous. */
-/** The calendar date as written exists (a Date would quietly turn 2026-02-30 into 2 March). */
-const dateExists = (text: string) => {
-  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number]
-  const date = new Date(Date.UTC(y, m - 1, d))
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
-}
-
-export const parseInstant = (flag: string, text: string): Effect.Effect<DateTime.Utc, BadInput> => {
-  const parsed = ISO_INSTANT.test(text) && dateExists(text) ? DateTime.make(text) : Option.none()
-  return Option.match(parsed, {
+/** A command-line instant; see `parseIsoInstant`. */
+export const parseInstant = (flag: string, text: string): Effect.Effect<DateTime.Utc, BadInput> =>
+  Option.match(parseIsoInstant(text), {
     onNone: () =>
       Effect.fail(
         new BadInput({
           message: `${flag} "${text}" is not an ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00`
         })
       ),
-    onSome: (at) => Effect.succeed(DateTime.toUtc(at))
+    onSome: Effect.succeed
   })
-}
 
 export const parseOptionalInstant = (flag: string, text: Option.Option<string>) =>
   Option.match(text, {
@@ -53,7 +42,7 @@ export const parseOptionalInstant = (flag: string, text: Option.Option<string>) 
 
 /** NOTIFY_TIME_ZONE, validated before anything else happens. */
 export const businessTimeZone = Effect.gen(function*() {
-  const name = yield* Config.string("NOTIFY_TIME_ZONE").pipe(Config.withDefault("Europe/Moscow"), Effect.orDie)
+  const name = yield* Config.string("NOTIFY_TIME_ZONE").pipe(Config.withDefault(DEFAULT_TIME_ZONE), Effect.orDie)
   return yield* BusinessTimeZone.make(name)
 })
 
