@@ -3,16 +3,21 @@
  * get `reason`), as an `@effect/platform` HttpApi that the host's bonus server mounts over its
  * ledger (any `BonusServer`; the reference one is `BonusLedger`).
  *
- *   POST /bonus/accruals/permanent  {clientId, amount, reason, at?, orderUid?}     -> {operationId}
- *   POST /bonus/accruals/temporary  {clientId, amount, reason, at?, expiresAt}     -> {operationId}
+ *   POST /bonus/accruals/permanent  {clientId, amount, reason?, at?, orderUid?}    -> {operationId}
+ *   POST /bonus/accruals/temporary  {clientId, amount, reason?, at?, expiresAt}    -> {operationId}
  *   GET  /bonus/balance?clientId=&at=                                              -> {clientId, at, balance}
  *   GET  /bonus/first-accrual?clientId=&reason=&after=&until=                      -> {accrual: {operationId, at, amount} | null}
  *   POST /bonus/first-accruals      {lookups: [{clientId, reason, after, until}]}  -> {accruals: [... | null]}
  *   POST /bonus/spendings           {clientId, amount, at?}                        -> 204
  *
- * Instants are ISO-8601 with an offset; `at` defaults to the server's now. The reason is any
- * string, stored as given. An accrual with an `Idempotency-Key` header is made once per key: a
- * retry returns the first answer (the library's HTTP client always sends one).
+ * Instants are ISO-8601 with an offset; `at` defaults to the server's now. An accrual's reason
+ * is never validated nor refused (SPEC): a string is stored exactly as given; absent or `null` is
+ * stored as NULL (a client that does not send it yet keeps working); any other JSON value is
+ * stored as its text (`5` as "5", `true` as "true", an object or array as its JSON). A permanent
+ * accrual with an `orderUid` is an order accrual: it is stored with reason `order`, whatever
+ * reason was sent (SPEC: every accrual made for an order gets reason `order`). An accrual with an
+ * `Idempotency-Key` header is made once per key: a retry returns the first answer (the library's
+ * HTTP client always sends one).
  *
  * A malformed request gets 400 `{"_tag":"InvalidRequest","message":...}` saying what is wrong,
  * and nothing is written.
@@ -31,12 +36,13 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Cause, DateTime, Effect, Layer, Option, ParseResult, Schema } from "effect"
 import { createServer } from "node:http"
+import { isValidAmount, MAX_AMOUNT, ORDER_REASON } from "./BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance, type OperationId } from "./BonusServer.ts"
 
 /** The most look-ups one batch request may carry. */
 export const MAX_LOOKUPS = 10_000
 /** The largest amount the ledger's numeric(12,2) holds. */
-export const MAX_AMOUNT = 9_999_999_999.99
+export { MAX_AMOUNT }
 
 /**
  * The server's record of idempotent accruals, in the bonus server's database (a migration of the
@@ -106,16 +112,30 @@ const clientId = Schema.Number.pipe(Schema.int(), Schema.between(1, Number.MAX_S
 const clientIdParam = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER))
   .annotations(explained("clientId", clientIdNeed))
 
-const hasCents = (n: number) => Number(n.toFixed(2)) === n
-const amount = Schema.Number.pipe(
-  Schema.finite(),
-  Schema.greaterThan(0),
-  Schema.lessThanOrEqualTo(MAX_AMOUNT),
-  Schema.filter(hasCents)
-).annotations(explained("amount", `a positive number of bonuses with at most two decimals, up to ${MAX_AMOUNT}`))
+/** The ledger's own check, so that the API and the ledger accept exactly the same amounts. */
+const amount = Schema.Number.pipe(Schema.filter(isValidAmount)).annotations(
+  explained("amount", `a positive number of bonuses with at most two decimals, up to ${MAX_AMOUNT}`)
+)
 
-/** Any string at all: the reason is stored as given, never validated or normalised. */
-const reason = Schema.String.annotations(explained("reason", "a string (any text; it is stored as given)"))
+/** A look-up's reason: any string, compared exactly. */
+const reason = Schema.String.annotations(explained("reason", "a string (any text)"))
+
+/**
+ * An accrual's reason: never refused (SPEC). A string as given; nothing or `null` is no reason;
+ * any other JSON value its text.
+ */
+const accrualReason = Schema.transform(Schema.Unknown, Schema.NullOr(Schema.String), {
+  strict: true,
+  decode: (value) =>
+    value === null || value === undefined
+      ? null
+      : typeof value === "string"
+      ? value
+      : typeof value === "object"
+      ? JSON.stringify(value)
+      : String(value),
+  encode: (reason) => reason
+})
 
 const orderUid = Schema.UUID.annotations(explained("orderUid", "a UUID"))
 
@@ -124,12 +144,13 @@ const required = <S extends Schema.Schema.Any>(field: string, what: string, sche
 
 const ClientIdField = required("clientId", "the client's id", clientId)
 const AmountField = required("amount", "the number of bonuses", amount)
-const ReasonField = required("reason", "the accrual's reason (any text)", reason)
+const ReasonField = required("reason", "the reason to look for (any text)", reason)
+const AccrualReasonField = Schema.optionalWith(accrualReason, { exact: true, default: () => null })
 
 export const PermanentAccrualRequest = Schema.Struct({
   clientId: ClientIdField,
   amount: AmountField,
-  reason: ReasonField,
+  reason: AccrualReasonField,
   at: Schema.optionalWith(instant("at"), { exact: true }),
   orderUid: Schema.optionalWith(orderUid, { exact: true })
 }).annotations({ identifier: "PermanentAccrualRequest" })
@@ -137,7 +158,7 @@ export const PermanentAccrualRequest = Schema.Struct({
 export const TemporaryAccrualRequest = Schema.Struct({
   clientId: ClientIdField,
   amount: AmountField,
-  reason: ReasonField,
+  reason: AccrualReasonField,
   at: Schema.optionalWith(instant("at"), { exact: true }),
   expiresAt: required("expiresAt", "when the temporary bonuses expire", instant("expiresAt"))
 }).annotations({ identifier: "TemporaryAccrualRequest" })
@@ -326,6 +347,8 @@ export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
     const answer = (operationId: OperationId) => ({ operationId })
 
     return handlers
+      // An order accrual is stored with reason `order` whatever reason was sent; the request is
+      // kept as given, so a retry must repeat it to reuse the key.
       .handle("accruePermanent", ({ headers, payload }) =>
         Effect.gen(function*() {
           const at = yield* nowOr(payload.at)
@@ -342,7 +365,7 @@ export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
               type: "permanent",
               clientId: payload.clientId,
               amount: payload.amount,
-              reason: payload.reason,
+              reason: payload.orderUid === undefined ? payload.reason : ORDER_REASON,
               at,
               ...(payload.orderUid === undefined ? {} : { orderUid: payload.orderUid })
             })

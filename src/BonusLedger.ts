@@ -30,14 +30,20 @@ export const ORDER_REASON = "order"
 /** When a temporary bonus accrued at `at` expires. */
 export const temporaryExpiry = (at: DateTime.Utc): DateTime.Utc => DateTime.add(at, { days: TEMPORARY_LIFETIME_DAYS })
 
-/** The largest amount numeric(12,2) holds. */
+/** The largest amount numeric(12,2) holds, in cents. */
 const MAX_CENTS = 10 ** 12 - 1
+/** The largest amount numeric(12,2) holds. */
+export const MAX_AMOUNT = MAX_CENTS / 100
 
 /** Amounts are handled in whole cents: float sums of 0.1s would drift. */
 const toCents = (amount: number | string): number => Math.round(Number(amount) * 100)
 const fromCents = (cents: number): string => (cents / 100).toFixed(2)
 
-const isValidAmount = (amount: number) =>
+/**
+ * The one amount check, shared with the HTTP API so that both accept the same amounts: positive,
+ * at most two decimals up to float noise (0.1 + 0.2 is 0.30), at most MAX_AMOUNT.
+ */
+export const isValidAmount = (amount: number): boolean =>
   Number.isFinite(amount) && amount > 0 && Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6 &&
   Math.round(amount * 100) <= MAX_CENTS
 
@@ -51,6 +57,14 @@ const invalidAmount = (operation: string, amount: number) =>
 
 const failed = (operation: string) => (error: SqlError.SqlError) =>
   new BonusServerError({ operation, reason: error.message })
+
+/**
+ * The reason an accrual is stored with: an accrual with an order UID is an order accrual by
+ * definition, so it gets reason `order` whatever the caller passed (SPEC: every accrual made for
+ * an order gets reason `order`); any other keeps its reason as given, `null` included.
+ */
+export const storedReason = (accrual: Accrual): string | null =>
+  accrual.type === "permanent" && accrual.orderUid !== undefined ? ORDER_REASON : accrual.reason
 
 /**
  * Accrues bonuses for an order, always with reason `order`: there is no reason to pass, so an
@@ -98,7 +112,7 @@ export const make = Effect.gen(function*() {
     if (accrual.type === "permanent") {
       return sql<{ id: number }>`
         INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at, order_uid)
-        VALUES (${accrual.clientId}, ${amount}::numeric, ${accrual.reason}, ${at}, ${accrual.orderUid ?? null}::uuid)
+        VALUES (${accrual.clientId}, ${amount}::numeric, ${storedReason(accrual)}, ${at}, ${accrual.orderUid ?? null}::uuid)
         RETURNING id
       `.pipe(Effect.map((rows) => `permanent:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
     }

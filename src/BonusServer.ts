@@ -7,7 +7,10 @@
  */
 import { Context, type DateTime, type Effect, type Option, Schema } from "effect"
 
-/** Reasons the library itself writes; any other string is stored as given, never validated. */
+/**
+ * Reasons the library itself writes; any other string is stored as given, never validated, and
+ * `null` (no reason: a client that does not send one) is stored as SQL NULL.
+ */
 export const REASONS = ["feedback", "profile", "birthday", "order", "invite"] as const
 
 export type Accrual =
@@ -16,7 +19,8 @@ export type Accrual =
     readonly clientId: number
     /** Positive, at most two decimals. */
     readonly amount: number
-    readonly reason: string
+    /** With an `orderUid` it is an order accrual: stored with reason `order`, whatever is given. */
+    readonly reason: string | null
     readonly at: DateTime.Utc
     readonly orderUid?: string | undefined
   }
@@ -24,7 +28,7 @@ export type Accrual =
     readonly type: "temporary"
     readonly clientId: number
     readonly amount: number
-    readonly reason: string
+    readonly reason: string | null
     readonly at: DateTime.Utc
     readonly expiresAt: DateTime.Utc
   }

@@ -84,7 +84,7 @@ const runCommand = Command.make(
           }
           yield* Console.log(`${kind} at ${when}: ${lines.length} would be sent (dry run: nothing sent or written)`)
         })
-        return yield* asOf(program.pipe(Effect.provide(libraryLayer(zone))))
+        return yield* asOf(program.pipe(Effect.provide(libraryLayer(zone, "read-only"))))
       }
 
       const site = yield* SiteSender.siteConfig.pipe(
@@ -121,7 +121,7 @@ const messagesCommand = Command.make(
       const zone = yield* businessTimeZone
       const messages = yield* Effect.flatMap(Notifications, (n) =>
         n.list({ kind, from: Option.getOrUndefined(from), to: Option.getOrUndefined(to) })).pipe(
-          Effect.provide(libraryLayer(zone))
+          Effect.provide(libraryLayer(zone, "read-only"))
         )
       if (args.json) {
         return yield* printJson(messages.map((m) => ({ ...m, sentAt: DateTime.formatIso(m.sentAt) })))

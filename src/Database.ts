@@ -2,8 +2,8 @@
  * The PostgreSQL connection: `DATABASE_URL` when set, otherwise an embedded server.
  */
 import { PgClient } from "@effect/sql-pg"
-import { SqlClient } from "@effect/sql"
-import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { SqlClient } from "@effect/sql"
+import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import pg from "pg"
 import * as Embedded from "./EmbeddedPostgres.ts"
 
@@ -85,10 +85,3 @@ export const layer = (whenNoUrl: Embedded.EmbeddedOptions | "temporary" = {
       )
     )
   )
-
-/**
- * Runs a statement on a connection of its own even when called inside a transaction: for writes
- * that must commit on their own (a rotation slot, an attempt recorded before its POST).
- */
-export const outsideTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.mapInputContext(effect, (context) => Context.omit(SqlClient.TransactionConnection)(context) as typeof context)

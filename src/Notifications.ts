@@ -5,7 +5,7 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
-import { outsideTransaction } from "./Database.ts"
+import { outsideTransaction } from "./Transactions.ts"
 import type { KindName } from "./Kind.ts"
 
 export interface Attempt {

@@ -1,11 +1,12 @@
 /**
  * pronto-notify: the public API. Nothing outside this module is public.
  */
-export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, withClockAt } from "./BusinessTime.ts"
+export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant, withClockAt } from "./BusinessTime.ts"
 export type { LocalDate } from "./BusinessTime.ts"
 
 export * as Database from "./Database.ts"
 export { DatabaseUnavailable } from "./Database.ts"
+export type { EmbeddedOptions } from "./EmbeddedPostgres.ts"
 export { migrate } from "./Migrations.ts"
 export { installReferenceHostSchema, ORDER_SOURCES, ORDER_STATUSES } from "./HostSchema.ts"
 export type { OrderSource, OrderStatus } from "./HostSchema.ts"
@@ -33,8 +34,16 @@ export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./BonusS
 
 export * as BonusLedger from "./BonusLedger.ts"
 export { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "./BonusLedger.ts"
-export { backfillLastOrder, InvalidOrderUid, orderClosed, OrderNotClosed, OrderNotFound, parseOrderUid } from "./Orders.ts"
-export type { Backfilled, OrderClosed } from "./Orders.ts"
+export {
+  backfillLastOrder,
+  InvalidOrderUid,
+  orderClosed,
+  OrderNotClosed,
+  OrderNotFound,
+  ordersClosed,
+  parseOrderUid
+} from "./Orders.ts"
+export type { Backfilled, OrderClosed, OrdersClosed } from "./Orders.ts"
 export {
   birthdayDiscount,
   birthdayDiscountForOrder,
@@ -54,7 +63,8 @@ export type { JobName, ScheduleEntry } from "./Schedule.ts"
 export * as Scheduler from "./Scheduler.ts"
 export * as JobRuns from "./JobRuns.ts"
 export * as ClusterJobs from "./ClusterJobs.ts"
-export { CLUSTER_TABLE_PREFIX, clusterLayer, serve } from "./Serve.ts"
+export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage, serve } from "./Serve.ts"
+export { BadInput, SchemaMissing } from "./cli/Common.ts"
 
 export * as Report from "./Report.ts"
 export type {

@@ -1,7 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Either, Layer, Option, Stream, TestClock } from "effect"
+import { DateTime, Effect, Either, Fiber, Layer, Logger, Option, Stream, TestClock, TestServices } from "effect"
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net"
 import * as BonusApi from "../src/BonusApi.ts"
 import * as BonusLedger from "../src/BonusLedger.ts"
 import { BonusServer, BonusServerError, InsufficientBalance } from "../src/BonusServer.ts"
@@ -87,10 +89,83 @@ const httpBonusServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 const flush = Effect.flatMap(BonusServerHttp.BonusOutbox, (outbox) => outbox.flush)
 
+const outboxReasons = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.map(sql<{ reason: string | null }>`SELECT reason FROM pronto_notify.bonus_outbox ORDER BY id`, (r) =>
+    r.map((row) => row.reason)))
+
 const outboxRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<{ key: string; attempts: number; lastError: string | null; delivered: boolean; operationId: string | null }>`
     SELECT request_key::text AS key, attempts, last_error AS "lastError", delivered_at IS NOT NULL AS delivered,
            operation_id AS "operationId"
+    FROM pronto_notify.bonus_outbox ORDER BY id
+  `)
+
+/** The database's clock moves past every row's backoff (leases and backoff are on its clock). */
+const backoffOver = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql`UPDATE pronto_notify.bonus_outbox SET next_attempt_at = now() - interval '1 millisecond'`)
+
+/** The HTTP BonusServer with options, against any address. */
+const httpBonusServerWith = (options: BonusServerHttp.Options) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.provide(effect, BonusServerHttp.layer(options))
+
+/** Real milliseconds pass (the TestClock does not move): for another fiber's or process's I/O. */
+const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+
+/** Waits (real time, at most ~5 s) until `condition` holds. */
+const eventually = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      if (yield* condition) return
+      yield* realSleep(10)
+    }
+    throw new Error("the condition never held")
+  })
+
+/** A plain HTTP server on 127.0.0.1 that answers as `handle` says: a stand-in for a bonus server. */
+const rawServer = (handle: (request: IncomingMessage, body: string, response: ServerResponse) => void) =>
+  Effect.acquireRelease(
+    Effect.async<ReturnType<typeof createHttpServer>>((resume) => {
+      const server = createHttpServer((request, response) => {
+        let body = ""
+        request.on("data", (chunk) => (body += chunk))
+        request.on("end", () => handle(request, body, response))
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+
+/** Logs written while `effect` runs. */
+const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const logs: Array<{ level: string; message: string }> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      logs.push({ level: logLevel.label, message: (Array.isArray(message) ? message : [message]).map(String).join(" ") })
+    })
+    const result = yield* Effect.provide(effect, Logger.add(logger))
+    return { result, logs }
+  })
+
+interface DeliveryState {
+  readonly attempts: number
+  readonly refusals: number
+  readonly dead: boolean
+  readonly delivered: boolean
+  readonly claimed: boolean
+  /** Seconds until the next attempt, on the database's clock. */
+  readonly wait: number
+  readonly lastError: string | null
+}
+
+const deliveryState = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<DeliveryState>`
+    SELECT attempts, refusals, failed_at IS NOT NULL AS dead, delivered_at IS NOT NULL AS delivered,
+           coalesce(claimed_until > now(), false) AS claimed,
+           extract(epoch FROM next_attempt_at - now())::float8 AS wait, last_error AS "lastError"
     FROM pronto_notify.bonus_outbox ORDER BY id
   `)
 
@@ -244,8 +319,6 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         [{ ...valid, expiresAt: undefined }, "expiresAt is missing: give when the temporary bonuses expire"],
         [{ ...valid, expiresAt: AT }, `expiresAt (${AT}) must be after the accrual's instant (${AT})`],
         [{ ...valid, expiresAt: plus(-DAY) }, `expiresAt (${plus(-DAY)}) must be after the accrual's instant (${AT})`],
-        [{ ...valid, reason: undefined }, "reason is missing: give the accrual's reason (any text)"],
-        [{ ...valid, reason: 5 }, "reason must be a string (any text; it is stored as given), got 5"],
         [
           { ...valid, clientId: "x", amount: 0 },
           `clientId must be a positive whole number (the client's id), got "x"`
@@ -409,11 +482,11 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         return { rolledBack, afterRollback, operation, queued, delivered, again }
       }))
       expect(result.rolledBack).toBe("send failed")
-      expect(result.afterRollback).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      expect(result.afterRollback).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 })
       expect(result.queued).toEqual([{ key: expect.any(String), attempts: 0, lastError: null, delivered: false, operationId: null }])
       expect(result.operation).toBe(`request:${result.queued[0]!.key}`)
-      expect(result.delivered).toEqual({ delivered: 1, failed: 0, pending: 0 })
-      expect(result.again).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      expect(result.delivered).toEqual({ delivered: 1, failed: 0, deadLettered: 0, pending: 0 })
+      expect(result.again).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 })
       const stored = yield* rows
       expect(stored.temporary).toEqual([{
         id: 1,
@@ -448,16 +521,17 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         }),
         BonusServerHttp.layer({ baseUrl: "http://127.0.0.1:9" })
       )
-      expect(down.report).toEqual({ delivered: 0, failed: 1, pending: 1 })
+      expect(down.report).toEqual({ delivered: 0, failed: 1, deadLettered: 0, pending: 1 })
       expect(down.balance).toBeInstanceOf(BonusServerError)
       expect(down.balance.operation).toBe("balance")
-      // Tried by the flush, and once more as the layer was released.
+      // Tried by the flush; not again as the layer was released: the row waits for its backoff.
       expect((yield* outboxRows)[0]).toMatchObject({
-        attempts: 2,
+        attempts: 1,
         delivered: false,
         lastError: expect.stringContaining("http://127.0.0.1:9")
       })
       expect(yield* rows).toEqual(nothingWritten)
+      yield* backoffOver
 
       // A delivery whose answer was lost (the accrual was made) is repeated with the same key.
       const [queued] = yield* outboxRows
@@ -467,7 +541,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect(firstTry.status).toBe(200)
 
       const up = yield* httpBonusServer(flush)
-      expect(up).toEqual({ delivered: 1, failed: 0, pending: 0 })
+      expect(up).toEqual({ delivered: 1, failed: 0, deadLettered: 0, pending: 0 })
       expect((yield* rows).permanent).toEqual([{ id: 1, clientId: 5, amount: "500.00", reason: "birthday", createdAt: AT, orderUid: null }])
       expect((yield* outboxRows)[0]).toMatchObject({ delivered: true, operationId: firstTry.body.operationId, lastError: null })
     }))
@@ -529,7 +603,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* recorder.answerWith(() => Effect.fail(new SendFailed({ reason: "HTTP 500" })))
       const failed = yield* runOnce
       expect(failed.summary).toMatchObject({ sent: 0, failed: 1 })
-      expect(failed.report).toEqual({ delivered: 0, failed: 0, pending: 0 })
+      expect(failed.report).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 })
       expect(yield* rows).toEqual(nothingWritten)
 
       yield* recorder.answerWith(() => Effect.fail(new SendInDoubt({ reason: "timeout" })))
@@ -543,7 +617,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* recorder.answerWith(() => Effect.void)
       const sent = yield* runOnce
       expect(sent.summary).toMatchObject({ sent: 1, failed: 0, inDoubt: 0 })
-      expect(sent.report).toEqual({ delivered: 1, failed: 0, pending: 0 })
+      expect(sent.report).toEqual({ delivered: 1, failed: 0, deadLettered: 0, pending: 0 })
       expect((yield* rows).temporary).toEqual([{
         id: 1,
         clientId: 1,
@@ -553,4 +627,261 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         expiresAt: plus(14 * DAY)
       }])
     }))
+
+  it.effect("the reason is never refused: none or null is stored as NULL, a number or boolean as its text", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const given: ReadonlyArray<unknown> = [undefined, null, 5, 1.5, true, false, { a: 1 }, [1, "x"], "as is "]
+      for (const [i, reason] of given.entries()) {
+        const answer = yield* post("/bonus/accruals/permanent", { clientId: 1 + i, amount: 1, reason, at: AT })
+        expect({ reason, status: answer.status }).toEqual({ reason, status: 200 })
+      }
+      for (const reason of [undefined, null, 7]) {
+        const answer = yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 1, reason, at: AT, expiresAt: plus(DAY) })
+        expect(answer.status).toBe(200)
+      }
+      const stored = yield* rows
+      expect(stored.permanent.map((r) => r.reason)).toEqual([null, null, "5", "1.5", "true", "false", `{"a":1}`, `[1,"x"]`, "as is "])
+      expect(stored.temporary.map((r) => r.reason)).toEqual([null, null, "7"])
+      // An idempotent accrual without a reason is made once too.
+      const headers = { "Idempotency-Key": "no-reason" }
+      const first = yield* post("/bonus/accruals/permanent", { clientId: 30, amount: 2, at: AT }, headers)
+      expect(yield* post("/bonus/accruals/permanent", { clientId: 30, amount: 2, at: AT }, headers)).toEqual(first)
+      expect((yield* rows).permanent.filter((r) => r.clientId === 30)).toHaveLength(1)
+
+      // The HTTP BonusServer sends no reason as null, and it arrives as NULL.
+      const delivered = yield* httpBonusServer(Effect.gen(function*() {
+        const bonus = yield* BonusServer
+        yield* bonus.accrue({ type: "temporary", clientId: 20, amount: 3, reason: null, at: instant(AT), expiresAt: instant(plus(DAY)) })
+        return yield* flush
+      }))
+      expect(delivered).toMatchObject({ delivered: 1, pending: 0 })
+      expect((yield* rows).temporary.at(-1)).toMatchObject({ clientId: 20, reason: null })
+    }))
+
+  it.effect("an accrual for an order is stored with reason `order`, whatever reason was sent", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const order = "6f1c2a4e-1d7b-4c36-9a51-0e5f0b3f9c11"
+      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 5, reason: "feedback", at: AT, orderUid: order })
+      yield* post("/bonus/accruals/permanent", { clientId: 2, amount: 5, at: AT, orderUid: order })
+      yield* post("/bonus/accruals/permanent", { clientId: 3, amount: 5, reason: "feedback", at: AT })
+      expect((yield* rows).permanent.map((r) => [r.clientId, r.reason, r.orderUid])).toEqual([
+        [1, "order", order],
+        [2, "order", order],
+        [3, "feedback", null]
+      ])
+      // Through the HTTP BonusServer: queued and delivered as `order`.
+      yield* httpBonusServer(Effect.gen(function*() {
+        const bonus = yield* BonusServer
+        yield* bonus.accrue({ type: "permanent", clientId: 4, amount: 5, reason: "birthday", at: instant(AT), orderUid: order })
+        expect((yield* outboxReasons)).toEqual(["order"])
+        yield* flush
+      }))
+      expect((yield* rows).permanent.at(-1)).toMatchObject({ clientId: 4, reason: "order", orderUid: order })
+    }))
+
+  it.effect("amounts: the API takes exactly what the ledger takes (0.1 + 0.2 is 0.30)", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      expect(BonusLedger.isValidAmount(0.1 + 0.2)).toBe(true)
+      const answer = yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 0.1 + 0.2, reason: "r", at: AT })
+      expect(answer.status).toBe(200)
+      expect((yield* post("/bonus/accruals/permanent", { clientId: 2, amount: BonusApi.MAX_AMOUNT, reason: "r", at: AT })).status)
+        .toBe(200)
+      const tooMuch = yield* post("/bonus/accruals/permanent", { clientId: 3, amount: BonusApi.MAX_AMOUNT + 0.01, reason: "r", at: AT })
+      expect(tooMuch.status).toBe(400)
+      expect((yield* post("/bonus/spendings", { clientId: 1, amount: 0.1 + 0.2, at: plus(1) })).status).toBe(204)
+      const queued = yield* httpBonusServer(
+        Effect.flatMap(BonusServer, (bonus) =>
+          bonus.accrue({ type: "permanent", clientId: 4, amount: 0.1 + 0.2, reason: "r", at: instant(AT) }))
+      )
+      expect(queued).toMatch(/^request:/)
+      expect((yield* rows).permanent.map((r) => r.amount)).toEqual(["0.30", "9999999999.99", "-0.30", "0.30"])
+    }))
+
+  it.effect("a refused accrual backs off, and after MAX_REFUSALS refusals is a dead letter: kept, logged, never posted again", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const sql = yield* SqlClient.SqlClient
+      const base = yield* BonusApi.baseUrl
+      const withOutbox = httpBonusServerWith({ baseUrl: base, deliver: false })
+      yield* withOutbox(Effect.flatMap(BonusServer, (bonus) =>
+        sql.withTransaction(bonus.accrue({ type: "permanent", clientId: 5, amount: 10, reason: "birthday", at: instant(AT) }))))
+      // The row's key, already used for another accrual: the bonus server refuses it every time.
+      const [{ key }] = yield* sql<{ key: string }>`SELECT request_key::text AS key FROM pronto_notify.bonus_outbox`
+      yield* post("/bonus/accruals/permanent", { clientId: 5, amount: 11, reason: "birthday", at: AT }, { "Idempotency-Key": key })
+
+      const waits: Array<number> = []
+      for (let refusal = 1; refusal < BonusServerHttp.MAX_REFUSALS; refusal++) {
+        const { result } = yield* withLogs(withOutbox(flush))
+        expect(result).toEqual({ delivered: 0, failed: 1, deadLettered: 0, pending: 1 })
+        const [state] = yield* deliveryState
+        expect(state).toMatchObject({ attempts: refusal, refusals: refusal, dead: false, delivered: false, claimed: false })
+        expect(state!.lastError).toContain(`Idempotency-Key "${key}" was already used for a different accrual`)
+        waits.push(Math.round(state!.wait))
+        // Within its backoff the row is not posted.
+        expect(yield* withOutbox(flush)).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 1 })
+        expect((yield* deliveryState)[0]!.attempts).toBe(refusal)
+        yield* backoffOver
+      }
+      expect(waits).toEqual([5, 10, 20, 40, 80, 160, 320, 600, 600])
+
+      const last = yield* withLogs(withOutbox(flush))
+      expect(last.result).toEqual({ delivered: 0, failed: 1, deadLettered: 1, pending: 0 })
+      expect(last.logs).toEqual([{
+        level: "ERROR",
+        message: expect.stringMatching(/^bonus outbox row 1 \(request:.*\) was refused 10 times and is marked failed/)
+      }])
+      yield* backoffOver
+      expect(yield* withOutbox(flush)).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 })
+      expect(yield* deliveryState).toMatchObject([{ attempts: 10, refusals: 10, dead: true, delivered: false }])
+      expect((yield* rows).permanent.map((r) => r.amount)).toEqual(["11.00"])
+    }))
+
+  it.effect("408, 429, 5xx and transport failures are retried without end; other 4xx are refusals", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      let status = 0
+      const baseUrl = yield* rawServer((request, _body, response) => {
+        if (status === 0) return request.socket.destroy()
+        response.writeHead(status, { "content-type": "text/plain" }).end("no")
+      })
+      const withOutbox = httpBonusServerWith({ baseUrl, deliver: false })
+      const outcome: Record<number, { dead: boolean; refusals: number; wait: number; lastError: string | null }> = {}
+      for (const code of [0, 408, 429, 500, 502, 503, 400, 404, 422]) {
+        status = code
+        yield* fresh
+        yield* withOutbox(Effect.flatMap(BonusServer, (bonus) =>
+          bonus.accrue({ type: "permanent", clientId: 5, amount: 10, reason: "r", at: instant(AT) })))
+        // One refusal short of a dead letter, after many attempts.
+        yield* sql`UPDATE pronto_notify.bonus_outbox SET attempts = 40, refusals = ${BonusServerHttp.MAX_REFUSALS - 1}`
+        yield* withOutbox(flush)
+        const [state] = yield* deliveryState
+        outcome[code] = { dead: state!.dead, refusals: state!.refusals, wait: Math.round(state!.wait), lastError: state!.lastError }
+      }
+      const retried = { dead: false, refusals: 9, wait: BonusServerHttp.RETRY_MAX_SECONDS, lastError: expect.any(String) }
+      const refused = { dead: true, refusals: 10, wait: BonusServerHttp.RETRY_MAX_SECONDS, lastError: expect.any(String) }
+      expect(outcome).toEqual({
+        0: retried,
+        408: retried,
+        429: retried,
+        500: retried,
+        502: retried,
+        503: retried,
+        400: refused,
+        404: refused,
+        422: refused
+      })
+      expect(outcome[404]!.lastError).toContain("HTTP 404")
+    })))
+
+  it.effect("a pass claims its rows and commits before posting: no lock is held meanwhile, and another process's pass skips them", () =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* fresh
+      const sql = yield* SqlClient.SqlClient
+      const held: Array<ServerResponse> = []
+      const posted: Array<string> = []
+      const baseUrl = yield* rawServer((request, _body, response) => {
+        posted.push(String(request.headers["idempotency-key"]))
+        held.push(response)
+      })
+      const processOne = httpBonusServerWith({ baseUrl, deliver: false })
+      const processTwo = httpBonusServerWith({ baseUrl, deliver: false })
+      yield* processOne(Effect.flatMap(BonusServer, (bonus) =>
+        Effect.forEach([1, 2, 3], (clientId) =>
+          bonus.accrue({ type: "permanent", clientId, amount: 10, reason: "r", at: instant(AT) }))))
+
+      const first = yield* Effect.fork(processOne(flush))
+      yield* eventually(Effect.sync(() => held.length === 3))
+      // The posts are in flight: the rows are claimed, yet nothing is locked and no transaction is open.
+      expect((yield* deliveryState).map((r) => r.claimed)).toEqual([true, true, true])
+      const locked = yield* sql.withTransaction(sql`SELECT id FROM pronto_notify.bonus_outbox FOR UPDATE NOWAIT`)
+      expect(locked).toHaveLength(3)
+      const [open] = yield* sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+      `
+      expect(open!.n).toBe(0)
+      // Another process's pass meanwhile: nothing of it is posted again.
+      expect(yield* processTwo(flush)).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 3 })
+
+      held.forEach((response, i) =>
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ operationId: `permanent:${i + 1}` }))
+      )
+      expect(yield* Fiber.join(first)).toEqual({ delivered: 3, failed: 0, deadLettered: 0, pending: 0 })
+      expect(new Set(posted).size).toBe(3)
+      expect(posted).toHaveLength(3)
+      expect((yield* deliveryState).map((r) => [r.delivered, r.claimed])).toEqual([[true, false], [true, false], [true, false]])
+    })))
+
+  it.effect("with deliver: false nothing is posted, by the loop or on release; by default both deliver", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const sql = yield* SqlClient.SqlClient
+      const baseUrl = yield* BonusApi.baseUrl
+      const accrual = { type: "permanent" as const, clientId: 5, amount: 10, reason: "r", at: instant(AT) }
+      const queue = Effect.flatMap(BonusServer, (bonus) => sql.withTransaction(bonus.accrue(accrual)))
+
+      yield* httpBonusServerWith({ baseUrl, deliver: false, deliveryInterval: "1 second" })(Effect.gen(function*() {
+        yield* queue
+        yield* TestClock.adjust("10 seconds")
+        yield* realSleep(200)
+      }))
+      expect(yield* deliveryState).toMatchObject([{ attempts: 0, delivered: false }])
+      expect(yield* rows).toEqual(nothingWritten)
+
+      // By default: the loop delivers while the layer lives...
+      yield* httpBonusServerWith({ baseUrl, deliveryInterval: "1 second" })(Effect.gen(function*() {
+        yield* TestClock.adjust("1 second")
+        yield* eventually(Effect.map(deliveryState, (s) => s.every((r) => r.delivered)))
+        yield* queue
+      }))
+      // ...and the release delivers what was queued last.
+      expect((yield* deliveryState).map((r) => r.delivered)).toEqual([true, true])
+      expect((yield* rows).permanent).toHaveLength(2)
+    }))
+
+  it.effect("every call times out even inside an uninterruptible region (on the live clock)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* fresh
+      const sockets = new Set<Socket>()
+      const silent = yield* Effect.acquireRelease(
+        Effect.async<ReturnType<typeof createTcpServer>>((resume) => {
+          // Accepts connections and never answers.
+          const server = createTcpServer((socket) => sockets.add(socket))
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            sockets.forEach((socket) => socket.destroy())
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const baseUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+      const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.gen(function*() {
+          const start = Date.now()
+          const result = yield* Effect.either(Effect.uninterruptible(effect))
+          return { result, ms: Date.now() - start }
+        })
+      const sql = yield* SqlClient.SqlClient
+      const { balance, delivery } = yield* httpBonusServerWith({ baseUrl, timeout: "300 millis", deliver: false })(
+        Effect.gen(function*() {
+          const bonus = yield* BonusServer
+          yield* sql.withTransaction(bonus.accrue({ type: "permanent", clientId: 1, amount: 1, reason: "r", at: instant(AT) }))
+          return { balance: yield* timed(bonus.balance(1, instant(AT))), delivery: yield* timed(flush) }
+        })
+      ).pipe(TestServices.provideLive)
+      expect(Either.isLeft(balance.result) && balance.result.left).toMatchObject({
+        _tag: "BonusServerError",
+        operation: "balance",
+        reason: `no answer from ${baseUrl} within 300ms`
+      })
+      expect(balance.ms).toBeGreaterThanOrEqual(290)
+      expect(balance.ms).toBeLessThan(2000)
+      expect(delivery.result).toEqual(Either.right({ delivered: 0, failed: 1, deadLettered: 0, pending: 1 }))
+      expect(delivery.ms).toBeLessThan(2000)
+      expect(yield* deliveryState).toMatchObject([{ refusals: 0, lastError: `no answer from ${baseUrl} within 300ms` }])
+    })), 10_000)
 })

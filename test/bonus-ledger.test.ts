@@ -1,7 +1,14 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Either, Option } from "effect"
-import { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "../src/BonusLedger.ts"
+import {
+  accrueForOrder,
+  isValidAmount,
+  MAX_AMOUNT,
+  ORDER_REASON,
+  TEMPORARY_LIFETIME_DAYS,
+  temporaryExpiry
+} from "../src/BonusLedger.ts"
 import { BonusServer } from "../src/BonusServer.ts"
 import { bonusRows, daysAfter, insertBonusRow, insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -13,9 +20,9 @@ const ms = (iso: string, delta: number) => instant(new Date(Date.parse(iso) + de
 
 const bonus = BonusServer
 const balanceAt = (clientId: number, at: DateTime.Utc) => Effect.flatMap(bonus, (b) => b.balance(clientId, at))
-const accrueTemporary = (clientId: number, amount: number, at: DateTime.Utc, reason = "invite") =>
+const accrueTemporary = (clientId: number, amount: number, at: DateTime.Utc, reason: string | null = "invite") =>
   Effect.flatMap(bonus, (b) => b.accrue({ type: "temporary", clientId, amount, reason, at, expiresAt: temporaryExpiry(at) }))
-const accruePermanent = (clientId: number, amount: number, at: DateTime.Utc, reason = "feedback") =>
+const accruePermanent = (clientId: number, amount: number, at: DateTime.Utc, reason: string | null = "feedback") =>
   Effect.flatMap(bonus, (b) => b.accrue({ type: "permanent", clientId, amount, reason, at }))
 const spend = (clientId: number, amount: number, at: DateTime.Utc) => Effect.flatMap(bonus, (b) => b.spend(clientId, amount, at))
 
@@ -31,6 +38,54 @@ layer(Harness.layer, { timeout: "120 seconds" })("bonus ledger", (it) => {
       const rows = yield* bonusRows
       expect(rows.filter((r) => r.table === "permanent").map((r) => r.reason)).toEqual(reasons)
       expect(rows.filter((r) => r.table === "temporary").map((r) => r.reason)).toEqual(reasons)
+    }))
+
+  it.effect("no reason (null) is stored as NULL", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* accruePermanent(1, 1, day(0), null)
+      yield* accrueTemporary(1, 2, day(0), null)
+      expect((yield* bonusRows).map((r) => [r.table, r.amount, r.reason])).toEqual([
+        ["permanent", "1.00", null],
+        ["temporary", "2.00", null]
+      ])
+    }))
+
+  it.effect("an accrual with an order UID is an order accrual: stored with reason `order` whatever reason is given", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      const uid = "6f1c2a4e-1d7b-4c36-9a51-0e5f0b3f9c11"
+      for (const reason of ["feedback", "ORDER", "", null]) {
+        yield* Effect.flatMap(bonus, (b) => b.accrue({ type: "permanent", clientId: 1, amount: 5, reason, at: day(0), orderUid: uid }))
+      }
+      // Without an order UID the reason is kept, `null` included.
+      yield* accruePermanent(1, 5, day(0), "feedback")
+      yield* accruePermanent(1, 5, day(0), null)
+      expect((yield* bonusRows).map((r) => [r.reason, r.orderUid])).toEqual([
+        ["order", uid],
+        ["order", uid],
+        ["order", uid],
+        ["order", uid],
+        ["feedback", null],
+        [null, null]
+      ])
+    }))
+
+  it.effect("amounts: two decimals up to float noise (0.1 + 0.2 is 0.30), up to the column's maximum", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      expect(yield* accruePermanent(1, 0.1 + 0.2, day(0))).toBe("permanent:1")
+      expect(yield* accrueTemporary(1, 0.1 + 0.2, day(0))).toBe("temporary:1")
+      expect((yield* bonusRows).map((r) => r.amount)).toEqual(["0.30", "0.30"])
+      expect([0.1 + 0.2, 0.01, MAX_AMOUNT].map(isValidAmount)).toEqual([true, true, true])
+      expect([0.301, 0.005, 0, -0.01, MAX_AMOUNT + 0.01, Number.NaN].map(isValidAmount)).toEqual([
+        false,
+        false,
+        false,
+        false,
+        false,
+        false
+      ])
     }))
 
   it.effect("an order accrual always carries reason `order` and the order's UID", () =>

@@ -50,14 +50,19 @@ export const businessTimeZone = Effect.gen(function*() {
  * The host's bonus server: its HTTP API at `BONUS_SERVER_URL` (deployment configuration: where the
  * bonus server runs), or by default the SQL ledger beside the library's tables.
  */
-const bonusServerLayer = Effect.map(
-  Config.option(Config.string("BONUS_SERVER_URL")).pipe(Effect.orDie),
-  (url) =>
-    Option.match(Option.filter(url, (u) => u.trim() !== ""), {
-      onNone: () => BonusLedger.layer,
-      onSome: (baseUrl): Layer.Layer<BonusServer, never, SqlClient.SqlClient> => BonusServerHttp.layer({ baseUrl })
-    })
-)
+const bonusServerLayer = (access: Access) =>
+  Effect.map(
+    Config.option(Config.string("BONUS_SERVER_URL")).pipe(Effect.orDie),
+    (url) =>
+      Option.match(Option.filter(url, (u) => u.trim() !== ""), {
+        onNone: () => BonusLedger.layer,
+        onSome: (baseUrl): Layer.Layer<BonusServer, never, SqlClient.SqlClient> =>
+          BonusServerHttp.layer({ baseUrl, deliver: access === "read-write" })
+      })
+  )
+
+/** A read-only command (a dry run, the messages, the report) must not deliver queued accruals. */
+export type Access = "read-only" | "read-write"
 
 const usesEmbedded = Config.option(Config.string("DATABASE_URL")).pipe(
   Effect.orDie,
@@ -69,9 +74,9 @@ const usesEmbedded = Config.option(Config.string("DATABASE_URL")).pipe(
  * cluster, so it gets the reference host schema and the migrations on the way; a DATABASE_URL
  * must have been migrated (`pronto-notify migrate`).
  */
-export const libraryLayer = (zone: BusinessTimeZone["Type"]) =>
+export const libraryLayer = (zone: BusinessTimeZone["Type"], access: Access = "read-write") =>
   Layer.unwrapEffect(
-    Effect.map(Effect.all([usesEmbedded, bonusServerLayer]), ([embedded, bonusServer]) => {
+    Effect.map(Effect.all([usesEmbedded, bonusServerLayer(access)]), ([embedded, bonusServer]) => {
       const prepare = embedded
         ? Effect.zipRight(installReferenceHostSchema, migrate).pipe(Effect.orDie)
         : Effect.flatMap(SqlClient.SqlClient, (sql) =>

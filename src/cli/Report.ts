@@ -37,7 +37,7 @@ export const reportCommand = Command.make(
       if (from !== undefined && to !== undefined && !DateTime.lessThan(from, to)) {
         return yield* new BadInput({ message: "--from must be before --to" })
       }
-      const data = yield* Report.compute({ from, to }).pipe(Effect.provide(libraryLayer(zone)))
+      const data = yield* Report.compute({ from, to }).pipe(Effect.provide(libraryLayer(zone, "read-only")))
       if (Option.isSome(args.html)) {
         const fs = yield* FileSystem.FileSystem
         yield* fs.writeFileString(args.html.value, renderHtml(data))
