@@ -7,26 +7,28 @@
  *   RUNNER_PORT=34432 DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
  *   RUNNER_PORT=34433 ...
  *
+ * It joins the same cluster as `pronto-notify serve` on that database: it uses serve's cluster
+ * (`clusterLayer`: the same storage tables, pronto_notify_cluster_*, and the same timings), so
+ * example runners and `serve` runners share the shards and each cron runs once among them all. (A
+ * runner with its own storage, e.g. @effect/cluster's default tables cluster_*, would form a second
+ * cluster that runs every cron again.)
+ *
  * The shards, and with them each job's cron, are spread over the runners; when one dies its shards
  * move to the others, and a tick it was running is delivered again. That repeat runs the same
- * (job, slot) through `JobRuns`: it takes over what was left and sends nothing twice.
- * (`pronto-notify serve` with PRONTO_NOTIFY_RUNNER=host:port is the same thing, ready-made.) The
- * database must have been migrated (`pronto-notify migrate`).
+ * (job, slot) through `JobRuns`: it takes over what was left and sends nothing twice. A run that
+ * fails is retried with backoff while its slot is within its catch-up window. The database must
+ * have been migrated (`pronto-notify migrate`).
  */
 import { RunnerAddress } from "@effect/cluster"
-import { NodeClusterSocket, NodeRuntime } from "@effect/platform-node"
+import { NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
-import { ClusterJobs, Database, ProntoNotify, SiteSender } from "../src/index.ts"
+import { clusterLayer, ClusterJobs, Database, ProntoNotify, SiteSender } from "../src/index.ts"
 
 const runner = Layer.unwrapEffect(
   Effect.gen(function*() {
     const host = yield* Config.string("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1"))
     const port = yield* Config.integer("RUNNER_PORT")
-    // A socket runner, storing messages and shard locks in the same database (tables cluster_*).
-    return NodeClusterSocket.layer({
-      storage: "sql",
-      shardingConfig: { runnerAddress: Option.some(RunnerAddress.make(host, port)) }
-    })
+    return clusterLayer(Option.some(RunnerAddress.make(host, port)))
   })
 )
 

@@ -5,8 +5,10 @@
  * died), runs each job's latest missed slot within its catch-up window.
  *
  * ClusterCron delivers each tick at least once: a crash during a run repeats the tick, possibly
- * on another runner and later. A tick therefore runs its job through `Scheduler.runLatest`: the
- * slot current at that moment, once per (job, slot) by `JobRuns`, so a repeat sends nothing twice.
+ * on another runner and later. A tick therefore runs its job through `Scheduler.runLatestRetrying`:
+ * the slot current at that moment, once per (job, slot) by `JobRuns`, so a repeat sends nothing
+ * twice. A run that fails is retried with backoff while the slot is within its catch-up window, and
+ * given up (logged as an error) after it; the tick ends only then, and ClusterCron schedules the next.
  */
 import { ClusterCron, Singleton } from "@effect/cluster"
 import { Duration, Effect, Layer } from "effect"
@@ -18,14 +20,13 @@ import * as Scheduler from "./Scheduler.ts"
 export const cronName = (job: string) => `pronto-notify/${job}`
 
 /**
- * Ticks are never skipped by ClusterCron's own age limit: `runLatest` applies the missed-slot
+ * Ticks are never skipped by ClusterCron's own age limit: `runLatestRetrying` applies the missed-slot
  * policy, which knows each job's catch-up window.
  */
 const NEVER_TOO_OLD = Duration.days(400)
 
 const tick = (job: (typeof SCHEDULE)[number]["job"]) =>
-  Scheduler.runLatest(job).pipe(
-    Effect.catchAll((error) => Effect.logError(`${job}: ${error.message}`)),
+  Scheduler.runLatestRetrying(job).pipe(
     // ClusterCron marks its tick Uninterruptible so that no caller can cancel it; the run itself
     // must still stop, between notifications (each one is uninterruptible in Job.ts), when the
     // runner shuts down: the tick stays unanswered and is delivered again.

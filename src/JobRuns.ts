@@ -7,10 +7,11 @@
  * lasts: runs of one job never overlap, a concurrent duplicate waits for the lock and then finds
  * the slot done, and a process killed mid-run loses the lock with its connection, so the next
  * attempt takes over. The engine's own guarantees (one message per trigger, attempts recorded
- * before the POST) make that take-over send nothing twice.
+ * before the POST) make that take-over send nothing twice. A release that fails is logged and the
+ * lock's connection closed (`releaseOrClose`): a pooled connection never keeps a job's lock.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { Cause, DateTime, Effect, Exit, Option, Schedule, Schema } from "effect"
+import { SqlClient, type SqlConnection, type SqlError } from "@effect/sql"
+import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
 import type { JobName } from "./Schedule.ts"
 
@@ -31,8 +32,17 @@ CREATE TABLE pronto_notify.job_runs (
 );
 `
 
+/** The first key of every job's advisory lock (the second is the job's name). */
+const LOCK_SPACE = "pronto_notify job_runs"
+
+/** Whether this session took the lock, and its backend (to close it should the release fail). */
+interface AdvisoryLock {
+  readonly locked: boolean
+  readonly pid: number
+}
+
 /** How often a run waiting for its job's lock asks again. */
-const LOCK_POLL = "500 millis"
+const LOCK_POLL = Duration.millis(500)
 
 /** Who is running a slot: host and process, for the operator (and the multi-process test). */
 const runnerName = `${hostname()}/${process.pid}`
@@ -85,15 +95,28 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       const slotIso = DateTime.formatIso(slot)
       const slotDate = DateTime.toDateUtc(slot)
 
-      const tryLock = onLock(sql<{ locked: boolean }>`
-        SELECT pg_try_advisory_lock(hashtext('pronto_notify job_runs'), hashtext(${job})) AS locked
-      `).pipe(Effect.map((rows) => rows[0]?.locked === true))
-      if (!(yield* tryLock)) {
-        yield* Effect.logInfo(`${job} for ${slotIso}: another run of ${job} is in progress; waiting for it`)
-        yield* tryLock.pipe(Effect.repeat({ until: (locked) => locked, schedule: Schedule.spaced(LOCK_POLL) }))
-      }
-      yield* Effect.addFinalizer(() =>
-        onLock(sql`SELECT pg_advisory_unlock(hashtext('pronto_notify job_runs'), hashtext(${job}))`).pipe(Effect.ignore)
+      const tryLock = onLock(sql<AdvisoryLock>`
+        SELECT pg_try_advisory_lock(hashtext(${LOCK_SPACE}), hashtext(${job})) AS locked, pg_backend_pid() AS pid
+      `).pipe(Effect.map((rows) => rows[0]!))
+      // Taken and its release registered in one uninterruptible step; only the wait between tries
+      // can be interrupted.
+      const waitForLock: Effect.Effect<AdvisoryLock, SqlError.SqlError> = tryLock.pipe(
+        Effect.flatMap((l) =>
+          l.locked ? Effect.succeed(l) : Effect.zipRight(Effect.interruptible(Effect.sleep(LOCK_POLL)), waitForLock)
+        )
+      )
+      const unlock = onLock(sql<{ unlocked: boolean }>`
+        SELECT pg_advisory_unlock(hashtext(${LOCK_SPACE}), hashtext(${job})) AS unlocked
+      `).pipe(Effect.map((rows) => rows[0]?.unlocked === true))
+      yield* Effect.acquireRelease(
+        Effect.flatMap(tryLock, (l) =>
+          l.locked
+            ? Effect.succeed(l)
+            : Effect.zipRight(
+              Effect.logInfo(`${job} for ${slotIso}: another run of ${job} is in progress; waiting for it`),
+              Effect.suspend(() => waitForLock)
+            )),
+        (lock) => releaseOrClose(conn, lock.pid, `the advisory lock of job ${job} (${LOCK_SPACE})`, unlock)
       )
 
       const [existing] = yield* onLock(sql<{ status: string }>`
@@ -135,6 +158,69 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       yield* finish("failed", null, reason)
       return yield* new JobRunFailed({ job, slot: slotIso, reason })
     })
+  )
+
+/** An error's own words, with the database's reason when it has one. */
+const describe = (error: { readonly message: string; readonly cause?: unknown }) =>
+  error.cause instanceof Error && error.cause.message !== error.message
+    ? `${error.message}: ${error.cause.message}`
+    : error.message
+
+/** Whether a failed statement was answered by the server (an SQL error), rather than by a broken connection. */
+const answeredByServer = (error: SqlError.SqlError) =>
+  typeof error.cause === "object" && error.cause !== null && "severity" in error.cause
+
+/** Asks `check` every 20 ms, for up to 5 seconds, until it holds; whether it did. */
+const within5s = <E>(check: Effect.Effect<boolean, E>, tries = 250): Effect.Effect<boolean, E> =>
+  Effect.flatMap(check, (ok) =>
+    ok || tries <= 1 ? Effect.succeed(ok) : Effect.zipRight(Effect.sleep(Duration.millis(20)), within5s(check, tries - 1)))
+
+/**
+ * Releases a session-level advisory lock held by the reserved connection `conn` (backend `pid`).
+ * If the release fails, or the server says the session did not hold the lock, the connection must
+ * not go back to the pool still holding it (a later blocking lock would wait forever): the failure
+ * is logged as an error naming the lock, and the connection's backend is terminated from another
+ * connection, which ends the lock server-side even when the client side of `conn` is already
+ * broken. It then waits until `conn` itself has seen its connection break, so that the pool
+ * discards it instead of handing it out again. Never fails.
+ */
+export const releaseOrClose = (
+  conn: SqlConnection.Connection,
+  pid: number,
+  lock: string,
+  unlock: Effect.Effect<boolean, SqlError.SqlError>
+): Effect.Effect<void, never, SqlClient.SqlClient> =>
+  unlock.pipe(
+    Effect.flatMap((released) =>
+      released ? Effect.void : Effect.fail({ message: "the server says this session did not hold it" })
+    ),
+    Effect.catchAll((error) =>
+      Effect.gen(function*() {
+        yield* Effect.logError(
+          `could not release ${lock}: ${describe(error)}; closing its connection (backend ${pid}) so that the lock ends with it`
+        )
+        const sql = yield* SqlClient.SqlClient
+        const backendGone = sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid}
+        `.pipe(Effect.map((rows) => rows[0]?.n === 0))
+        const connBroken = conn.executeRaw("SELECT 1", []).pipe(
+          Effect.as(false),
+          Effect.catchAll((e) => Effect.succeed(!answeredByServer(e)))
+        )
+        yield* sql`SELECT pg_terminate_backend(${pid})`.pipe(
+          Effect.zipRight(within5s(backendGone)),
+          Effect.zipRight(within5s(connBroken)),
+          Effect.flatMap((closed) =>
+            closed
+              ? Effect.void
+              : Effect.logError(`the connection holding ${lock} (backend ${pid}) did not close within 5 seconds`)
+          ),
+          Effect.catchAll((e) =>
+            Effect.logError(`could not close the connection holding ${lock} (backend ${pid}): ${describe(e)}`)
+          )
+        )
+      })
+    )
   )
 
 /** The recorded runs, newest slot first (for operators and tests). */

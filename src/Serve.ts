@@ -21,12 +21,16 @@ import {
 } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type SqlError } from "@effect/sql"
 import { Clock, Config, DateTime, Duration, Effect, Layer, Option } from "effect"
 import { BadInput, businessTimeZone, libraryLayer, parseInstant } from "./cli/Common.ts"
 import * as ClusterJobs from "./ClusterJobs.ts"
+import * as JobRuns from "./JobRuns.ts"
 import { nextSlot, SCHEDULE } from "./Schedule.ts"
 import * as SiteSender from "./SiteSender.ts"
+
+/** The advisory lock under which a runner creates the cluster's tables. */
+const STORAGE_LOCK = "pronto_notify cluster storage"
 
 /** @effect/cluster's tables for `serve`, beside the library's (public schema: its index names cannot be qualified). */
 export const CLUSTER_TABLE_PREFIX = "pronto_notify_cluster"
@@ -91,23 +95,40 @@ const socketRunner = (config: Layer.Layer<ShardingConfig.ShardingConfig>) =>
 
 /**
  * The cluster of `serve` over the SqlClient's database: a single runner, or with an address a
- * socket runner among others. A host with no cluster of its own can give it `ClusterJobs.layer`.
+ * socket runner among others. A host with no cluster of its own can give it `ClusterJobs.layer`;
+ * every process built on it (serve, the example runners) joins the same cluster. Its storage is
+ * prepared first (`prepareClusterStorage`), so runners may start together.
  */
 export const clusterLayer = (address: Option.Option<RunnerAddress.RunnerAddress>) => {
   const config = ShardingConfig.layer({ ...SHARDING, ...(Option.isSome(address) ? { runnerAddress: address } : {}) })
-  return Option.isSome(address) ? socketRunner(config) : singleRunner(config)
+  const runner = Option.isSome(address) ? socketRunner(config) : singleRunner(config)
+  return runner.pipe(Layer.provide(Layer.effectDiscard(prepareClusterStorage)))
 }
 
 /**
  * @effect/cluster creates its tables when its storage starts; runners starting together would race
- * on that, so the first one creates them under a lock while the others wait.
+ * on that, so the first one creates them under a lock while the others wait. (Not in one transaction
+ * with a transaction lock: @effect/cluster's migrator cannot run inside a transaction.) Should the
+ * lock's release fail, its connection is closed rather than returned to the pool still holding it
+ * (`JobRuns.releaseOrClose`), so no runner can be left waiting forever.
  */
 export const prepareClusterStorage = Effect.scoped(Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const conn = yield* sql.reserve
-  yield* conn.executeRaw(`SELECT pg_advisory_lock(hashtext('pronto_notify cluster storage'))`, [])
-  yield* Effect.addFinalizer(() =>
-    conn.executeRaw(`SELECT pg_advisory_unlock(hashtext('pronto_notify cluster storage'))`, []).pipe(Effect.ignore)
+  const onLock = (statement: string) =>
+    conn.execute(statement, [], undefined) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError.SqlError>
+  yield* Effect.acquireRelease(
+    Effect.map(
+      onLock(`SELECT pg_advisory_lock(hashtext('${STORAGE_LOCK}')), pg_backend_pid() AS pid`),
+      (rows) => Number(rows[0]?.pid)
+    ),
+    (pid) =>
+      JobRuns.releaseOrClose(
+        conn,
+        pid,
+        `the cluster storage lock (${STORAGE_LOCK})`,
+        Effect.map(onLock(`SELECT pg_advisory_unlock(hashtext('${STORAGE_LOCK}')) AS unlocked`), (rows) => rows[0]?.unlocked === true)
+      )
   )
   yield* Effect.scoped(Layer.build(storage.pipe(Layer.provide(ShardingConfig.layer(SHARDING)))))
 }))
@@ -151,7 +172,8 @@ export const serve = Effect.gen(function*() {
   // Every input is checked before anything starts.
   const zone = yield* businessTimeZone
   const site = yield* SiteSender.siteConfig.pipe(
-    Effect.mapError(() => new BadInput({ message: "set SITE_URL (the Site's http(s) URL) and SITE_KEY for serve to send messages" }))
+    // The reason (SITE_URL missing, not an http(s) URL, SITE_KEY missing) is kept.
+    Effect.mapError((error) => new BadInput({ message: `serve sends messages through the Site: ${error.message}` }))
   )
   const address = yield* runnerAddress
   const clock = yield* clockFromEnvironment
@@ -162,7 +184,6 @@ export const serve = Effect.gen(function*() {
   )
 
   const program = Effect.gen(function*() {
-    yield* prepareClusterStorage
     const now = yield* DateTime.now
     yield* Effect.logInfo(
       `pronto-notify serve: ${Option.match(address, { onNone: () => "single runner", onSome: (a) => `runner ${a.host}:${a.port}` })}, ` +

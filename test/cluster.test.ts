@@ -5,7 +5,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Layer, Option, Schedule } from "effect"
+import { DateTime, Effect, Layer, Logger, LogLevel, Option, Schedule } from "effect"
 import { withClockAt } from "../src/BusinessTime.ts"
 import * as ClusterJobs from "../src/ClusterJobs.ts"
 import * as JobRuns from "../src/JobRuns.ts"
@@ -31,7 +31,30 @@ const waitFor = <A, E, R>(check: Effect.Effect<Option.Option<A>, E, R>, what: st
     Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`timed out waiting for ${what}`) })
   )
 
-layer(Harness.layer, { timeout: "60 seconds", excludeTestServices: true })("ClusterJobs", (it) => {
+/** Quiet below warnings: no test here reads the runner's info logs. */
+const quiet = Layer.merge(Harness.layer, Logger.minimumLogLevel(LogLevel.Warning))
+
+layer(quiet, { timeout: "60 seconds", excludeTestServices: true })("ClusterJobs", (it) => {
+  it.effect("runners preparing the cluster storage together both succeed, and the storage lock is released", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // This file's database is fresh: both race to create the tables, one after the other under the lock.
+      yield* Effect.all([prepareClusterStorage, prepareClusterStorage], { concurrency: 2 })
+      const [tables] = yield* sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE ${`${CLUSTER_TABLE_PREFIX}_%`}
+      `
+      expect(tables!.n).toBeGreaterThanOrEqual(4)
+      // No session of this database still holds the lock (a pooled connection would re-enter it unseen).
+      const holders = yield* sql<{ pid: number }>`
+        SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+        WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.objsubid = 1
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext('pronto_notify cluster storage')::bigint
+      `
+      expect(holders).toEqual([])
+      // And another preparation takes it at once.
+      yield* prepareClusterStorage.pipe(Effect.timeout("5 seconds"))
+    }))
+
   it.effect("ticks at 11:00 Moscow run feedback once; the next tick (12:00) waits in SQL storage; catch-up ran on start", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

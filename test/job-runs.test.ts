@@ -1,6 +1,20 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { DateTime, Deferred, Effect, Fiber, Option, Ref } from "effect"
+import {
+  Chunk,
+  DateTime,
+  Deferred,
+  Effect,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Ref,
+  TestClock,
+  TestServices
+} from "effect"
+import { BonusServer, BonusServerError } from "../src/BonusServer.ts"
 import { withClockAt } from "../src/BusinessTime.ts"
 import * as JobRuns from "../src/JobRuns.ts"
 import * as Scheduler from "../src/Scheduler.ts"
@@ -30,7 +44,19 @@ const seedOrders = (n: number, closedHoursBefore = 2) =>
     for (let i = 0; i < n; i++) yield* insertOrder({ clientId: 1, closedAt: hoursBefore(closedHoursBefore + i / 10) })
   })
 
-layer(Harness.layer, { timeout: "120 seconds", excludeTestServices: true })("job runs: once per (job, slot)", (it) => {
+/** The library over the test database, quiet below warnings (no test here reads the info logs). */
+const quiet = Layer.merge(Harness.layer, Logger.minimumLogLevel(LogLevel.Warning))
+
+/** Collects the log lines of an effect instead of printing them. */
+const capturingLogs = (lines: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    })
+  )
+
+layer(quiet, { timeout: "120 seconds", excludeTestServices: true })("job runs: once per (job, slot)", (it) => {
   it.effect("a repeated slot runs nothing: not even for orders that arrived since", () =>
     Effect.gen(function*() {
       yield* reset
@@ -151,7 +177,7 @@ layer(Harness.layer, { timeout: "120 seconds", excludeTestServices: true })("job
     }))
 })
 
-layer(Harness.layer, { timeout: "120 seconds", excludeTestServices: true })("missed slots, at fixed instants (Europe/Moscow)", (it) => {
+layer(quiet, { timeout: "120 seconds", excludeTestServices: true })("missed slots, at fixed instants (Europe/Moscow)", (it) => {
   const at = (iso: string) => DateTime.unsafeMake(iso)
   const latest = (job: "feedback" | "invite", iso: string) => Scheduler.runLatest(job).pipe(withClockAt(at(iso)))
 
@@ -209,5 +235,265 @@ layer(Harness.layer, { timeout: "120 seconds", excludeTestServices: true })("mis
         "profile 2026-04-01T09:30:00.000Z done 1",
         "reactions 2026-04-01T01:00:00.000Z done 1"
       ])
+    }))
+})
+
+/** The reactions job needs the BonusServer when a feedback message waits for its reaction. */
+const pendingFeedbackMessage = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* insertClient({ id: 1 })
+  const uid = yield* insertOrder({ clientId: 1, closedAt: "2026-03-08T10:00:00Z" })
+  yield* sql`
+    INSERT INTO pronto_notify.notifications (kind, trigger_key, client_id, order_uid, phone, chosen_action,
+      performed_action, text, status, attempted_at, sent_at)
+    VALUES ('feedback', ${uid}, 1, ${uid}::uuid, '89160000001', 1, 1, 'earlier', 'sent',
+      '2026-03-09T10:00:00Z', '2026-03-09T10:00:00Z')
+  `
+})
+
+/** A bonus server whose look-ups fail `failures` times (unreachable), then answer from the ledger. */
+const flakyBonusServer = (failures: number) =>
+  Effect.gen(function*() {
+    const real = yield* BonusServer
+    const calls = yield* Ref.make(0)
+    const server = BonusServer.of({
+      ...real,
+      firstAccruals: (lookups) =>
+        Effect.flatMap(Ref.getAndUpdate(calls, (n) => n + 1), (n) =>
+          n < failures
+            ? Effect.fail(new BonusServerError({ operation: "firstAccruals", reason: "connection refused" }))
+            : real.firstAccruals(lookups))
+    })
+    return { server, calls: Ref.get(calls) }
+  })
+
+/** Waits (in real time) until the forked run sleeps before a retry; the seconds until it wakes. */
+const nextRetryIn = Effect.gen(function*() {
+  for (let i = 0; i < 400; i++) {
+    const sleeps = yield* TestClock.sleeps()
+    if (Chunk.isNonEmpty(sleeps)) {
+      const now = yield* TestClock.currentTimeMillis
+      return (Chunk.unsafeHead(sleeps) - now) / 1000
+    }
+    yield* TestServices.provideLive(Effect.sleep("25 millis"))
+  }
+  return yield* Effect.die(new Error("the run never waited for a retry"))
+})
+
+/** Lets the forked run finish (in real time) while the TestClock stands still. */
+const settled = <A, E>(fiber: Fiber.Fiber<A, E>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 400; i++) {
+      const exit = yield* Fiber.poll(fiber)
+      if (Option.isSome(exit)) return yield* exit.value
+      if (Chunk.isNonEmpty(yield* TestClock.sleeps())) return yield* Effect.die(new Error("the run is still retrying"))
+      yield* TestServices.provideLive(Effect.sleep("25 millis"))
+    }
+    return yield* Effect.die(new Error("the run never finished"))
+  })
+
+const runRows = Effect.map(JobRuns.list(), (rows) => rows.map((r) => `${r.job} ${r.slot.toISOString()} ${r.status} ${r.attempts}`))
+
+layer(quiet, { timeout: "120 seconds" })("a failed slot is retried within its catch-up window (TestClock, Europe/Moscow)", (it) => {
+  // 04:00 Moscow on 10 March: the reaction job's slot; its window lasts until 04:00 on the 11th.
+  const REACTIONS_SLOT = "2026-03-10T01:00:00.000Z"
+
+  it.effect("a run that fails is retried after 10 s, 20 s, 40 s, and the slot ends done", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)
+      yield* pendingFeedbackMessage
+      const bonus = yield* flakyBonusServer(3)
+      const logs: Array<string> = []
+      yield* Harness.at(REACTIONS_SLOT)
+      const fiber = yield* Effect.fork(
+        Scheduler.runLatestRetrying("reactions").pipe(
+          Effect.provideService(BonusServer, bonus.server),
+          Effect.provide(capturingLogs(logs))
+        )
+      )
+      for (const wait of [10, 20, 40]) {
+        expect(yield* nextRetryIn).toBe(wait)
+        expect(yield* runRows).toEqual([`reactions ${REACTIONS_SLOT} failed ${wait === 10 ? 1 : wait === 20 ? 2 : 3}`])
+        yield* TestClock.adjust(`${wait} seconds`)
+      }
+      const result = yield* settled(fiber)
+      expect(Option.map(result, (r) => r._tag)).toEqual(Option.some("Ran"))
+      expect(yield* runRows).toEqual([`reactions ${REACTIONS_SLOT} done 4`])
+      expect(yield* bonus.calls).toBe(4)
+      expect(logs.filter((l) => l.startsWith("WARN"))).toEqual([
+        `WARN reactions for ${REACTIONS_SLOT} failed: bonus server firstAccruals failed: connection refused; trying again in 10s`,
+        expect.stringContaining("trying again in 20s"),
+        expect.stringContaining("trying again in 40s")
+      ])
+      expect(logs.some((l) => l.startsWith("ERROR"))).toBe(false)
+    }))
+
+  it.effect("the waits double up to 5 minutes and stay there", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)
+      yield* pendingFeedbackMessage
+      const bonus = yield* flakyBonusServer(Number.POSITIVE_INFINITY)
+      yield* Harness.at(REACTIONS_SLOT)
+      const fiber = yield* Effect.fork(
+        Scheduler.runLatestRetrying("reactions").pipe(
+          Effect.provideService(BonusServer, bonus.server),
+          Effect.provide(capturingLogs([]))
+        )
+      )
+      const waits: Array<number> = []
+      for (let i = 0; i < 8; i++) {
+        const wait = yield* nextRetryIn
+        waits.push(wait)
+        yield* TestClock.adjust(`${wait} seconds`)
+      }
+      expect(waits).toEqual([10, 20, 40, 80, 160, 300, 300, 300])
+      yield* Fiber.interrupt(fiber)
+    }))
+
+  it.effect("a slot still failing when its window ends is given up, with an error naming the job and the slot", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)
+      yield* pendingFeedbackMessage
+      const bonus = yield* flakyBonusServer(Number.POSITIVE_INFINITY)
+      const logs: Array<string> = []
+      // 03:58 Moscow on the 11th: two minutes before the window of the 10th's 04:00 slot ends.
+      yield* Harness.at("2026-03-11T00:58:00Z")
+      const fiber = yield* Effect.fork(
+        Scheduler.runLatestRetrying("reactions").pipe(
+          Effect.provideService(BonusServer, bonus.server),
+          Effect.provide(capturingLogs(logs))
+        )
+      )
+      // Attempts at 03:58:00, 03:58:10, 03:58:30 and 03:59:10; the next would be at 04:00:30, past the window.
+      for (const wait of [10, 20, 40]) {
+        expect(yield* nextRetryIn).toBe(wait)
+        yield* TestClock.adjust(`${wait} seconds`)
+      }
+      expect(yield* settled(fiber)).toEqual(Option.none())
+      expect(yield* runRows).toEqual([`reactions ${REACTIONS_SLOT} failed 4`])
+      expect(logs.filter((l) => l.startsWith("ERROR"))).toEqual([
+        expect.stringContaining(`reactions for ${REACTIONS_SLOT}: given up`)
+      ])
+      expect(logs.find((l) => l.startsWith("ERROR"))).toBe(
+        `ERROR reactions for ${REACTIONS_SLOT}: given up: its catch-up window (at any time until the next slot) ends ` +
+          "before another attempt; the next slot does the work. Last error: bonus server firstAccruals failed: connection refused"
+      )
+    }))
+
+  it.effect("just inside the window the retry still happens: a run failing once at 03:59:45 is retried at 03:59:55", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)
+      yield* pendingFeedbackMessage
+      const bonus = yield* flakyBonusServer(1)
+      yield* Harness.at("2026-03-11T00:59:45Z")
+      const fiber = yield* Effect.fork(
+        Scheduler.runLatestRetrying("reactions").pipe(
+          Effect.provideService(BonusServer, bonus.server),
+          Effect.provide(capturingLogs([]))
+        )
+      )
+      expect(yield* nextRetryIn).toBe(10)
+      yield* TestClock.adjust("10 seconds")
+      expect(Option.map(yield* settled(fiber), (r) => r._tag)).toEqual(Option.some("Ran"))
+      expect(yield* runRows).toEqual([`reactions ${REACTIONS_SLOT} done 2`])
+    }))
+
+  it.effect("catch-up retries a job that failed on start, and the other jobs are not held up", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)
+      yield* pendingFeedbackMessage
+      const bonus = yield* flakyBonusServer(1)
+      // 13:20 Moscow on 1 April: every job has a slot within its window.
+      yield* Harness.at("2026-04-01T10:20:00Z")
+      const fiber = yield* Effect.fork(
+        Scheduler.catchUp.pipe(Effect.provideService(BonusServer, bonus.server), Effect.provide(capturingLogs([])))
+      )
+      expect(yield* nextRetryIn).toBe(10)
+      expect((yield* runRows).sort()).toEqual([
+        "birthday 2026-04-01T10:00:00.000Z done 1",
+        "feedback 2026-04-01T10:00:00.000Z done 1",
+        "invite 2026-04-01T09:00:00.000Z done 1",
+        "profile 2026-04-01T09:30:00.000Z done 1",
+        "reactions 2026-04-01T01:00:00.000Z failed 1"
+      ])
+      yield* TestClock.adjust("10 seconds")
+      yield* settled(fiber)
+      expect((yield* runRows).filter((r) => r.startsWith("reactions"))).toEqual(["reactions 2026-04-01T01:00:00.000Z done 2"])
+    }))
+})
+
+layer(quiet, { timeout: "120 seconds", excludeTestServices: true })("the job's advisory lock when its release fails", (it) => {
+  const holder = (job: string) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ pid: number }>`
+        SELECT pid FROM pg_locks
+        WHERE locktype = 'advisory' AND granted
+          AND classid = hashtext('pronto_notify job_runs')::oid AND objid = hashtext(${job})::oid AND objsubid = 2
+      `)
+
+  it.effect("a release that fails is logged naming the lock, and the connection is closed so the lock ends", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const logs: Array<string> = []
+      yield* Effect.gen(function*() {
+        const conn = yield* sql.reserve
+        const [locked] = (yield* conn.execute(
+          `SELECT pg_advisory_lock(hashtext('pronto_notify job_runs'), hashtext('profile')), pg_backend_pid() AS pid`,
+          [],
+          undefined
+        )) as ReadonlyArray<{ pid: number }>
+        const pid = locked!.pid
+        // The session still holds the lock, but every statement on it now fails: a transaction gone bad.
+        yield* conn.executeRaw("BEGIN", [])
+        yield* Effect.ignore(conn.executeRaw("SELECT 1 / 0", []))
+        expect((yield* holder("profile")).map((r) => r.pid)).toEqual([pid])
+        const unlock = Effect.map(
+          conn.execute(`SELECT pg_advisory_unlock(hashtext('pronto_notify job_runs'), hashtext('profile')) AS unlocked`, [], undefined),
+          (rows) => (rows as ReadonlyArray<{ unlocked: boolean }>)[0]?.unlocked === true
+        )
+        yield* JobRuns.releaseOrClose(conn, pid, "the advisory lock of job profile (pronto_notify job_runs)", unlock).pipe(
+          Effect.provide(capturingLogs(logs))
+        )
+        expect(logs).toEqual([
+          expect.stringMatching(
+            new RegExp(`^ERROR could not release the advisory lock of job profile \\(pronto_notify job_runs\\): .*current transaction is aborted.*backend ${pid}\\)`)
+          )
+        ])
+        // The lock ended with the connection, which can no longer be used.
+        expect(yield* holder("profile")).toEqual([])
+        expect((yield* Effect.either(conn.executeRaw("SELECT 1", [])))._tag).toBe("Left")
+      }).pipe(Effect.scoped)
+      // A run of the job takes the lock at once; the pool hands out working connections.
+      const result = yield* JobRuns.runSlot("profile", slot, Effect.succeed({ ok: 1 })).pipe(Effect.timeout("5 seconds"))
+      expect(result).toEqual({ _tag: "Ran", summary: { ok: 1 } })
+      expect(yield* Effect.forEach([1, 2, 3, 4], () => sql`SELECT 1 AS one`, { concurrency: 4 })).toHaveLength(4)
+    }))
+
+  it.effect("a run whose lock connection dies mid-way: the failed release is logged, and the next run takes the slot over", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const sql = yield* SqlClient.SqlClient
+      const logs: Array<string> = []
+      const killLockConnection = Effect.gen(function*() {
+        const [held] = yield* holder("invite")
+        yield* sql`SELECT pg_terminate_backend(${held!.pid})`
+        return { ok: 0 }
+      })
+      const first = yield* Effect.either(
+        JobRuns.runSlot("invite", slot, killLockConnection).pipe(Effect.provide(capturingLogs(logs)))
+      )
+      expect(first._tag).toBe("Left")
+      expect(logs.filter((l) => l.startsWith("ERROR"))).toEqual([
+        expect.stringContaining("could not release the advisory lock of job invite (pronto_notify job_runs)")
+      ])
+      expect(yield* holder("invite")).toEqual([])
+      const again = yield* JobRuns.runSlot("invite", slot, Effect.succeed({ ok: 1 })).pipe(Effect.timeout("5 seconds"))
+      expect(again).toEqual({ _tag: "Ran", summary: { ok: 1 } })
+      expect((yield* runs)[0]).toMatchObject({ job: "invite", status: "done", attempts: 2 })
     }))
 })

@@ -5,13 +5,14 @@
  * and no message may reach the Site twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { ConfigProvider, Effect, Exit, Scope } from "effect"
 import type { ChildProcess } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { hostname } from "node:os"
 import pg from "pg"
 import * as FakeSite from "../src/demo/FakeSite.ts"
+import { serve } from "../src/Serve.ts"
 import { start } from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 
@@ -259,4 +260,31 @@ describe("serve: SIGTERM mid-run", () => {
     expect(await secondExit).toBe(0)
     console.log(`serve SIGTERM test: stopped after ${sentBeforeStop} of ${ORDERS} in ${stopMs} ms; done in ${Date.now() - begun} ms`)
   })
+})
+
+describe("serve: the Site's settings", () => {
+  const refusal = (env: Record<string, string>) =>
+    serve.pipe(
+      Effect.flip,
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      Effect.map((error) => error.message)
+    )
+
+  it.effect("says which setting is missing or wrong, on one line, before anything starts", () =>
+    Effect.gen(function*() {
+      const noUrl = yield* refusal({ SITE_KEY: KEY })
+      const notHttp = yield* refusal({ SITE_URL: "ftp://site.example", SITE_KEY: KEY })
+      const noKey = yield* refusal({ SITE_URL: "https://site.example" })
+      for (const message of [noUrl, notHttp, noKey]) {
+        expect(message).toMatch(/^serve sends messages through the Site: /)
+        expect(message).not.toContain("\n")
+        expect(message).not.toContain(KEY)
+      }
+      expect(noUrl).toContain("SITE_URL")
+      expect(noUrl).not.toContain("SITE_KEY")
+      expect(notHttp).toContain("ftp://site.example")
+      expect(notHttp).toContain("http(s) URL")
+      expect(noKey).toContain("SITE_KEY")
+      expect(noKey).not.toContain("SITE_URL")
+    }))
 })

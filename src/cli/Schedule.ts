@@ -39,6 +39,9 @@ export const scheduleCommand = Command.make("schedule", {}, () =>
         SCHEDULE.map((e) => `${e.job} ${Duration.format(e.catchUp)}`).join(", ")
       }); it never replays every missed slot`
     )
+    yield* Console.log(
+      "a run that fails is tried again after 10s, 20s, 40s ... (at most 5m apart) while its slot is within that window, then given up (logged as an error)"
+    )
   })).pipe(Command.withDescription("the whole schedule, in words and cron form"))
 
 export const serveCommand = Command.make("serve", {}, () => serve).pipe(
