@@ -73,16 +73,23 @@ const runCommand = Command.make(
       if (args.dryRun) {
         const program = Effect.gen(function*() {
           const when = DateTime.formatIso(yield* DateTime.now)
-          const lines = yield* Stream.runCollect(yield* Jobs.preview(kind))
-          if (args.json) return yield* printJson({ kind, at: when, dryRun: true, messages: [...lines] })
-          for (const l of lines) {
-            yield* Console.log(
-              `client ${l.clientId}${l.orderUid ? ` order ${l.orderUid}` : ""} ${l.phone}: action ${l.chosenAction}${
-                l.performedAction !== l.chosenAction ? ` -> ${l.performedAction}` : ""
-              }: ${l.text}`
-            )
+          const preview = yield* Jobs.preview(kind)
+          if (args.json) {
+            return yield* printJson({ kind, at: when, dryRun: true, messages: [...yield* Stream.runCollect(preview)] })
           }
-          yield* Console.log(`${kind} at ${when}: ${lines.length} would be sent (dry run: nothing sent or written)`)
+          // Printed as they come: a large run's preview is never held in memory.
+          const count = yield* preview.pipe(
+            Stream.runFoldEffect(0, (n, l) =>
+              Effect.as(
+                Console.log(
+                  `client ${l.clientId}${l.orderUid ? ` order ${l.orderUid}` : ""} ${l.phone}: action ${l.chosenAction}${
+                    l.performedAction !== l.chosenAction ? ` -> ${l.performedAction}` : ""
+                  }: ${l.text}`
+                ),
+                n + 1
+              ))
+          )
+          yield* Console.log(`${kind} at ${when}: ${count} would be sent (dry run: nothing sent or written)`)
         })
         return yield* asOf(program.pipe(Effect.provide(libraryLayer(zone, "read-only"))))
       }

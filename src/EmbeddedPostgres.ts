@@ -31,9 +31,11 @@ const freePort = Effect.async<number, EmbeddedPostgresFailed>((resume) => {
   })
 })
 
-const failure = (step: string) => (cause: unknown) =>
+const failure = (step: string, log: ReadonlyArray<string> = []) => (cause: unknown) =>
   new EmbeddedPostgresFailed({
-    message: `embedded PostgreSQL could not ${step}: ${cause instanceof Error ? cause.message : String(cause ?? "it exited")}`
+    message: `embedded PostgreSQL could not ${step}: ${cause instanceof Error ? cause.message : String(cause ?? "it exited")}${
+      log.length > 0 ? ` (server said: ${log.join(" | ")})` : ""
+    }`
   })
 
 /** A fresh temporary data directory, removed when the scope closes. */
@@ -41,7 +43,8 @@ export const temporaryDataDir = Effect.acquireRelease(
   Effect.tryPromise({
     try: async () => {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pronto-notify-pg-"))
-      await fs.chmod(dir, 0o777)
+      // The server's own user (postgres, when run as root) must reach the data directory inside.
+      await fs.chmod(dir, 0o711)
       return path.join(dir, "data")
     },
     catch: failure("create its data directory")
@@ -61,6 +64,12 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
     })
     const port = yield* freePort
     const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+    // The server's last words, for the error message if it does not start.
+    const log: Array<string> = []
+    const remember = (message: string) => {
+      for (const line of message.split("\n")) if (line.trim() !== "") log.push(line.trim())
+      log.splice(0, Math.max(0, log.length - 3))
+    }
     const server = new EmbeddedPostgres({
       databaseDir: options.dataDir,
       port,
@@ -70,14 +79,22 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
       createPostgresUser: isRoot,
       // C locale: a machine may have no en_US.UTF-8 (the package's default for messages).
       initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C"],
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
-      onLog: () => {},
-      onError: () => {}
+      postgresFlags: [
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        // A throwaway cluster need not survive a power cut; a kept one must.
+        ...(options.persistent ? [] : ["-c", "fsync=off"])
+      ],
+      onLog: remember,
+      onError: (error) => remember(error instanceof Error ? error.message : String(error))
     })
     const initialised = existsSync(path.join(options.dataDir, "PG_VERSION"))
-    if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: failure("initialise") })
+    if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: (e) => failure("initialise", log)(e) })
     yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => server.start(), catch: failure("start") }),
+      Effect.tryPromise({ try: () => server.start(), catch: (e) => failure("start", log)(e) }),
+      // A server that does not stop in time is left to exit with the process.
       () => Effect.promise(() => server.stop()).pipe(Effect.timeout("10 seconds"), Effect.ignore)
     )
     return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
