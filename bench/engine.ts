@@ -9,9 +9,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import pg from "pg"
 import { withClockAt } from "../src/BusinessTime.ts"
 import * as Database from "../src/Database.ts"
+import { withScratchDatabase } from "./BenchDatabase.ts"
 import * as FakeSite from "../src/demo/FakeSite.ts"
 import { installReferenceHostSchema } from "../src/HostSchema.ts"
 import * as Jobs from "../src/Jobs.ts"
@@ -21,24 +21,6 @@ import * as SiteSender from "../src/SiteSender.ts"
 
 const ORDERS = Number(process.argv[2] ?? 20_000)
 const RUN_AT = DateTime.unsafeMake("2026-03-10T08:00:00Z")
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
-const name = `pn_bench_${Date.now().toString(36)}`
-const url = (() => {
-  const u = new URL(adminUrl)
-  u.pathname = `/${name}`
-  return u.toString()
-})()
-
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
-
 const seed = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql`INSERT INTO jupiter.clients (id, phone) SELECT i, '8916' || lpad(i::text, 7, '0') FROM generate_series(1, ${ORDERS}) i`
@@ -49,33 +31,29 @@ const seed = Effect.gen(function*() {
   `
 })
 
-const program = Effect.gen(function*() {
-  const site = yield* FakeSite.make("bench-key")
-  const run = Jobs.run("feedback").pipe(
-    withClockAt(RUN_AT),
-    Effect.provide(
-      Layer.mergeAll(ProntoNotify.layer(), SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })).pipe(
-        Layer.provideMerge(Database.layerUrl(url))
+const program = (url: string) =>
+  Effect.gen(function*() {
+    const site = yield* FakeSite.make("bench-key")
+    const run = Jobs.run("feedback").pipe(
+      withClockAt(RUN_AT),
+      Effect.provide(
+        Layer.mergeAll(ProntoNotify.layer(), SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })).pipe(
+          Layer.provideMerge(Database.layerUrl(url))
+        )
       )
     )
-  )
-  yield* Effect.zipRight(installReferenceHostSchema, migrate).pipe(Effect.zipRight(seed), Effect.provide(Database.layerUrl(url)))
+    yield* Effect.zipRight(installReferenceHostSchema, migrate).pipe(Effect.zipRight(seed), Effect.provide(Database.layerUrl(url)))
 
-  let peak = 0
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 50)
-  const before = process.memoryUsage().heapUsed
-  const started = performance.now()
-  const summary = yield* run
-  const seconds = (performance.now() - started) / 1000
-  clearInterval(sampler)
-  console.log(JSON.stringify({ orders: ORDERS, sent: summary.sent, seconds: Number(seconds.toFixed(1)), perSecond: Math.round(summary.sent / seconds), heapBeforeMB: Math.round(before / 2 ** 20), heapPeakMB: Math.round(peak / 2 ** 20) }))
-  const again = yield* run
-  console.log(JSON.stringify({ secondRun: { selected: again.selected, sent: again.sent } }))
-}).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error))
+    let peak = 0
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 50)
+    const before = process.memoryUsage().heapUsed
+    const started = performance.now()
+    const summary = yield* run
+    const seconds = (performance.now() - started) / 1000
+    clearInterval(sampler)
+    console.log(JSON.stringify({ orders: ORDERS, sent: summary.sent, seconds: Number(seconds.toFixed(1)), perSecond: Math.round(summary.sent / seconds), heapBeforeMB: Math.round(before / 2 ** 20), heapPeakMB: Math.round(peak / 2 ** 20) }))
+    const again = yield* run
+    console.log(JSON.stringify({ secondRun: { selected: again.selected, sent: again.sent } }))
+  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error))
 
-await admin(`CREATE DATABASE ${name}`)
-try {
-  await Effect.runPromise(program)
-} finally {
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-}
+await withScratchDatabase((url) => Effect.runPromise(program(url)))

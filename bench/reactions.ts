@@ -7,12 +7,12 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import pg from "pg"
 import * as BonusApi from "../src/BonusApi.ts"
 import * as BonusLedger from "../src/BonusLedger.ts"
 import * as BonusServerHttp from "../src/BonusServerHttp.ts"
 import { withClockAt } from "../src/BusinessTime.ts"
 import * as Database from "../src/Database.ts"
+import { withScratchDatabase } from "./BenchDatabase.ts"
 import { installReferenceHostSchema } from "../src/HostSchema.ts"
 import { migrate } from "../src/Migrations.ts"
 import * as Reactions from "../src/Reactions.ts"
@@ -20,24 +20,6 @@ import * as Reactions from "../src/Reactions.ts"
 const PER_KIND = 25_000
 const SENT = new Date("2026-03-10T09:00:00Z")
 const DAY = 86_400_000
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
-const name = `pn_bench_${Date.now().toString(36)}`
-const url = (() => {
-  const u = new URL(adminUrl)
-  u.pathname = `/${name}`
-  return u.toString()
-})()
-
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
-
 const seed = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const n = PER_KIND * 4
@@ -79,40 +61,36 @@ const timed = <A, E, R>(label: string, effect: Effect.Effect<A, E, R>) =>
     return result
   })
 
-const program = Effect.gen(function*() {
-  yield* installReferenceHostSchema
-  yield* migrate
-  yield* timed("seed 100 000 notifications", seed)
-  const at = DateTime.unsafeMake(SENT.getTime() + 15 * DAY)
-  const first = yield* timed("reaction run over 100 000 pending", withClockAt(at)(Reactions.run))
-  console.log(JSON.stringify(first))
-  const second = yield* timed("second run (nothing pending)", withClockAt(at)(Reactions.run))
-  console.log(JSON.stringify(second))
+const program = (url: string) =>
+  Effect.gen(function*() {
+    yield* installReferenceHostSchema
+    yield* migrate
+    yield* timed("seed 100 000 notifications", seed)
+    const at = DateTime.unsafeMake(SENT.getTime() + 15 * DAY)
+    const first = yield* timed("reaction run over 100 000 pending", withClockAt(at)(Reactions.run))
+    console.log(JSON.stringify(first))
+    const second = yield* timed("second run (nothing pending)", withClockAt(at)(Reactions.run))
+    console.log(JSON.stringify(second))
 
-  const sql = yield* SqlClient.SqlClient
-  const reset = (kinds: ReadonlyArray<string>) =>
-    sql`UPDATE pronto_notify.notifications SET reaction = 'pending', reaction_ref = NULL, reacted_at = NULL
-        WHERE kind IN ${sql.in(kinds)}`
-  yield* reset(["invite", "birthday"])
-  yield* timed("  of which the order kinds (50 000, one statement)", withClockAt(at)(Reactions.run))
-  yield* reset(["feedback", "profile"])
-  yield* timed("  of which the bonus kinds (50 000, 10 blocks)", withClockAt(at)(Reactions.run))
+    const sql = yield* SqlClient.SqlClient
+    const reset = (kinds: ReadonlyArray<string>) =>
+      sql`UPDATE pronto_notify.notifications SET reaction = 'pending', reaction_ref = NULL, reacted_at = NULL
+          WHERE kind IN ${sql.in(kinds)}`
+    yield* reset(["invite", "birthday"])
+    yield* timed("  of which the order kinds (50 000, one statement)", withClockAt(at)(Reactions.run))
+    yield* reset(["feedback", "profile"])
+    yield* timed("  of which the bonus kinds (50 000, 10 blocks)", withClockAt(at)(Reactions.run))
 
-  yield* reset(["feedback", "profile", "invite", "birthday"])
-  const viaHttp = yield* Effect.gen(function*() {
-    const baseUrl = yield* BonusApi.baseUrl
-    return yield* timed(
-      "reaction run over 100 000 pending, look-ups over HTTP",
-      withClockAt(at)(Reactions.run).pipe(Effect.provide(BonusServerHttp.layer({ baseUrl })))
-    )
-  }).pipe(Effect.provide(BonusApi.serve().pipe(Layer.provide(BonusLedger.layer))), Effect.scoped)
-  console.log(JSON.stringify(viaHttp))
-  if (JSON.stringify(viaHttp.byKind) !== JSON.stringify(first.byKind)) throw new Error("HTTP run decided differently")
-}).pipe(Effect.provide(BonusLedger.layer.pipe(Layer.provideMerge(Database.layerUrl(url)))))
+    yield* reset(["feedback", "profile", "invite", "birthday"])
+    const viaHttp = yield* Effect.gen(function*() {
+      const baseUrl = yield* BonusApi.baseUrl
+      return yield* timed(
+        "reaction run over 100 000 pending, look-ups over HTTP",
+        withClockAt(at)(Reactions.run).pipe(Effect.provide(BonusServerHttp.layer({ baseUrl })))
+      )
+    }).pipe(Effect.provide(BonusApi.serve().pipe(Layer.provide(BonusLedger.layer))), Effect.scoped)
+    console.log(JSON.stringify(viaHttp))
+    if (JSON.stringify(viaHttp.byKind) !== JSON.stringify(first.byKind)) throw new Error("HTTP run decided differently")
+  }).pipe(Effect.provide(BonusLedger.layer.pipe(Layer.provideMerge(Database.layerUrl(url)))))
 
-await admin(`CREATE DATABASE ${name}`)
-try {
-  await Effect.runPromise(program)
-} finally {
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-}
+await withScratchDatabase((url) => Effect.runPromise(program(url)))
