@@ -38,6 +38,7 @@ import { Cause, DateTime, Effect, Layer, Option, ParseResult, Schema } from "eff
 import { createServer } from "node:http"
 import { isValidAmount, MAX_AMOUNT, ORDER_REASON } from "./BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance, type OperationId } from "./BonusServer.ts"
+import { parseIsoInstant } from "./BusinessTime.ts"
 
 /** The most look-ups one batch request may carry. */
 export const MAX_LOOKUPS = 10_000
@@ -87,17 +88,8 @@ const explained = (field: string, need: string) => ({
 
 const missing = (field: string, what: string) => ({ missingMessage: () => `${field} is missing: give ${what}` })
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/
-
 /** The written date and time exist: JavaScript would quietly read 30 February as 2 March. */
-const isRealInstant = (text: string) => {
-  const m = ISO_INSTANT.exec(text)
-  if (m === null) return false
-  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = m.slice(1).map((p) => Number(p ?? 0))
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate()
-  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59 &&
-    second! <= 59 && offsetHours! <= 23 && offsetMinutes! <= 59
-}
+const isRealInstant = (text: string) => Option.isSome(parseIsoInstant(text))
 
 /** An ISO-8601 instant with an offset (`Z` or `+03:00`): a bare local time would be ambiguous. */
 const instant = (field: string) =>
