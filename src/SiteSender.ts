@@ -55,6 +55,18 @@ export const make = (config: SiteConfig) =>
     const endpoint = new URL(SEND_PATH.slice(1), config.url.endsWith("/") ? config.url : `${config.url}/`)
     const timeout = config.timeout ?? SEND_TIMEOUT
 
+    // The timeout is fetch's own abort signal, not an interruption: the engine runs each message
+    // uninterruptibly (a stop waits for it), and an interruption there could not cut the request short.
+    const timeoutMs = Duration.toMillis(timeout)
+    const noAnswer = new SendInDoubt({ reason: `no answer from the Site within ${Duration.format(timeout)}` })
+    const fetchWithTimeout: typeof globalThis.fetch = (input, init) => {
+      const deadline = AbortSignal.timeout(timeoutMs)
+      return globalThis.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline })
+    }
+    const timedOut = (cause: unknown): boolean =>
+      cause instanceof Error && cause.name === "TimeoutError" ||
+      (typeof cause === "object" && cause !== null && "cause" in cause && timedOut(cause.cause))
+
     const send = (message: OutgoingMessage) =>
       Effect.gen(function*() {
         const request = HttpClientRequest.post(endpoint.toString()).pipe(
@@ -62,14 +74,9 @@ export const make = (config: SiteConfig) =>
           HttpClientRequest.setHeader("accept-encoding", "gzip"),
           HttpClientRequest.bodyUrlParams({ phones: message.phone, text: message.text })
         )
-        // The engine runs a notification uninterruptibly (a stop waits for it); the request itself
-        // stays interruptible so that the timeout can abort it.
-        const response = yield* Effect.interruptible(client.execute(request)).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new SendInDoubt({ reason: `no answer from the Site within ${Duration.format(timeout)}` })
-          }),
+        const response = yield* client.execute(request).pipe(
           Effect.catchTag("RequestError", (error): Effect.Effect<never, SendFailed | SendInDoubt> => {
+            if (timedOut(error.cause)) return Effect.fail(noAnswer)
             const code = errorCode(error.cause)
             return code !== undefined && NEVER_CONNECTED.has(code)
               ? Effect.fail(new SendFailed({ reason: `the Site is unreachable (${code})` }))
@@ -79,18 +86,19 @@ export const make = (config: SiteConfig) =>
         )
         if (response.status !== 200) {
           // Drained so the connection is freed; what an error page says does not change the outcome.
-          yield* Effect.interruptible(response.text).pipe(Effect.timeout(timeout), Effect.ignore)
+          yield* Effect.ignore(response.text)
           // A gateway's 502 or 504 can come after the Site already sent the SMS.
           return yield* GATEWAY_ERRORS.has(response.status)
             ? new SendInDoubt({ reason: `the Site's gateway answered HTTP ${response.status}` })
             : new SendFailed({ reason: `the Site answered HTTP ${response.status}` })
         }
-        const body = yield* Effect.interruptible(response.text).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new SendInDoubt({ reason: "the Site's answer did not arrive in full" })
-          }),
-          Effect.catchTag("ResponseError", () => new SendInDoubt({ reason: "the Site's answer could not be read" }))
+        const body = yield* response.text.pipe(
+          Effect.catchTag("ResponseError", (error) =>
+            new SendInDoubt({
+              reason: timedOut(error.cause)
+                ? "the Site's answer did not arrive in full in time"
+                : "the Site's answer could not be read"
+            }))
         )
         const answer = decodeAnswer(body)
         if (answer._tag === "Left") {
@@ -105,6 +113,7 @@ export const make = (config: SiteConfig) =>
           return yield* new SendFailed({ reason: `the Site sent ${answer.right.mesages_sent} messages` })
         }
       }).pipe(
+        Effect.provideService(FetchHttpClient.Fetch, fetchWithTimeout),
         Effect.tapError((error) => Effect.logWarning(`${error.message} (to ${maskPhone(message.phone)})`)),
         Effect.withLogSpan("site-send")
       )
