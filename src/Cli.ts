@@ -10,6 +10,7 @@ import * as Database from "./Database.ts"
 import { installReferenceHostSchema } from "./HostSchema.ts"
 import * as Jobs from "./Jobs.ts"
 import * as Kinds from "./Kinds.ts"
+import { settleDelivered, settleNotDelivered } from "./InDoubt.ts"
 import { migrate } from "./Migrations.ts"
 import { Notifications } from "./Notifications.ts"
 import * as SiteSender from "./SiteSender.ts"
@@ -166,6 +167,29 @@ const backfillLastOrderCommand = Command.make("backfill-last-order", {}, () => w
   Command.withDescription("recompute every client's last order time from closed orders")
 )
 
+const settleCommand = Command.make(
+  "settle",
+  {
+    id: Args.integer({ name: "notification-id" }).pipe(Args.withDescription("the id of a message in doubt (see messages)")),
+    delivered: Options.boolean("delivered").pipe(Options.withDescription("the Site did deliver it: do its actions, record it sent")),
+    notDelivered: Options.boolean("not-delivered").pipe(
+      Options.withDescription("the Site did not deliver it: forget the attempt, the next run sends it")
+    )
+  },
+  ({ delivered, id, notDelivered }) =>
+    Effect.gen(function*() {
+      if (delivered === notDelivered) {
+        return yield* new BadInput({ message: "say which: settle <notification-id> --delivered, or --not-delivered" })
+      }
+      yield* withLibrary(delivered ? settleDelivered(id) : settleNotDelivered(id))
+      yield* Console.log(
+        delivered
+          ? `notification ${id}: delivered; its actions are done and it is recorded sent`
+          : `notification ${id}: not delivered; the next run of its kind sends it`
+      )
+    })
+).pipe(Command.withDescription("settle a message left in doubt, once you know whether the Site delivered it"))
+
 const demoCommand = Command.make("demo", {}, () => runDemo).pipe(
   Command.withDescription("simulate a chain on embedded PostgreSQL with a fake Site, and print what was sent")
 )
@@ -177,6 +201,7 @@ export const command = Command.make("pronto-notify").pipe(
     messagesCommand,
     orderClosedCommand,
     backfillLastOrderCommand,
+    settleCommand,
     reportCommand,
     demoCommand,
     dueCommand,

@@ -21,6 +21,7 @@ export type { ActionError, ActionPlan, Candidate } from "./Kind.ts"
 
 export { Message, MessageStatus, Notifications, Reaction } from "./Notifications.ts"
 export type { Attempt, MessageFilter } from "./Notifications.ts"
+export { NotInDoubt, settleDelivered, settleNotDelivered } from "./InDoubt.ts"
 export { actionOfSlot, Rotation } from "./Rotation.ts"
 export type { RotationService } from "./Rotation.ts"
 

@@ -228,7 +228,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       yield* site.behave("ok")
 
       // Every attempt in flight at the kill is in doubt (it may have reached the Site); none is "sent".
-      const first: Array<{ orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      const first: Array<{ id: number; orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
       expect(first.length).toBeGreaterThanOrEqual(1)
       expect(first.every((m) => m.status === "in_doubt")).toBe(true)
       expect(first.map((m) => m.orderUid)).toContain(uids[0])
@@ -241,5 +241,13 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       const after: Array<{ orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
       expect(after.map((m) => m.orderUid).sort()).toEqual([...uids].sort())
       for (const m of first) expect(after.find((a) => a.orderUid === m.orderUid)?.status).toBe("in_doubt")
+
+      // The operator finds the first one in the Site's log: delivered.
+      const usage = yield* Cli.run(["settle", String(first[0]!.id)], env)
+      expect(usage.stderr.trim()).toBe("pronto-notify: say which: settle <notification-id> --delivered, or --not-delivered")
+      const settled = yield* Cli.run(["settle", String(first[0]!.id), "--delivered"], env)
+      expect(settled.code, settled.stderr).toBe(0)
+      const final: Array<{ id: number; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      expect(final.find((m) => m.id === first[0]!.id)?.status).toBe("sent")
     }))
 })
