@@ -127,29 +127,30 @@ const messagesCommand = Command.make(
       const from = yield* parseOptionalInstant("--from", args.from)
       const to = yield* parseOptionalInstant("--to", args.to)
       const zone = yield* businessTimeZone
-      const messages = yield* Effect.flatMap(Notifications, (n) =>
-        n.list({ kind, from: Option.getOrUndefined(from), to: Option.getOrUndefined(to) })).pipe(
-          Effect.provide(libraryLayer(zone, "read-only"))
-        )
-      if (args.json) {
-        return yield* printJson(messages.map((m) => ({ ...m, sentAt: DateTime.formatIso(m.sentAt) })))
-      }
-      for (const m of messages) {
-        yield* Console.log(
-          [
-            String(m.id).padStart(6),
-            DateTime.formatIso(m.sentAt),
-            m.kind.padEnd(8),
-            `client ${m.clientId}`,
-            m.phone,
-            `action ${m.chosenAction}${m.performedAction !== m.chosenAction ? `->${m.performedAction}` : ""}`,
-            m.status,
-            m.reaction + (m.reactionRef ? ` ${m.reactionRef}` : ""),
-            m.text
-          ].join("  ")
-        )
-      }
-      yield* Console.log(`${messages.length} messages`)
+      // Printed as they stream: the table may be large. JSON is one array, written piece by piece.
+      const count = yield* Effect.flatMap(Notifications, (n) =>
+        n.list({ kind, from: Option.getOrUndefined(from), to: Option.getOrUndefined(to) }).pipe(
+          Stream.runFoldEffect(0, (i, m) =>
+            Effect.as(
+              args.json
+                ? Console.log(`${i === 0 ? "[" : ","}${JSON.stringify({ ...m, sentAt: DateTime.formatIso(m.sentAt) })}`)
+                : Console.log(
+                  [
+                    String(m.id).padStart(6),
+                    DateTime.formatIso(m.sentAt),
+                    m.kind.padEnd(8),
+                    `client ${m.clientId}`,
+                    m.phone,
+                    `action ${m.chosenAction}${m.performedAction !== m.chosenAction ? `->${m.performedAction}` : ""}`,
+                    m.status,
+                    m.reaction + (m.reactionRef ? ` ${m.reactionRef}` : ""),
+                    m.text
+                  ].join("  ")
+                ),
+              i + 1
+            ))
+        )).pipe(Effect.provide(libraryLayer(zone, "read-only")))
+      yield* args.json ? Console.log(count === 0 ? "[]" : "]") : Console.log(`${count} messages`)
     })
 ).pipe(Command.withDescription("the messages table (Таблица сообщений)"))
 

@@ -4,7 +4,7 @@
  * "Таблица сообщений".
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import { outsideTransaction } from "./Transactions.ts"
 import type { KindName } from "./Kind.ts"
 
@@ -59,13 +59,15 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
   readonly recordBonus: (id: number, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
   readonly release: (id: number) => Effect.Effect<void, SqlError.SqlError>
-  readonly list: (filter: MessageFilter) => Effect.Effect<ReadonlyArray<Message>, SqlError.SqlError>
+  /** The messages in order of their instant, streamed: the table may be large. */
+  readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
 }>() {
   static readonly layer = Layer.effect(
     Notifications,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
+      // A row that does not decode is a bug in this module, not bad input.
+      const decodeMessage = Schema.decodeUnknown(Message)
 
       return {
         reserve: (a) =>
@@ -104,7 +106,7 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
               AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
               AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
             ORDER BY coalesce(sent_at, attempted_at), id
-          `.pipe(Effect.flatMap((rows) => Effect.orDie(decodeMessages(rows))))
+          `.stream.pipe(Stream.mapEffect((row) => Effect.orDie(decodeMessage(row))))
       }
     })
   )
