@@ -64,61 +64,72 @@ const freePort = () =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-describe("serve: three runners, one killed mid-run", () => {
-  const scope = Effect.runSync(Scope.make())
-  const children: Array<ChildProcess> = []
-  const output = new Map<number, string>()
-  let url = ""
-  let site: FakeSite.FakeSite
-  let db: pg.Client
+/** What both multi-process tests stand on; filled in before they run. */
+class Chain {
+  readonly scope = Effect.runSync(Scope.make())
+  readonly children: Array<ChildProcess> = []
+  url = ""
+  site!: FakeSite.FakeSite
+  db!: pg.Client
+}
 
+/**
+ * A fresh database with one delivery order per client from `source`, each closed within the 24
+ * hours before 11:00, and a fake Site; every child process is killed and all released afterwards.
+ */
+const chainOfOrders = (source: "site" | "app"): Chain => {
+  const chain = new Chain()
   beforeAll(async () => {
-    url = await Effect.runPromise(Scope.extend(migratedUrl, scope))
-    site = await Effect.runPromise(Scope.extend(FakeSite.make(KEY), scope))
-    db = new pg.Client({ connectionString: url })
-    await db.connect()
-    // One order per client, each closed within the 24 hours before 11:00, all from the Site by delivery.
-    await db.query(`
+    chain.url = await Effect.runPromise(Scope.extend(migratedUrl, chain.scope))
+    chain.site = await Effect.runPromise(Scope.extend(FakeSite.make(KEY), chain.scope))
+    chain.db = new pg.Client({ connectionString: chain.url })
+    await chain.db.connect()
+    await chain.db.query(`
       INSERT INTO jupiter.clients (id, phone)
       SELECT i, '8916' || lpad(i::text, 7, '0') FROM generate_series(1, ${ORDERS}) AS i`)
-    await db.query(`
+    await chain.db.query(`
       INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total)
-      SELECT gen_random_uuid(), i, 'site', true, 'closed', $1::timestamptz - make_interval(mins => i), 1000
-      FROM generate_series(1, ${ORDERS}) AS i`, [SLOT])
+      SELECT gen_random_uuid(), i, $2, true, 'closed', $1::timestamptz - make_interval(mins => i), 1000
+      FROM generate_series(1, ${ORDERS}) AS i`, [SLOT, source])
   })
-
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    await db?.end()
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    for (const child of chain.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    await chain.db?.end()
+    await Effect.runPromise(Scope.close(chain.scope, Exit.void))
   })
+  return chain
+}
+
+describe("serve: three runners, one killed mid-run", () => {
+  const chain = chainOfOrders("site")
+  const output = new Map<number, string>()
 
   it("runs every slot once and sends no message twice", { timeout: 60_000 }, async () => {
     const begun = Date.now()
-    const proxy = await Effect.runPromise(Scope.extend(slowProxy(site.url), scope))
+    const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
     for (let i = 0; i < 3; i++) {
       const port = await freePort()
       const child = start(["serve"], {
-        DATABASE_URL: url,
+        DATABASE_URL: chain.url,
         SITE_URL: proxy.url,
         SITE_KEY: KEY,
         PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`,
         PRONTO_NOTIFY_CLOCK_START: CLOCK_START,
         PRONTO_NOTIFY_CLOCK_ANCHOR: anchor
       })
-      children.push(child)
+      chain.children.push(child)
       output.set(child.pid!, "")
       const append = (c: Buffer) => output.set(child.pid!, output.get(child.pid!) + c.toString("utf8"))
       child.stdout?.on("data", append)
       child.stderr?.on("data", append)
     }
     const feedbackRun = async () =>
-      (await db.query<{ status: string; runner: string; attempts: number }>(
+      (await chain.db.query<{ status: string; runner: string; attempts: number }>(
         `SELECT status, runner, attempts FROM pronto_notify.job_runs WHERE job = 'feedback' AND slot = $1`,
         [SLOT]
       )).rows[0]
-    const received = () => Effect.runPromise(site.received)
+    const received = () => Effect.runPromise(chain.site.received)
 
     // Wait for the 11:00 run to be well under way, then kill the runner doing it.
     let victim: ChildProcess | undefined
@@ -128,7 +139,7 @@ describe("serve: three runners, one killed mid-run", () => {
       if (run?.status === "running" && (await received()).length >= 40) {
         const pid = Number(run.runner.slice(run.runner.lastIndexOf("/") + 1))
         expect(run.runner.startsWith(`${hostname()}/`)).toBe(true)
-        victim = children.find((c) => c.pid === pid)
+        victim = chain.children.find((c) => c.pid === pid)
         expect(victim).toBeDefined()
         victim!.kill("SIGKILL")
       } else {
@@ -151,7 +162,7 @@ describe("serve: three runners, one killed mid-run", () => {
     const phones = messages.map((m) => m.phones)
     // Nothing reached the Site twice.
     expect(new Set(phones).size).toBe(phones.length)
-    const stored = (await db.query<{ status: string; n: number }>(
+    const stored = (await chain.db.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM pronto_notify.notifications GROUP BY status`
     )).rows
     const sent = stored.find((r) => r.status === "sent")?.n ?? 0
@@ -164,7 +175,7 @@ describe("serve: three runners, one killed mid-run", () => {
     expect(messages.length).toBeLessThanOrEqual(sent + inDoubt)
     // Every slot due in the test's time ran once: the 11:00 feedback and, on start, the 04:00
     // reactions (the latest slot within its catch-up window).
-    const slots = (await db.query<{ job: string; slot: Date; status: string }>(
+    const slots = (await chain.db.query<{ job: string; slot: Date; status: string }>(
       `SELECT job, slot, status FROM pronto_notify.job_runs ORDER BY job`
     )).rows
     expect(slots.map((r) => `${r.job} ${r.slot.toISOString()} ${r.status}`)).toEqual([
@@ -173,7 +184,7 @@ describe("serve: three runners, one killed mid-run", () => {
     ])
 
     // The survivors stop cleanly on SIGTERM.
-    const survivors = children.filter((c) => c !== victim)
+    const survivors = chain.children.filter((c) => c !== victim)
     const exits = survivors.map((c) => new Promise<number | null>((resolve) => c.on("exit", (code) => resolve(code))))
     for (const c of survivors) c.kill("SIGTERM")
     expect(await Promise.all(exits)).toEqual([0, 0])
@@ -184,46 +195,22 @@ describe("serve: three runners, one killed mid-run", () => {
 })
 
 describe("serve: SIGTERM mid-run", () => {
-  const scope = Effect.runSync(Scope.make())
-  const children: Array<ChildProcess> = []
-  let url = ""
-  let site: FakeSite.FakeSite
-  let db: pg.Client
-
-  beforeAll(async () => {
-    url = await Effect.runPromise(Scope.extend(migratedUrl, scope))
-    site = await Effect.runPromise(Scope.extend(FakeSite.make(KEY), scope))
-    db = new pg.Client({ connectionString: url })
-    await db.connect()
-    await db.query(`
-      INSERT INTO jupiter.clients (id, phone)
-      SELECT i, '8916' || lpad(i::text, 7, '0') FROM generate_series(1, ${ORDERS}) AS i`)
-    await db.query(`
-      INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at, total)
-      SELECT gen_random_uuid(), i, 'app', true, 'closed', $1::timestamptz - make_interval(mins => i), 1000
-      FROM generate_series(1, ${ORDERS}) AS i`, [SLOT])
-  })
-
-  afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    await db?.end()
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-  })
+  const chain = chainOfOrders("app")
 
   it("finishes the notification in flight, stops, and a restart completes the slot", { timeout: 60_000 }, async () => {
     const begun = Date.now()
-    const proxy = await Effect.runPromise(Scope.extend(slowProxy(site.url), scope))
+    const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
     // A single runner (no PRONTO_NOTIFY_RUNNER), restarted on the same clock.
-    const env = { DATABASE_URL: url, SITE_URL: proxy.url, SITE_KEY: KEY, PRONTO_NOTIFY_CLOCK_START: CLOCK_START, PRONTO_NOTIFY_CLOCK_ANCHOR: anchor }
+    const env = { DATABASE_URL: chain.url, SITE_URL: proxy.url, SITE_KEY: KEY, PRONTO_NOTIFY_CLOCK_START: CLOCK_START, PRONTO_NOTIFY_CLOCK_ANCHOR: anchor }
     const first = start(["serve"], env)
-    children.push(first)
+    chain.children.push(first)
     const run = async () =>
-      (await db.query<{ status: string; attempts: number }>(
+      (await chain.db.query<{ status: string; attempts: number }>(
         `SELECT status, attempts FROM pronto_notify.job_runs WHERE job = 'feedback' AND slot = $1`,
         [SLOT]
       )).rows[0]
-    while ((await Effect.runPromise(site.received)).length < 40) {
+    while ((await Effect.runPromise(chain.site.received)).length < 40) {
       if (Date.now() - begun > 30_000) throw new Error("the 11:00 run never got going")
       await sleep(100)
     }
@@ -235,24 +222,24 @@ describe("serve: SIGTERM mid-run", () => {
     expect(stopMs).toBeLessThan(10_000)
 
     // Stopped between notifications: none left in doubt, each recorded one reached the Site, the slot is open.
-    const afterStop = (await db.query<{ status: string; n: number }>(
+    const afterStop = (await chain.db.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM pronto_notify.notifications GROUP BY status`
     )).rows
     expect(afterStop.map((r) => r.status)).toEqual(["sent"])
     const sentBeforeStop = afterStop[0]!.n
     expect(sentBeforeStop).toBeLessThan(ORDERS)
-    expect((await Effect.runPromise(site.received)).length).toBe(sentBeforeStop)
+    expect((await Effect.runPromise(chain.site.received)).length).toBe(sentBeforeStop)
     expect(await run()).toMatchObject({ status: "interrupted", attempts: 1 })
 
     // Back a few seconds later: the unanswered tick runs the same slot again and finishes it.
     const second = start(["serve"], env)
-    children.push(second)
+    chain.children.push(second)
     while ((await run())?.status !== "done") {
       if (Date.now() - begun > 55_000) throw new Error("the 11:00 slot did not complete after the restart")
       await sleep(200)
     }
     expect((await run())!.attempts).toBe(2)
-    const phones = (await Effect.runPromise(site.received)).map((m) => m.phones)
+    const phones = (await Effect.runPromise(chain.site.received)).map((m) => m.phones)
     expect(phones.length).toBe(ORDERS)
     expect(new Set(phones).size).toBe(ORDERS)
     const secondExit = new Promise<number | null>((resolve) => second.on("exit", (code) => resolve(code)))
