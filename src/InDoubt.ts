@@ -23,7 +23,8 @@ export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
   }
 }
 
-interface Attempt {
+/** The stored attempt, as settling needs it. */
+interface InDoubtRow {
   readonly kind: string
   readonly triggerKey: string
   readonly clientId: number
@@ -38,7 +39,7 @@ interface Attempt {
 
 const lockAttempt = (id: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<Attempt>`
+    sql<InDoubtRow>`
       SELECT kind, trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
              chosen_action AS "chosenAction", performed_action AS "performedAction", text, status,
              attempted_at AS "attemptedAt"
