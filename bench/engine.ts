@@ -9,15 +9,15 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { withClockAt } from "../src/BusinessTime.ts"
-import * as Database from "../src/Database.ts"
+import { withClockAt } from "../src/time/BusinessTime.ts"
+import * as Database from "../src/database/Database.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
 import * as FakeSite from "../src/demo/FakeSite.ts"
-import { installReferenceHostSchema } from "../src/HostSchema.ts"
-import * as Jobs from "../src/Jobs.ts"
-import { migrate } from "../src/Migrations.ts"
-import * as ProntoNotify from "../src/ProntoNotify.ts"
-import * as SiteSender from "../src/SiteSender.ts"
+import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
+import * as Jobs from "../src/engine/Jobs.ts"
+import { migrate } from "../src/store/Migrations.ts"
+import * as ProntoNotify from "../src/host/ProntoNotify.ts"
+import * as SiteSender from "../src/delivery/SiteSender.ts"
 
 const ORDERS = Number(process.argv[2] ?? 20_000)
 const RUN_AT = DateTime.unsafeMake("2026-03-10T08:00:00Z")

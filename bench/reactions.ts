@@ -7,15 +7,15 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import * as BonusApi from "../src/BonusApi.ts"
-import * as BonusLedger from "../src/BonusLedger.ts"
-import * as BonusServerHttp from "../src/BonusServerHttp.ts"
-import { withClockAt } from "../src/BusinessTime.ts"
-import * as Database from "../src/Database.ts"
+import * as BonusApi from "../src/bonus/BonusApi.ts"
+import * as BonusLedger from "../src/bonus/BonusLedger.ts"
+import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
+import { withClockAt } from "../src/time/BusinessTime.ts"
+import * as Database from "../src/database/Database.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
-import { installReferenceHostSchema } from "../src/HostSchema.ts"
-import { migrate } from "../src/Migrations.ts"
-import * as Reactions from "../src/Reactions.ts"
+import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
+import { migrate } from "../src/store/Migrations.ts"
+import * as Reactions from "../src/reactions/Reactions.ts"
 
 const PER_KIND = 25_000
 const SENT = new Date("2026-03-10T09:00:00Z")

@@ -4,7 +4,7 @@
  */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
-import { cli } from "./Cli.ts"
+import { cli } from "./cli/Cli.ts"
 
 const oneLine = (error: unknown): string =>
   typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message !== ""

@@ -1,40 +1,40 @@
 /**
  * pronto-notify: the public API. Nothing outside this module is public.
  */
-export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant, withClockAt } from "./BusinessTime.ts"
-export type { LocalDate } from "./BusinessTime.ts"
+export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant, withClockAt } from "./time/BusinessTime.ts"
+export type { LocalDate } from "./time/BusinessTime.ts"
 
-export * as Database from "./Database.ts"
-export { DatabaseUnavailable } from "./Database.ts"
-export type { EmbeddedOptions } from "./EmbeddedPostgres.ts"
-export { migrate } from "./Migrations.ts"
-export { installReferenceHostSchema, ORDER_SOURCES, ORDER_STATUSES } from "./HostSchema.ts"
-export type { OrderSource, OrderStatus } from "./HostSchema.ts"
+export * as Database from "./database/Database.ts"
+export { DatabaseUnavailable } from "./database/Database.ts"
+export type { EmbeddedOptions } from "./database/EmbeddedPostgres.ts"
+export { migrate } from "./store/Migrations.ts"
+export { installReferenceHostSchema, ORDER_SOURCES, ORDER_STATUSES } from "./host/HostSchema.ts"
+export type { OrderSource, OrderStatus } from "./host/HostSchema.ts"
 
-export * as ProntoNotify from "./ProntoNotify.ts"
-export * as Jobs from "./Jobs.ts"
-export { parseKind } from "./Kinds.ts"
-export { CONCURRENCY } from "./Job.ts"
-export type { PreviewLine, RunSummary } from "./Job.ts"
-export { ActionFailed, ActionStrategy, KindName, KINDS, Selector, UnknownKind } from "./Kind.ts"
-export type { ActionError, ActionPlan, Candidate } from "./Kind.ts"
+export * as ProntoNotify from "./host/ProntoNotify.ts"
+export * as Jobs from "./engine/Jobs.ts"
+export { parseKind } from "./kinds/Registry.ts"
+export { CONCURRENCY } from "./engine/Job.ts"
+export type { PreviewLine, RunSummary } from "./engine/Job.ts"
+export { ActionFailed, ActionStrategy, KindName, KINDS, Selector, UnknownKind } from "./kinds/Kind.ts"
+export type { ActionError, ActionPlan, Candidate } from "./kinds/Kind.ts"
 
-export { Message, MessageStatus, Notifications, Reaction } from "./Notifications.ts"
-export type { Attempt, MessageFilter } from "./Notifications.ts"
-export { NotInDoubt, settleDelivered, settleNotDelivered } from "./InDoubt.ts"
-export { actionOfSlot, Rotation } from "./Rotation.ts"
-export type { RotationService } from "./Rotation.ts"
+export { Message, MessageStatus, Notifications, Reaction } from "./store/Notifications.ts"
+export type { Attempt, MessageFilter } from "./store/Notifications.ts"
+export { NotInDoubt, settleDelivered, settleNotDelivered } from "./store/InDoubt.ts"
+export { actionOfSlot, Rotation } from "./engine/Rotation.ts"
+export type { RotationService } from "./engine/Rotation.ts"
 
-export { layerRecording, RecordingSender, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
-export type { OutgoingMessage, SendError } from "./Sender.ts"
-export * as SiteSender from "./SiteSender.ts"
-export { maskPhone, normalizePhone } from "./Phone.ts"
+export { layerRecording, RecordingSender, Sender, SendFailed, SendInDoubt } from "./delivery/Sender.ts"
+export type { OutgoingMessage, SendError } from "./delivery/Sender.ts"
+export * as SiteSender from "./delivery/SiteSender.ts"
+export { maskPhone, normalizePhone } from "./delivery/Phone.ts"
 
-export { BonusServer, BonusServerError, InsufficientBalance, REASONS } from "./BonusServer.ts"
-export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./BonusServer.ts"
+export { BonusServer, BonusServerError, InsufficientBalance, REASONS } from "./bonus/BonusServer.ts"
+export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./bonus/BonusServer.ts"
 
-export * as BonusLedger from "./BonusLedger.ts"
-export { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "./BonusLedger.ts"
+export * as BonusLedger from "./bonus/BonusLedger.ts"
+export { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "./bonus/BonusLedger.ts"
 export {
   backfillLastOrder,
   InvalidOrderUid,
@@ -43,8 +43,8 @@ export {
   OrderNotFound,
   ordersClosed,
   parseOrderUid
-} from "./Orders.ts"
-export type { Backfilled, OrderClosed, OrdersClosed } from "./Orders.ts"
+} from "./host/Orders.ts"
+export type { Backfilled, OrderClosed, OrdersClosed } from "./host/Orders.ts"
 export {
   birthdayDiscount,
   birthdayDiscountForOrder,
@@ -52,22 +52,22 @@ export {
   DAYS_AFTER_BIRTHDAY,
   daysSinceBirthday,
   DISCOUNT_PERCENT
-} from "./BirthdayDiscount.ts"
+} from "./host/BirthdayDiscount.ts"
 
-export * as Reactions from "./Reactions.ts"
-export type { ReactionSummary, ReactionTally } from "./Reactions.ts"
-export * as BonusApi from "./BonusApi.ts"
-export * as BonusServerHttp from "./BonusServerHttp.ts"
+export * as Reactions from "./reactions/Reactions.ts"
+export type { ReactionSummary, ReactionTally } from "./reactions/Reactions.ts"
+export * as BonusApi from "./bonus/BonusApi.ts"
+export * as BonusServerHttp from "./bonus/BonusServerHttp.ts"
 
-export { cronOf, due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "./Schedule.ts"
-export type { JobName, ScheduleEntry } from "./Schedule.ts"
-export * as Scheduler from "./Scheduler.ts"
-export * as JobRuns from "./JobRuns.ts"
-export * as ClusterJobs from "./ClusterJobs.ts"
-export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage, serve } from "./Serve.ts"
+export { cronOf, due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "./scheduling/Schedule.ts"
+export type { JobName, ScheduleEntry } from "./scheduling/Schedule.ts"
+export * as Scheduler from "./scheduling/Scheduler.ts"
+export * as JobRuns from "./scheduling/JobRuns.ts"
+export * as ClusterJobs from "./scheduling/ClusterJobs.ts"
+export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage, serve } from "./scheduling/Serve.ts"
 export { BadInput, SchemaMissing } from "./cli/Common.ts"
 
-export * as Report from "./Report.ts"
+export * as Report from "./report/Report.ts"
 export type {
   ActionFigures,
   Band,
@@ -78,10 +78,10 @@ export type {
   ReportData,
   ReportJson,
   Uplift
-} from "./Report.ts"
-export { InvalidReportPeriod } from "./Report.ts"
-export { renderHtml as renderReportHtml } from "./ReportHtml.ts"
-export * as Statistics from "./Statistics.ts"
+} from "./report/Report.ts"
+export { InvalidReportPeriod } from "./report/Report.ts"
+export { renderHtml as renderReportHtml } from "./report/Html.ts"
+export * as Statistics from "./report/Statistics.ts"
 
 export * as Birthday from "./kinds/Birthday.ts"
 export * as Feedback from "./kinds/Feedback.ts"

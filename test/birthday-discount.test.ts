@@ -5,8 +5,8 @@ import {
   birthdayDiscountForOrder,
   DAYS_AFTER_BIRTHDAY,
   DISCOUNT_PERCENT
-} from "../src/BirthdayDiscount.ts"
-import { BusinessTimeZone } from "../src/BusinessTime.ts"
+} from "../src/host/BirthdayDiscount.ts"
+import { BusinessTimeZone } from "../src/time/BusinessTime.ts"
 import { insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

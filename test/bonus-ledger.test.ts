@@ -8,8 +8,8 @@ import {
   ORDER_REASON,
   TEMPORARY_LIFETIME_DAYS,
   temporaryExpiry
-} from "../src/BonusLedger.ts"
-import { BonusServer } from "../src/BonusServer.ts"
+} from "../src/bonus/BonusLedger.ts"
+import { BonusServer } from "../src/bonus/BonusServer.ts"
 import { bonusRows, daysAfter, insertBonusRow, insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

@@ -1,10 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Stream } from "effect"
-import * as Jobs from "../src/Jobs.ts"
+import * as Jobs from "../src/engine/Jobs.ts"
 import * as Invite from "../src/kinds/Invite.ts"
-import { orderClosed } from "../src/Orders.ts"
-import { RecordingSender, SendFailed } from "../src/Sender.ts"
+import { orderClosed } from "../src/host/Orders.ts"
+import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import {
   bonusRows,
   clientMarks,

@@ -14,11 +14,11 @@ import {
   TestClock,
   TestServices
 } from "effect"
-import { BonusServer, BonusServerError } from "../src/BonusServer.ts"
-import { withClockAt } from "../src/BusinessTime.ts"
-import * as JobRuns from "../src/JobRuns.ts"
-import * as Scheduler from "../src/Scheduler.ts"
-import { RecordingSender } from "../src/Sender.ts"
+import { BonusServer, BonusServerError } from "../src/bonus/BonusServer.ts"
+import { withClockAt } from "../src/time/BusinessTime.ts"
+import * as JobRuns from "../src/scheduling/JobRuns.ts"
+import * as Scheduler from "../src/scheduling/Scheduler.ts"
+import { RecordingSender } from "../src/delivery/Sender.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { VERSION } from "../src/Cli.ts"
-import { KINDS } from "../src/Kind.ts"
+import { VERSION } from "../src/cli/Cli.ts"
+import { KINDS } from "../src/kinds/Kind.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const sources = (dir: string): Array<string> =>

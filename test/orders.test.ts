@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
-import { backfillLastOrder, orderClosed, ordersClosed } from "../src/Orders.ts"
+import { backfillLastOrder, orderClosed, ordersClosed } from "../src/host/Orders.ts"
 import { clientMarks, insertClient, insertOrder, lastOrderAt } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

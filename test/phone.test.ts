@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
-import { maskPhone, normalizePhone } from "../src/Phone.ts"
+import { maskPhone, normalizePhone } from "../src/delivery/Phone.ts"
 
 describe("phones", () => {
   it.each([

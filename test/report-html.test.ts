@@ -9,9 +9,9 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Report from "../src/Report.ts"
-import { escapeHtml, renderHtml } from "../src/ReportHtml.ts"
-import { newcombeDifference, wilson } from "../src/Statistics.ts"
+import * as Report from "../src/report/Report.ts"
+import { escapeHtml, renderHtml } from "../src/report/Html.ts"
+import { newcombeDifference, wilson } from "../src/report/Statistics.ts"
 
 const figures = (
   action: number,

@@ -6,7 +6,7 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Exit } from "effect"
-import * as Report from "../src/Report.ts"
+import * as Report from "../src/report/Report.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

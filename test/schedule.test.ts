@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Option } from "effect"
-import { due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "../src/Schedule.ts"
+import { due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "../src/scheduling/Schedule.ts"
 
 const MOSCOW = DateTime.zoneUnsafeMakeNamed("Europe/Moscow")
 const at = (iso: string) => DateTime.unsafeMake(iso)

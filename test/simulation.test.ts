@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import * as Database from "../src/Database.ts"
+import * as Database from "../src/database/Database.ts"
 import { checkAgainstTruth } from "../src/demo/Demo.ts"
 import * as FakeSite from "../src/demo/FakeSite.ts"
 import { simulate, type SimulationOptions, TRUE_RATES } from "../src/demo/Simulation.ts"
-import * as ProntoNotify from "../src/ProntoNotify.ts"
-import * as Report from "../src/Report.ts"
-import * as SiteSender from "../src/SiteSender.ts"
+import * as ProntoNotify from "../src/host/ProntoNotify.ts"
+import * as Report from "../src/report/Report.ts"
+import * as SiteSender from "../src/delivery/SiteSender.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 
 /** A smaller chain than the demo's: five weeks of jobs, then the last reaction windows close. */

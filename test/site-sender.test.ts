@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, type Duration, Effect, Either, Logger, Redacted } from "effect"
 import * as FakeSite from "../src/demo/FakeSite.ts"
-import { Sender } from "../src/Sender.ts"
-import * as SiteSender from "../src/SiteSender.ts"
+import { Sender } from "../src/delivery/Sender.ts"
+import * as SiteSender from "../src/delivery/SiteSender.ts"
 
 const KEY = "s3cr3t-site-key"
 const TEXT = "Все понравилось? Оцени заказ и получи 50 баллов!"

@@ -14,7 +14,7 @@ import {
   regularizedGammaQ,
   wilson,
   Z_95
-} from "../src/Statistics.ts"
+} from "../src/report/Statistics.ts"
 
 const close = (actual: number | undefined, expected: number, digits = 4) => expect(actual).toBeCloseTo(expected, digits)
 

@@ -4,14 +4,14 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Config, Console, DateTime, Effect, Layer, Option, Schema } from "effect"
-import * as BonusLedger from "../BonusLedger.ts"
-import type { BonusServer } from "../BonusServer.ts"
-import * as BonusServerHttp from "../BonusServerHttp.ts"
-import { BusinessTimeZone, DEFAULT_TIME_ZONE, parseIsoInstant } from "../BusinessTime.ts"
-import * as Database from "../Database.ts"
-import { installReferenceHostSchema } from "../HostSchema.ts"
-import { migrate } from "../Migrations.ts"
-import * as ProntoNotify from "../ProntoNotify.ts"
+import * as BonusLedger from "../bonus/BonusLedger.ts"
+import type { BonusServer } from "../bonus/BonusServer.ts"
+import * as BonusServerHttp from "../bonus/BonusServerHttp.ts"
+import { BusinessTimeZone, DEFAULT_TIME_ZONE, parseIsoInstant } from "../time/BusinessTime.ts"
+import * as Database from "../database/Database.ts"
+import { installReferenceHostSchema } from "../host/HostSchema.ts"
+import { migrate } from "../store/Migrations.ts"
+import * as ProntoNotify from "../host/ProntoNotify.ts"
 
 /** A command-line input that cannot be used; the message says what to fix. */
 export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", { message: Schema.String }) {}

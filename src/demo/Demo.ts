@@ -4,14 +4,14 @@
  * and the effectiveness report set against the simulated truth.
  */
 import { Console, DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { BusinessTimeZone } from "../BusinessTime.ts"
-import * as Database from "../Database.ts"
-import { installReferenceHostSchema } from "../HostSchema.ts"
-import type { RunSummary } from "../Job.ts"
-import { migrate } from "../Migrations.ts"
-import * as ProntoNotify from "../ProntoNotify.ts"
-import * as Report from "../Report.ts"
-import * as SiteSender from "../SiteSender.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import * as Database from "../database/Database.ts"
+import { installReferenceHostSchema } from "../host/HostSchema.ts"
+import type { RunSummary } from "../engine/Job.ts"
+import { migrate } from "../store/Migrations.ts"
+import * as ProntoNotify from "../host/ProntoNotify.ts"
+import * as Report from "../report/Report.ts"
+import * as SiteSender from "../delivery/SiteSender.ts"
 import * as FakeSite from "./FakeSite.ts"
 import { simulate, type SimulationOptions, TRUE_RATES } from "./Simulation.ts"
 

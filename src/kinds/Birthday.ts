@@ -9,11 +9,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import { BonusServer } from "../BonusServer.ts"
-import { BusinessTimeZone } from "../BusinessTime.ts"
-import { grantTemporaryBonus } from "../Gift.ts"
-import { ActionStrategy, type Candidate, Selector } from "../Kind.ts"
-import type { Notifications } from "../Notifications.ts"
+import { BonusServer } from "../bonus/BonusServer.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import { grantTemporaryBonus } from "./Gift.ts"
+import { ActionStrategy, type Candidate, Selector } from "./Kind.ts"
+import type { Notifications } from "../store/Notifications.ts"
 
 export const KIND = "birthday" as const
 

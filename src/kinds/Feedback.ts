@@ -9,7 +9,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import { ActionStrategy, type Candidate, Selector } from "../Kind.ts"
+import { ActionStrategy, type Candidate, Selector } from "./Kind.ts"
 
 export const KIND = "feedback" as const
 

@@ -9,8 +9,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer } from "effect"
-import { BusinessTimeZone } from "../BusinessTime.ts"
-import { ActionStrategy, type Candidate, Selector } from "../Kind.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import { ActionStrategy, type Candidate, Selector } from "./Kind.ts"
 
 export const KIND = "profile" as const
 

@@ -4,7 +4,7 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import type { OrderSource, OrderStatus } from "../../src/HostSchema.ts"
+import type { OrderSource, OrderStatus } from "../../src/host/HostSchema.ts"
 
 export const instant = (iso: string) => DateTime.unsafeMake(iso)
 

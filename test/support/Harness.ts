@@ -4,8 +4,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, TestClock } from "effect"
-import * as ProntoNotify from "../../src/ProntoNotify.ts"
-import { layerRecording } from "../../src/Sender.ts"
+import * as ProntoNotify from "../../src/host/ProntoNotify.ts"
+import { layerRecording } from "../../src/delivery/Sender.ts"
 import * as TestDatabase from "./TestDatabase.ts"
 
 export const layer = Layer.mergeAll(ProntoNotify.layer(), layerRecording).pipe(

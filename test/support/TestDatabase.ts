@@ -8,9 +8,9 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
-import * as Database from "../../src/Database.ts"
-import { installReferenceHostSchema } from "../../src/HostSchema.ts"
-import { migrate } from "../../src/Migrations.ts"
+import * as Database from "../../src/database/Database.ts"
+import { installReferenceHostSchema } from "../../src/host/HostSchema.ts"
+import { migrate } from "../../src/store/Migrations.ts"
 
 export const DATABASE_TIME_ZONE = "Pacific/Kiritimati"
 

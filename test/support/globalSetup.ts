@@ -4,7 +4,7 @@
  */
 import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
-import * as Embedded from "../../src/EmbeddedPostgres.ts"
+import * as Embedded from "../../src/database/EmbeddedPostgres.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {

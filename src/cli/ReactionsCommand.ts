@@ -2,9 +2,9 @@
  * `pronto-notify run reactions [--at <instant>] [--json]`: the reaction job as of an instant.
  */
 import { Console, Effect, Option } from "effect"
-import { withClockAt } from "../BusinessTime.ts"
-import { KINDS } from "../Kind.ts"
-import * as Reactions from "../Reactions.ts"
+import { withClockAt } from "../time/BusinessTime.ts"
+import { KINDS } from "../kinds/Kind.ts"
+import * as Reactions from "../reactions/Reactions.ts"
 import { businessTimeZone, libraryLayer, parseOptionalInstant, printJson } from "./Common.ts"
 
 export const formatSummary = (summary: Reactions.ReactionSummary): ReadonlyArray<string> => [

@@ -5,9 +5,9 @@
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Console, DateTime, Effect, Option } from "effect"
-import { BusinessTimeZone } from "../BusinessTime.ts"
-import * as Report from "../Report.ts"
-import { renderHtml } from "../ReportHtml.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import * as Report from "../report/Report.ts"
+import { renderHtml } from "../report/Html.ts"
 import { BadInput, businessTimeZone, libraryLayer, printJson } from "./Common.ts"
 
 const bound = (name: string, description: string) =>

@@ -12,7 +12,7 @@
  */
 import { ClusterCron, Singleton } from "@effect/cluster"
 import { Duration, Effect, Layer } from "effect"
-import { BusinessTimeZone } from "./BusinessTime.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { cronOf, SCHEDULE } from "./Schedule.ts"
 import * as Scheduler from "./Scheduler.ts"
 

@@ -50,7 +50,7 @@ import {
 } from "./BonusApi.ts"
 import { storedReason } from "./BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance } from "./BonusServer.ts"
-import { outsideTransaction } from "./Transactions.ts"
+import { outsideTransaction } from "../store/Transactions.ts"
 
 /**
  * Accruals waiting for the bonus server, written in the notification's transaction. A delivery

@@ -5,10 +5,10 @@
  */
 import type { DateTime } from "effect"
 import { Effect } from "effect"
-import { temporaryExpiry } from "./BonusLedger.ts"
-import { BonusServer } from "./BonusServer.ts"
+import { temporaryExpiry } from "../bonus/BonusLedger.ts"
+import { BonusServer } from "../bonus/BonusServer.ts"
 import { ActionFailed, type ActionError, type KindName } from "./Kind.ts"
-import { Notifications } from "./Notifications.ts"
+import { Notifications } from "../store/Notifications.ts"
 
 export interface Gift {
   readonly kind: KindName

@@ -8,7 +8,7 @@
  * `data-rate`, `data-low`, `data-high`) so that what the page shows can be checked.
  */
 import { DateTime } from "effect"
-import type { KindName } from "./Kind.ts"
+import type { KindName } from "../kinds/Kind.ts"
 import {
   type ActionFigures,
   type Baseline,

@@ -9,11 +9,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Cause, Chunk, DateTime, Effect, Exit, Option, Ref, Stream } from "effect"
-import { ActionStrategy, type Candidate, type KindName, Selector } from "./Kind.ts"
-import { Notifications } from "./Notifications.ts"
-import { maskPhone, normalizePhone } from "./Phone.ts"
+import { ActionStrategy, type Candidate, type KindName, Selector } from "../kinds/Kind.ts"
+import { Notifications } from "../store/Notifications.ts"
+import { maskPhone, normalizePhone } from "../delivery/Phone.ts"
 import { actionOfSlot, Rotation } from "./Rotation.ts"
-import { Sender } from "./Sender.ts"
+import { Sender } from "../delivery/Sender.ts"
 
 /** Messages in flight at once. */
 export const CONCURRENCY = 8

@@ -6,7 +6,7 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
-import { BusinessTimeZone, type LocalDate, localDate } from "./BusinessTime.ts"
+import { BusinessTimeZone, type LocalDate, localDate } from "../time/BusinessTime.ts"
 import type { OrderSource } from "./HostSchema.ts"
 import { type InvalidOrderUid, OrderNotFound, parseOrderUid } from "./Orders.ts"
 

@@ -3,8 +3,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, DateTime, Duration, Effect } from "effect"
-import { due, nextSlot, SCHEDULE } from "../Schedule.ts"
-import { serve } from "../Serve.ts"
+import { due, nextSlot, SCHEDULE } from "../scheduling/Schedule.ts"
+import { serve } from "../scheduling/Serve.ts"
 import { businessTimeZone, parseInstant, printJson } from "./Common.ts"
 
 export const dueCommand = Command.make(

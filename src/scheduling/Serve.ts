@@ -23,11 +23,11 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Clock, Config, DateTime, Duration, Effect, Layer, Option } from "effect"
-import { BadInput, businessTimeZone, libraryLayer, parseInstant } from "./cli/Common.ts"
+import { BadInput, businessTimeZone, libraryLayer, parseInstant } from "../cli/Common.ts"
 import * as ClusterJobs from "./ClusterJobs.ts"
 import * as JobRuns from "./JobRuns.ts"
 import { nextSlot, SCHEDULE } from "./Schedule.ts"
-import * as SiteSender from "./SiteSender.ts"
+import * as SiteSender from "../delivery/SiteSender.ts"
 
 /** The advisory lock under which a runner creates the cluster's tables. */
 const STORAGE_LOCK = "pronto_notify cluster storage"

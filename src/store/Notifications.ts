@@ -6,7 +6,7 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import { outsideTransaction } from "./Transactions.ts"
-import type { KindName } from "./Kind.ts"
+import type { KindName } from "../kinds/Kind.ts"
 
 export interface Attempt {
   readonly kind: KindName

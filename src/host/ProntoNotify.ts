@@ -5,11 +5,11 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Layer } from "effect"
-import * as BonusLedger from "./BonusLedger.ts"
-import type { BonusServer } from "./BonusServer.ts"
-import { BusinessTimeZone, type InvalidTimeZone } from "./BusinessTime.ts"
-import { Notifications } from "./Notifications.ts"
-import { Rotation } from "./Rotation.ts"
+import * as BonusLedger from "../bonus/BonusLedger.ts"
+import type { BonusServer } from "../bonus/BonusServer.ts"
+import { BusinessTimeZone, type InvalidTimeZone } from "../time/BusinessTime.ts"
+import { Notifications } from "../store/Notifications.ts"
+import { Rotation } from "../engine/Rotation.ts"
 
 export interface Options<E = never, R = never> {
   /** IANA name of the business time zone (C1); default Europe/Moscow. */

@@ -10,10 +10,10 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "./BusinessTime.ts"
-import type { KindName } from "./Kind.ts"
-import * as Invite from "./kinds/Invite.ts"
-import * as Reactions from "./Reactions.ts"
+import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "../time/BusinessTime.ts"
+import type { KindName } from "../kinds/Kind.ts"
+import * as Invite from "../kinds/Invite.ts"
+import * as Reactions from "../reactions/Reactions.ts"
 import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"

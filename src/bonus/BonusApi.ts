@@ -38,7 +38,7 @@ import { Cause, DateTime, Effect, Layer, Option, ParseResult, Schema } from "eff
 import { createServer } from "node:http"
 import { isValidAmount, MAX_AMOUNT, ORDER_REASON } from "./BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance, type OperationId } from "./BonusServer.ts"
-import { parseIsoInstant } from "./BusinessTime.ts"
+import { parseIsoInstant } from "../time/BusinessTime.ts"
 
 /** The most look-ups one batch request may carry. */
 export const MAX_LOOKUPS = 10_000

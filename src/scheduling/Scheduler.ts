@@ -5,16 +5,16 @@
  */
 import type { SqlClient, SqlError } from "@effect/sql"
 import { DateTime, Duration, Effect, Option } from "effect"
-import type { BonusServer, BonusServerError } from "./BonusServer.ts"
-import { BusinessTimeZone } from "./BusinessTime.ts"
-import type { RunSummary } from "./Job.ts"
+import type { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import type { RunSummary } from "../engine/Job.ts"
 import * as JobRuns from "./JobRuns.ts"
-import * as Jobs from "./Jobs.ts"
-import type { Notifications } from "./Notifications.ts"
-import * as Reactions from "./Reactions.ts"
-import type { Rotation } from "./Rotation.ts"
+import * as Jobs from "../engine/Jobs.ts"
+import type { Notifications } from "../store/Notifications.ts"
+import * as Reactions from "../reactions/Reactions.ts"
+import type { Rotation } from "../engine/Rotation.ts"
 import { entryOf, type JobName, SCHEDULE, slotToRun } from "./Schedule.ts"
-import type { Sender } from "./Sender.ts"
+import type { Sender } from "../delivery/Sender.ts"
 
 /** What every job needs from the host: the library's layer, a Sender, a BonusServer, SQL. */
 export type JobRequirements =

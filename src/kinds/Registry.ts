@@ -3,14 +3,14 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
-import type { BonusServer } from "./BonusServer.ts"
-import type { BusinessTimeZone } from "./BusinessTime.ts"
-import type { Notifications } from "./Notifications.ts"
+import type { BonusServer } from "../bonus/BonusServer.ts"
+import type { BusinessTimeZone } from "../time/BusinessTime.ts"
+import type { Notifications } from "../store/Notifications.ts"
 import { type ActionStrategy, type KindName, KINDS, type Selector, UnknownKind } from "./Kind.ts"
-import * as Birthday from "./kinds/Birthday.ts"
-import * as Feedback from "./kinds/Feedback.ts"
-import * as Invite from "./kinds/Invite.ts"
-import * as Profile from "./kinds/Profile.ts"
+import * as Birthday from "./Birthday.ts"
+import * as Feedback from "./Feedback.ts"
+import * as Invite from "./Invite.ts"
+import * as Profile from "./Profile.ts"
 
 export type KindRequirements = SqlClient.SqlClient | BusinessTimeZone | BonusServer | Notifications
 

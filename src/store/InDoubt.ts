@@ -8,8 +8,8 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
-import { type ActionError, ActionStrategy, type KindName, KINDS } from "./Kind.ts"
-import * as Kinds from "./Kinds.ts"
+import { type ActionError, ActionStrategy, type KindName, KINDS } from "../kinds/Kind.ts"
+import * as Kinds from "../kinds/Registry.ts"
 import { Notifications } from "./Notifications.ts"
 
 export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {

@@ -4,8 +4,8 @@
  */
 import { Effect } from "effect"
 import * as Job from "./Job.ts"
-import type { KindName } from "./Kind.ts"
-import * as Kinds from "./Kinds.ts"
+import type { KindName } from "../kinds/Kind.ts"
+import * as Kinds from "../kinds/Registry.ts"
 
 /** Runs one kind as of the Clock's now. */
 export const run = (kind: KindName) => Job.run.pipe(Effect.provide(Kinds.layerOf(kind)))

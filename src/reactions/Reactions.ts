@@ -19,10 +19,10 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Chunk, DateTime, Effect, Option, Ref, Stream } from "effect"
-import { BonusServer, BonusServerError } from "./BonusServer.ts"
-import { KINDS, type KindName } from "./Kind.ts"
-import * as Feedback from "./kinds/Feedback.ts"
-import * as Profile from "./kinds/Profile.ts"
+import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
+import { KINDS, type KindName } from "../kinds/Kind.ts"
+import * as Feedback from "../kinds/Feedback.ts"
+import * as Profile from "../kinds/Profile.ts"
 
 /** A reaction counts only within this many days after the send (C7). */
 export const WINDOW_DAYS = 14

@@ -4,7 +4,7 @@
  * the rotation, and the counter continues across runs and restarts.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { outsideTransaction } from "./Transactions.ts"
+import { outsideTransaction } from "../store/Transactions.ts"
 import { Context, Effect, Layer, Ref } from "effect"
 
 export interface RotationService {

@@ -4,7 +4,7 @@
  * SqlClient from the context: the command line provides the configured database.
  */
 import { Console, DateTime, Effect, Option } from "effect"
-import { backfillLastOrder, orderClosed } from "../Orders.ts"
+import { backfillLastOrder, orderClosed } from "../host/Orders.ts"
 
 /** Runs `Orders.orderClosed` and prints one line about what changed. */
 export const orderClosedProgram = (orderUid: string) =>
