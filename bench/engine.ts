@@ -9,7 +9,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { withClockAt } from "../src/time/BusinessTime.ts"
+import { withClockAt } from "../src/time/Clock.ts"
 import * as Database from "../src/database/Database.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
 import * as FakeSite from "../src/demo/FakeSite.ts"

@@ -6,4 +6,4 @@ import { Option } from "effect"
 import { Feedback, KINDS, normalizePhone } from "../src/index.ts"
 
 const phone = Option.getOrElse(normalizePhone("+7 (909) 158-21-49"), () => "invalid")
-console.log(JSON.stringify({ kinds: KINDS, phone, feedback: Feedback.TEXTS[1] }))
+console.log(JSON.stringify({ kinds: KINDS, phone, feedback: Feedback.rules.texts[1] }))

@@ -1,7 +1,8 @@
 /**
  * pronto-notify: the public API. Nothing outside this module is public.
  */
-export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant, withClockAt } from "./time/BusinessTime.ts"
+export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant } from "./time/BusinessTime.ts"
+export { withClockAt } from "./time/Clock.ts"
 export type { LocalDate } from "./time/BusinessTime.ts"
 
 export * as Database from "./database/Database.ts"
@@ -13,17 +14,35 @@ export type { OrderSource, OrderStatus } from "./host/HostSchema.ts"
 
 export * as ProntoNotify from "./host/ProntoNotify.ts"
 export * as Jobs from "./engine/Jobs.ts"
-export { parseKind } from "./kinds/Registry.ts"
 export { CONCURRENCY } from "./engine/Job.ts"
-export type { PreviewLine, RunSummary } from "./engine/Job.ts"
-export { ActionFailed, ActionStrategy, KindName, KINDS, Selector, UnknownKind } from "./kinds/Kind.ts"
-export type { ActionError, ActionPlan, Candidate } from "./kinds/Kind.ts"
+export type { RunSummary } from "./engine/Job.ts"
+export type { PreviewLine } from "./engine/Preview.ts"
+export { Outcome } from "./engine/Delivery.ts"
+export * as Kind from "./kinds/Kind.ts"
+export { ActionFailed, ActionStrategy, ReactionRule, Selector } from "./kinds/Kind.ts"
+export type {
+  ActionError,
+  ActionPlan,
+  ActionSet,
+  AnyKind,
+  Candidate,
+  ClientId,
+  KindRequirements,
+  NotificationId,
+  Timing
+} from "./kinds/Kind.ts"
+export { BUILT_IN, Kinds, KINDS, UnknownKind } from "./kinds/Registry.ts"
+export type { BuiltInKindName, Registry } from "./kinds/Registry.ts"
+export * as Trigger from "./kinds/Trigger.ts"
+export { Birthday } from "./kinds/Birthday.ts"
+export { Feedback } from "./kinds/Feedback.ts"
+export { Invite } from "./kinds/Invite.ts"
+export { Profile } from "./kinds/Profile.ts"
 
 export { Message, MessageStatus, Notifications, Reaction } from "./store/Notifications.ts"
 export type { Attempt, MessageFilter } from "./store/Notifications.ts"
 export { NotInDoubt, settleDelivered, settleNotDelivered } from "./store/InDoubt.ts"
-export { actionOfSlot, Rotation } from "./engine/Rotation.ts"
-export type { RotationService } from "./engine/Rotation.ts"
+export { actionOfTurn, Rotation } from "./engine/Rotation.ts"
 
 export { layerRecording, RecordingSender, Sender, SendFailed, SendInDoubt } from "./delivery/Sender.ts"
 export type { OutgoingMessage, SendError } from "./delivery/Sender.ts"
@@ -59,7 +78,18 @@ export type { ReactionSummary, ReactionTally } from "./reactions/Reactions.ts"
 export * as BonusApi from "./bonus/BonusApi.ts"
 export * as BonusServerHttp from "./bonus/BonusServerHttp.ts"
 
-export { cronOf, due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "./scheduling/Schedule.ts"
+export {
+  cronOf,
+  due,
+  entryOf,
+  JOB_NAMES,
+  latestSlot,
+  nextSlot,
+  REACTIONS_JOB,
+  SCHEDULE,
+  scheduleOf,
+  slotToRun
+} from "./scheduling/Schedule.ts"
 export type { JobName, ScheduleEntry } from "./scheduling/Schedule.ts"
 export * as Scheduler from "./scheduling/Scheduler.ts"
 export * as JobRuns from "./scheduling/JobRuns.ts"
@@ -82,8 +112,3 @@ export type {
 export { InvalidReportPeriod } from "./report/Report.ts"
 export { renderHtml as renderReportHtml } from "./report/Html.ts"
 export * as Statistics from "./report/Statistics.ts"
-
-export * as Birthday from "./kinds/Birthday.ts"
-export * as Feedback from "./kinds/Feedback.ts"
-export * as Invite from "./kinds/Invite.ts"
-export * as Profile from "./kinds/Profile.ts"

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
-import * as Birthday from "../src/kinds/Birthday.ts"
+import { Birthday } from "../src/kinds/Birthday.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import { bonusRows, clientMarks, daysAfter, grants, insertClient, moscow } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -20,9 +20,9 @@ const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientI
 layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
   it.effect("texts are the specification's, byte for byte", () =>
     Effect.sync(() => {
-      expect(Birthday.TEXTS[1]).toBe(TEXT_DISCOUNT)
-      expect(Birthday.TEXTS[2]).toBe(TEXT_BONUS)
-      expect(Buffer.from(Birthday.TEXTS[1]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_DISCOUNT, "utf8").toString("hex"))
+      expect(Birthday.rules.texts[1]).toBe(TEXT_DISCOUNT)
+      expect(Birthday.rules.texts[2]).toBe(TEXT_BONUS)
+      expect(Buffer.from(Birthday.rules.texts[1]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_DISCOUNT, "utf8").toString("hex"))
     }))
 
   it.effect("greets a birthday 0 to 14 days ahead (inclusive), not 15, not one just past", () =>
@@ -120,7 +120,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
       const sql = yield* SqlClient.SqlClient
       const recorder = yield* RecordingSender
       // Slot 1 is action 2, the one with the accrual.
-      yield* sql`INSERT INTO pronto_notify.rotation (action_set, next_slot) VALUES ('birthday', 1)`
+      yield* sql`INSERT INTO pronto_notify.rotation (action_set, next_turn) VALUES ('birthday', 1)`
       yield* insertClient({ id: 1, birthday: "1990-03-12" })
       yield* recorder.answerWith(() => Effect.fail(new SendFailed({ reason: "HTTP 500" })))
       expect(yield* runBirthday()).toMatchObject({ selected: 1, sent: 0, failed: 1 })

@@ -9,7 +9,9 @@ import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import { BonusServer, BonusServerError, InsufficientBalance } from "../src/bonus/BonusServer.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
 import * as Job from "../src/engine/Job.ts"
-import { ActionFailed, ActionStrategy, Selector } from "../src/kinds/Kind.ts"
+import * as Kind from "../src/kinds/Kind.ts"
+import { ActionFailed, ActionStrategy, ReactionRule, Selector } from "../src/kinds/Kind.ts"
+import { Invite } from "../src/kinds/Invite.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
 import { insertClient, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -570,15 +572,18 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const sql = yield* SqlClient.SqlClient
       const recorder = yield* RecordingSender
       // A one-candidate kind whose action accrues, like invite's action 2.
-      const kind = Layer.merge(
-        Layer.succeed(Selector, {
-          kind: "invite",
+      const kind = Kind.make({
+        name: "invite",
+        schedule: Invite.schedule,
+        actionSets: [{ name: "bonus-test", band: null, actions: 1 }],
+        rules: {},
+        reaction: ReactionRule.ClosedOrder(),
+        selector: Layer.succeed(Selector, {
           candidates: () => Stream.make({ clientId: 1, phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" })
         }),
-        Layer.effect(
+        actions: Layer.effect(
           ActionStrategy,
           Effect.map(BonusServer, (bonus) => ({
-            actionCount: () => 1,
             plan: () => Effect.succeed({ performedAction: 1, text: "Дарим 100 бонусов" }),
             perform: (candidate, _plan, _id, at) =>
               bonus.accrue({
@@ -591,11 +596,11 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
               }).pipe(Effect.asVoid, Effect.mapError((e) => new ActionFailed({ kind: "invite", action: 1, reason: e.message })))
           }))
         )
-      )
+      })
       const runOnce = httpBonusServer(
         Effect.gen(function*() {
           yield* Harness.at(AT)
-          const summary = yield* Job.run.pipe(Effect.provide(kind))
+          const summary = yield* Job.run(kind)
           return { summary, report: yield* flush }
         })
       )

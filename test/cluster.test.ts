@@ -6,7 +6,7 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, Logger, LogLevel, Option, Schedule } from "effect"
-import { withClockAt } from "../src/time/BusinessTime.ts"
+import { withClockAt } from "../src/time/Clock.ts"
 import * as ClusterJobs from "../src/scheduling/ClusterJobs.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
 import { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "../src/scheduling/Serve.ts"

@@ -2,10 +2,10 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
-import * as Feedback from "../src/kinds/Feedback.ts"
+import { Feedback } from "../src/kinds/Feedback.ts"
 import { Notifications } from "../src/store/Notifications.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
-import { withClockAt } from "../src/time/BusinessTime.ts"
+import { withClockAt } from "../src/time/Clock.ts"
 import { insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
@@ -24,9 +24,9 @@ const orderMarks = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
   it.effect("texts are the specification's, byte for byte", () =>
     Effect.sync(() => {
-      expect(Feedback.TEXTS[1]).toBe(TEXT_50)
-      expect(Feedback.TEXTS[2]).toBe(TEXT_100)
-      expect(Buffer.from(Feedback.TEXTS[1]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_50, "utf8").toString("hex"))
+      expect(Feedback.rules.texts[1]).toBe(TEXT_50)
+      expect(Feedback.rules.texts[2]).toBe(TEXT_100)
+      expect(Buffer.from(Feedback.rules.texts[1]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_50, "utf8").toString("hex"))
     }))
 
   it.effect("asks about closed delivery orders from the site and both apps that have a client", () =>
@@ -207,8 +207,9 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       // What a process that died after the Site's answer and before its commit leaves behind.
       yield* sql`
         INSERT INTO pronto_notify.notifications
-          (kind, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status, attempted_at)
-        VALUES ('feedback', ${uid}, 1, ${uid}, '89160000001', 1, 1, ${TEXT_50}, 'in_doubt', ${new Date(hoursBefore(1))})
+          (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
+           attempted_at)
+        VALUES ('feedback', 'feedback', ${uid}, 1, ${uid}, '89160000001', 1, 1, ${TEXT_50}, 'in_doubt', ${new Date(hoursBefore(1))})
       `
       expect(yield* runFeedback()).toMatchObject({ selected: 0, sent: 0 })
       expect((yield* recorder.attempts).length).toBe(attemptsBefore)

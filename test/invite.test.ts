@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Stream } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
-import * as Invite from "../src/kinds/Invite.ts"
+import { Invite } from "../src/kinds/Invite.ts"
 import { orderClosed } from "../src/host/Orders.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import {
@@ -41,10 +41,10 @@ const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientI
 layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
   it.effect("texts are the specification's, byte for byte", () =>
     Effect.sync(() => {
-      expect(Invite.TEXTS[2]).toBe(TEXT_GIFT)
-      expect(Invite.TEXTS[3]).toBe(TEXT_PROMO)
-      expect(Invite.balanceText(250)).toBe(balanceText("250"))
-      expect(Buffer.from(Invite.TEXTS[2]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_GIFT, "utf8").toString("hex"))
+      expect(Invite.rules.texts[2]).toBe(TEXT_GIFT)
+      expect(Invite.rules.texts[3]).toBe(TEXT_PROMO)
+      expect(Invite.rules.balanceText(250)).toBe(balanceText("250"))
+      expect(Buffer.from(Invite.rules.texts[2]!, "utf8").toString("hex")).toBe(Buffer.from(TEXT_GIFT, "utf8").toString("hex"))
     }))
 
   it.effect("band B is 14 < d < 28 days and band A 28 < d within 3 calendar months, on Moscow dates", () =>
@@ -185,8 +185,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
       yield* lapsed(1, moscow("2026-05-01"), 10)
       yield* sql`
         INSERT INTO pronto_notify.notifications
-          (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at)
-        VALUES ('invite', '1@2026-05-01T09:00:00.000000Z', 1, '89160000001', 3, 3, ${TEXT_PROMO}, 'in_doubt',
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at)
+        VALUES ('invite', 'invite:A', '1@2026-05-01T09:00:00.000000Z', 1, '89160000001', 3, 3, ${TEXT_PROMO}, 'in_doubt',
                 ${new Date(daysAfter(RUN, -1))})
       `
       expect((yield* runInvite()).selected).toBe(0)

@@ -15,7 +15,7 @@ import {
   TestServices
 } from "effect"
 import { BonusServer, BonusServerError } from "../src/bonus/BonusServer.ts"
-import { withClockAt } from "../src/time/BusinessTime.ts"
+import { withClockAt } from "../src/time/Clock.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
 import * as Scheduler from "../src/scheduling/Scheduler.ts"
 import { RecordingSender } from "../src/delivery/Sender.ts"
@@ -128,9 +128,9 @@ layer(quiet, { timeout: "120 seconds", excludeTestServices: true })("job runs: o
       // A first attempt sent two of the four, then its process died (its lock went with its connection).
       const firstTwo = yield* sql<{ uid: string }>`SELECT uid::text AS uid FROM jupiter.orders ORDER BY closed_at LIMIT 2`
       yield* sql`
-        INSERT INTO pronto_notify.notifications (kind, trigger_key, client_id, order_uid, phone, chosen_action,
+        INSERT INTO pronto_notify.notifications (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action,
           performed_action, text, status, attempted_at, sent_at)
-        SELECT 'feedback', u.uid, 1, u.uid::uuid, '89160000001', 1, 1, 'earlier', 'sent', now(), now()
+        SELECT 'feedback', 'feedback', u.uid, 1, u.uid::uuid, '89160000001', 1, 1, 'earlier', 'sent', now(), now()
         FROM unnest(${firstTwo.map((r) => r.uid)}::text[]) AS u(uid)
       `
       yield* sql`
@@ -244,9 +244,9 @@ const pendingFeedbackMessage = Effect.gen(function*() {
   yield* insertClient({ id: 1 })
   const uid = yield* insertOrder({ clientId: 1, closedAt: "2026-03-08T10:00:00Z" })
   yield* sql`
-    INSERT INTO pronto_notify.notifications (kind, trigger_key, client_id, order_uid, phone, chosen_action,
+    INSERT INTO pronto_notify.notifications (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action,
       performed_action, text, status, attempted_at, sent_at)
-    VALUES ('feedback', ${uid}, 1, ${uid}::uuid, '89160000001', 1, 1, 'earlier', 'sent',
+    VALUES ('feedback', 'feedback', ${uid}, 1, ${uid}::uuid, '89160000001', 1, 1, 'earlier', 'sent',
       '2026-03-09T10:00:00Z', '2026-03-09T10:00:00Z')
   `
 })

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
-import * as Profile from "../src/kinds/Profile.ts"
+import { Profile } from "../src/kinds/Profile.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import { bonusRows, clientMarks, grants, insertClient, insertOrder, moscow } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -22,9 +22,9 @@ const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientI
 layer(Harness.layer, { timeout: "120 seconds" })("profile", (it) => {
   it.effect("the text is the specification's, byte for byte, and the reaction reason is profile", () =>
     Effect.sync(() => {
-      expect(Profile.TEXT).toBe(TEXT)
-      expect(Buffer.from(Profile.TEXT, "utf8").toString("hex")).toBe(Buffer.from(TEXT, "utf8").toString("hex"))
-      expect(Profile.REACTION_REASON).toBe("profile")
+      expect(Profile.rules.text).toBe(TEXT)
+      expect(Buffer.from(Profile.rules.text, "utf8").toString("hex")).toBe(Buffer.from(TEXT, "utf8").toString("hex"))
+      expect(Profile.rules.reactionReason).toBe("profile")
     }))
 
   it.effect("asks clients with an order closed in the previous month (Moscow) and no birthday", () =>

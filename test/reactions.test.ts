@@ -26,8 +26,8 @@ const notify = (n: {
     const status = n.status ?? "sent"
     return sql<{ id: number }>`
       INSERT INTO pronto_notify.notifications
-        (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
-      VALUES (${n.kind}, ${`trigger-${++trigger}`}, ${n.clientId}, '89160000001', 1, 1, 'text', ${status}, ${at},
+        (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
+      VALUES (${n.kind}, ${n.kind}, ${`trigger-${++trigger}`}, ${n.clientId}, '89160000001', 1, 1, 'text', ${status}, ${at},
               ${status === "sent" ? at : null})
       RETURNING id
     `.pipe(Effect.map((rows) => rows[0]!.id))
@@ -304,8 +304,10 @@ layer(testLayer, { timeout: "120 seconds" })("reaction job", (it) => {
       `
       yield* sql`
         INSERT INTO pronto_notify.notifications
-          (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
-        SELECT CASE WHEN i % 2 = 0 THEN 'feedback' ELSE 'invite' END, 'both-' || i, i, '89160000001', 1, 1, 'text',
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+           sent_at)
+        SELECT CASE WHEN i % 2 = 0 THEN 'feedback' ELSE 'invite' END, CASE WHEN i % 2 = 0 THEN 'feedback' ELSE 'invite:A' END,
+               'both-' || i, i, '89160000001', 1, 1, 'text',
                'sent', ${new Date(SENT)}, ${new Date(SENT)}
         FROM generate_series(1, ${n}) AS i
       `
@@ -336,8 +338,9 @@ layer(testLayer, { timeout: "120 seconds" })("reaction job", (it) => {
       // Odd clients reviewed on day 2, even ones never did.
       yield* sql`
         INSERT INTO pronto_notify.notifications
-          (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
-        SELECT 'feedback', 'bulk-' || i, i, '89160000001', 1, 1, 'text', 'sent', ${new Date(SENT)}, ${new Date(SENT)}
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+           sent_at)
+        SELECT 'feedback', 'feedback', 'bulk-' || i, i, '89160000001', 1, 1, 'text', 'sent', ${new Date(SENT)}, ${new Date(SENT)}
         FROM generate_series(1, ${n}) AS i
       `
       yield* sql`

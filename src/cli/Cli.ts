@@ -4,7 +4,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
-import { withClockAt } from "../time/BusinessTime.ts"
+import { withClockAt } from "../time/Clock.ts"
 import { BadInput, businessTimeZone, libraryLayer, parseOptionalInstant, printJson } from "./Common.ts"
 import * as Database from "../database/Database.ts"
 import { installReferenceHostSchema } from "../host/HostSchema.ts"

@@ -2,7 +2,7 @@
  * `pronto-notify run reactions [--at <instant>] [--json]`: the reaction job as of an instant.
  */
 import { Console, Effect, Option } from "effect"
-import { withClockAt } from "../time/BusinessTime.ts"
+import { withClockAt } from "../time/Clock.ts"
 import { KINDS } from "../kinds/Kind.ts"
 import * as Reactions from "../reactions/Reactions.ts"
 import { businessTimeZone, libraryLayer, parseOptionalInstant, printJson } from "./Common.ts"

@@ -14,12 +14,13 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
 import { BonusServer } from "../bonus/BonusServer.ts"
-import { BusinessTimeZone, localParts, withClockAt } from "../time/BusinessTime.ts"
-import type { KindName } from "../kinds/Kind.ts"
-import * as Birthday from "../kinds/Birthday.ts"
-import * as Feedback from "../kinds/Feedback.ts"
-import * as Invite from "../kinds/Invite.ts"
-import * as Profile from "../kinds/Profile.ts"
+import { BusinessTimeZone, localParts } from "../time/BusinessTime.ts"
+import { withClockAt } from "../time/Clock.ts"
+import type { BuiltInKindName as KindName } from "../kinds/Registry.ts"
+import { Birthday } from "../kinds/Birthday.ts"
+import { Feedback } from "../kinds/Feedback.ts"
+import { Invite } from "../kinds/Invite.ts"
+import { Profile } from "../kinds/Profile.ts"
 import { ordersClosed } from "../host/Orders.ts"
 import { normalizePhone } from "../delivery/Phone.ts"
 import { due, type JobName } from "../scheduling/Schedule.ts"
@@ -31,7 +32,7 @@ import * as Random from "./Random.ts"
  * The simulated truth: the probability that a customer reacts within 14 days to each kind and
  * action (an order for invite and birthday; the review or profile bonus for feedback and profile).
  */
-export const TRUE_RATES: Readonly<Record<KindName, Readonly<Record<number, number>>>> = {
+export const TRUE_RATES: Readonly<Record<string, Readonly<Record<number, number>>>> = {
   feedback: { 1: 0.15, 2: 0.25 },
   invite: { 1: 0.22, 2: 0.32, 3: 0.12 },
   profile: { 1: 0.35 },
@@ -160,10 +161,10 @@ export const classify = (text: string): Option.Option<{ readonly kind: KindName;
     return Option.none()
   }
   if (INVITE_BALANCE.test(text)) return Option.some({ kind: "invite", action: 1 })
-  if (text === Profile.TEXT) return Option.some({ kind: "profile", action: 1 })
-  return byTexts("feedback", Feedback.TEXTS).pipe(
-    Option.orElse(() => byTexts("invite", Invite.TEXTS)),
-    Option.orElse(() => byTexts("birthday", Birthday.TEXTS))
+  if (text === Profile.rules.text) return Option.some({ kind: "profile", action: 1 })
+  return byTexts("feedback", Feedback.rules.texts).pipe(
+    Option.orElse(() => byTexts("invite", Invite.rules.texts)),
+    Option.orElse(() => byTexts("birthday", Birthday.rules.texts))
   )
 }
 
@@ -222,7 +223,7 @@ export const simulate = (options: SimulationOptions, site: FakeSite) =>
     const orderFor = (client: SimClient, closedAt: number): OrderRow => {
       const source = pickSource(random)
       const delivery = random.next() < 0.8 && closedAt >= client.pickupUntil
-      if (delivery && (Feedback.SOURCES as ReadonlyArray<string>).includes(source)) client.pickupUntil = closedAt + REVIEW_WINDOW_MS
+      if (delivery && (Feedback.rules.sources).includes(source)) client.pickupUntil = closedAt + REVIEW_WINDOW_MS
       return {
         uid: uuidFrom(random),
         client_id: client.id,
@@ -288,7 +289,7 @@ export const simulate = (options: SimulationOptions, site: FakeSite) =>
           type: "accrual",
           at,
           clientId: client.id,
-          reason: kind === "feedback" ? Feedback.REACTION_REASON : Profile.REACTION_REASON,
+          reason: kind === "feedback" ? Feedback.rules.reactionReason : Profile.rules.reactionReason,
           amount: REACTION_BONUS[`${kind}/${action}`] ?? 100,
           fillsBirthday: kind === "profile"
         })

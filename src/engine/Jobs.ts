@@ -1,14 +1,19 @@
 /**
- * The jobs a host runs: one per kind. Each is the engine (`Job`) with that kind's Selector and
- * ActionStrategy provided; the host provides the rest (`ProntoNotify.layer`, a Sender, SQL).
+ * The jobs a host runs, one per kind, by definition or by name (looked up in the `Kinds`
+ * registry): the engine with the kind's Selector and ActionStrategy provided. The host provides
+ * the rest (`ProntoNotify.layer`, a Sender, SQL).
  */
 import { Effect } from "effect"
+import type { AnyKind } from "../kinds/Kind.ts"
+import { Kinds } from "../kinds/Registry.ts"
 import * as Job from "./Job.ts"
-import type { KindName } from "../kinds/Kind.ts"
-import * as Kinds from "../kinds/Registry.ts"
+import * as Preview from "./Preview.ts"
+
+const resolve = (kind: AnyKind | string) =>
+  typeof kind === "string" ? Effect.flatMap(Kinds, (registry) => registry.get(kind)) : Effect.succeed(kind)
 
 /** Runs one kind as of the Clock's now. */
-export const run = (kind: KindName) => Job.run.pipe(Effect.provide(Kinds.layerOf(kind)))
+export const run = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Job.run)
 
 /** What a run would send now, changing nothing. */
-export const preview = (kind: KindName) => Job.preview.pipe(Effect.provide(Kinds.layerOf(kind)))
+export const preview = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Preview.preview)

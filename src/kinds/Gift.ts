@@ -7,16 +7,17 @@ import type { DateTime } from "effect"
 import { Effect } from "effect"
 import { temporaryExpiry } from "../bonus/BonusLedger.ts"
 import { BonusServer } from "../bonus/BonusServer.ts"
-import { ActionFailed, type ActionError, type KindName } from "./Kind.ts"
 import { Notifications } from "../store/Notifications.ts"
+import { ActionFailed, type ActionError, type ClientId, type NotificationId } from "./Kind.ts"
 
 export interface Gift {
-  readonly kind: KindName
+  readonly kind: string
   readonly action: number
-  readonly clientId: number
+  readonly clientId: ClientId
   readonly amount: number
   readonly reason: string
-  readonly notificationId: number
+  readonly notificationId: NotificationId
+  /** When it is granted: the 14 days start here. */
   readonly at: DateTime.Utc
 }
 

@@ -1,36 +1,57 @@
 /**
- * What a notification kind is made of: a Selector (who gets a message) and an ActionStrategy
- * (what is done and which text is sent). The engine (`Job`) composes them with the Rotation, the
- * Sender and the notifications store.
+ * What a notification kind is: one definition that holds everything about it, and the words the
+ * whole library uses for its parts.
+ *
+ * Glossary
+ * - **kind**: one sort of message (`feedback`, `invite`, `profile`, `birthday`): who gets it, what
+ *   it says, what is done with it, when it runs and what counts as the customer's reaction.
+ * - **action**: one variant of a kind's message with what comes with it (a gift, a discount),
+ *   numbered from 1. The notification records the action chosen and the action performed (they
+ *   differ only when an action falls back to another).
+ * - **action set**: the actions that rotate under one counter (C2): a kind, or one band of a kind
+ *   (`invite:A`, `invite:B`). The rotation gives the set's turns 0, 1, 2, … the actions 1 … n, 1 ….
+ * - **band**: the part of a kind's candidates that has an action set of its own (invite's A and B);
+ *   the report measures each band apart.
+ * - **trigger**: what one message answers: the order, the lapse, the month, the birthday's year.
+ *   A kind sends at most one message per trigger, ever (C10).
+ * - **candidate**: a client who should get a message now, with its trigger and action set.
+ * - **slot**: a scheduled instant of a job; a job runs once per slot (scheduling).
+ * - **mark**: what records that a trigger was notified, so the selector leaves it out: the order's
+ *   mark, the client's invite lapse, profile month and birthday year.
+ * - **attempt**: a notification recorded (`in_doubt`) and committed before its message is posted;
+ *   the transaction that performs its actions flips it to `sent`.
+ * - **in doubt**: an attempt whose delivery nobody knows (a timeout, a dropped connection, a
+ *   crash): never sent again automatically; an operator settles it.
+ * - **reaction**: what the customer did in answer: a closed order, or an accrual with the kind's
+ *   reason (a review, a filled-in birthday), within the window.
+ * - **window**: the 14 days after sending in which a reaction counts (C7). (A slot's *catch-up
+ *   window* is the scheduling's, and always named in full.)
  */
-import type { SqlError } from "@effect/sql"
-import { Context, type DateTime, type Effect, Schema, type Stream } from "effect"
+import type { SqlClient, SqlError } from "@effect/sql"
+import { Context, Data, type DateTime, type Duration, type Effect, Layer, Schema, type Stream } from "effect"
+import type { BonusServer } from "../bonus/BonusServer.ts"
+import type { Notifications } from "../store/Notifications.ts"
+import type { BusinessTimeZone } from "../time/BusinessTime.ts"
 
-export const KINDS = ["feedback", "invite", "profile", "birthday"] as const
-export type KindName = typeof KINDS[number]
-export const KindName = Schema.Literal(...KINDS)
+/** A client id, as the host stores it (`jupiter.clients.id`). */
+export type ClientId = number
 
-export class UnknownKind extends Schema.TaggedError<UnknownKind>()("UnknownKind", { kind: Schema.String }) {
-  override get message() {
-    return `unknown kind "${this.kind}"; expected one of: ${KINDS.join(", ")}`
-  }
-}
+/** A notification id (`pronto_notify.notifications.id`). */
+export type NotificationId = number
 
 /** Someone who should get a message now, and the trigger it answers. */
 export interface Candidate {
-  readonly clientId: number
+  readonly clientId: ClientId
   /** As stored by the host; normalised before sending. */
   readonly phone: string
   readonly orderUid: string | null
-  /** The rotation counter this candidate draws from (C2): the kind, or the kind and band. */
+  /** The action set (rotation counter) this candidate draws from: the kind, or the kind and band. */
   readonly actionSet: string
-  /**
-   * What the message is for: the order, the lapse, the month or the birthday year. One message per
-   * (kind, trigger), ever.
-   */
+  /** What the message is for: the order, the lapse, the month or the birthday year. */
   readonly trigger: string
 }
 
+/** What an action will do and send, decided before the attempt is recorded. */
 export interface ActionPlan {
   readonly performedAction: number
   readonly text: string
@@ -49,22 +70,75 @@ export class ActionFailed extends Schema.TaggedError<ActionFailed>()("ActionFail
 
 export type ActionError = SqlError.SqlError | ActionFailed
 
+/** Who gets a message: candidates at an instant, in the kind's fixed order (C2), streamed. */
 export class Selector extends Context.Tag("pronto-notify/Selector")<Selector, {
-  readonly kind: KindName
-  /** Candidates at `at`, in the kind's fixed order (C2), streamed. */
   readonly candidates: (at: DateTime.Utc) => Stream.Stream<Candidate, SqlError.SqlError>
 }>() {}
 
+/** What is done and sent for a candidate whose action the rotation chose. */
 export class ActionStrategy extends Context.Tag("pronto-notify/ActionStrategy")<ActionStrategy, {
-  /** How many actions rotate in an action set. */
-  readonly actionCount: (actionSet: string) => number
   /** Decides what will be done and sent (may read, never writes). */
   readonly plan: (candidate: Candidate, chosenAction: number, at: DateTime.Utc) => Effect.Effect<ActionPlan, ActionError>
   /** Does it, inside the notification's transaction: accruals and marks. */
   readonly perform: (
     candidate: Candidate,
     plan: ActionPlan,
-    notificationId: number,
+    notificationId: NotificationId,
     at: DateTime.Utc
   ) => Effect.Effect<void, ActionError>
 }>() {}
+
+/** What a kind's Selector and ActionStrategy may use. */
+export type KindRequirements = SqlClient.SqlClient | BusinessTimeZone | BonusServer | Notifications
+
+/** An action set of a kind: its rotation counter, the band it stands for, how many actions rotate. */
+export interface ActionSet {
+  readonly name: string
+  /** The band in the report; null when the kind has a single action set. */
+  readonly band: string | null
+  readonly actions: number
+}
+
+/** What counts as the customer's reaction to a kind's message (C7). */
+export type ReactionRule = Data.TaggedEnum<{
+  /** The client's first closed order after the message. */
+  ClosedOrder: {}
+  /** The client's first bonus accrual with this reason after the message (the app accrues it). */
+  Accrual: { readonly reason: string }
+}>
+export const ReactionRule = Data.taggedEnum<ReactionRule>()
+
+/** When a kind's job runs: a cron in the business time zone, and how late a missed slot may still run. */
+export interface Timing {
+  /** Five fields (minute hour day-of-month month day-of-week), read in the business time zone. */
+  readonly cron: string
+  /** The same, in words. */
+  readonly words: string
+  /** How long after a slot a process that missed it still runs it. */
+  readonly catchUp: Duration.Duration
+  readonly catchUpWords: string
+}
+
+/** The definition of a kind: everything it is, in one value. */
+export interface Kind<Name extends string = string, Rules = unknown> {
+  readonly name: Name
+  readonly schedule: Timing
+  /** In the order the selector yields them (invite: band A before band B). */
+  readonly actionSets: ReadonlyArray<ActionSet>
+  /** Texts, amounts, reasons and thresholds: constants (C12). */
+  readonly rules: Rules
+  readonly reaction: ReactionRule
+  readonly selector: Layer.Layer<Selector, never, KindRequirements>
+  readonly actions: Layer.Layer<ActionStrategy, never, KindRequirements>
+  /** The selector and the action strategy together, as the engine runs them. */
+  readonly layer: Layer.Layer<Selector | ActionStrategy, never, KindRequirements>
+}
+
+/** A kind of any name and rules. */
+export type AnyKind = Kind<string, unknown>
+
+/** Defines a kind. */
+export const make = <const Name extends string, const Rules>(
+  definition: Omit<Kind<Name, Rules>, "layer">
+): Kind<Name, Rules> =>
+  Object.freeze({ ...definition, layer: Layer.merge(definition.selector, definition.actions) })

@@ -8,28 +8,25 @@
  * `profile`, which is the reaction (C7).
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer } from "effect"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { ActionStrategy, type Candidate, Selector } from "./Kind.ts"
+import { ActionStrategy, type Candidate, make, ReactionRule, Selector } from "./Kind.ts"
+import * as Trigger from "./Trigger.ts"
 
-export const KIND = "profile" as const
+const NAME = "profile"
 
-export const TEXT = "Привет! Заполни дату рождения у себя в профиле и получи 100 бонусов на счет!"
-export const ACTION_COUNT = 1
+const rules = {
+  text: "Привет! Заполни дату рождения у себя в профиле и получи 100 бонусов на счет!",
+  /** The reason the app accrues the profile bonus with: the reaction (C7). */
+  reactionReason: "profile"
+}
 
-/** The bonus reason the app uses when it accrues the profile bonus: the reaction (C7). */
-export const REACTION_REASON = "profile"
-
-/** The trigger is `<client id>@<YYYY-MM>`, the month asked for. */
-const monthOf = (candidate: Candidate) => `${candidate.trigger.slice(candidate.trigger.indexOf("@") + 1)}-01`
-
-export const selector = Layer.effect(
+const selector = Layer.effect(
   Selector,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { name: tz } = yield* BusinessTimeZone
     return {
-      kind: KIND,
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
         // The month's bounds as instants (local midnights), so the orders' index serves them.
@@ -41,7 +38,8 @@ export const selector = Layer.effect(
             FROM (SELECT (date_trunc('month', ${now}::timestamptz AT TIME ZONE ${tz}::text) - interval '1 month')::date
                          AS first_day) m
           ), asked AS (
-            SELECT c.id, c.phone, c.id || '@' || to_char(month.first_day, 'YYYY-MM') AS trigger, month.first_day
+            SELECT c.id, c.phone, ${Trigger.clientSql(sql, sql`c.id`, sql`to_char(month.first_day, 'YYYY-MM')`)} AS trigger,
+                   month.first_day
             FROM jupiter.clients c CROSS JOIN month
             WHERE c.birthday IS NULL
               AND EXISTS (
@@ -50,12 +48,12 @@ export const selector = Layer.effect(
                   AND o.closed_at >= month.starts AND o.closed_at < month.ends
               )
           )
-          SELECT a.id AS "clientId", a.phone, NULL::text AS "orderUid", ${KIND}::text AS "actionSet", a.trigger
+          SELECT a.id AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
           FROM asked a
           LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
           WHERE m.profile_month IS DISTINCT FROM a.first_day
             AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${KIND} AND n.trigger_key = a.trigger
+              SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
             )
           ORDER BY a.id
         `.stream
@@ -64,22 +62,33 @@ export const selector = Layer.effect(
   })
 )
 
-export const actions = Layer.effect(
+const actions = Layer.effect(
   ActionStrategy,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return {
-      actionCount: () => ACTION_COUNT,
-      plan: () => Effect.succeed({ performedAction: 1, text: TEXT }),
+      plan: () => Effect.succeed({ performedAction: 1, text: rules.text }),
       perform: (candidate) =>
         sql`
           INSERT INTO pronto_notify.client_marks (client_id, profile_month)
-          VALUES (${candidate.clientId}, ${monthOf(candidate)}::date)
+          VALUES (${candidate.clientId}, ${`${Trigger.partOf(candidate.trigger)}-01`}::date)
           ON CONFLICT (client_id) DO UPDATE SET profile_month = EXCLUDED.profile_month
         `.pipe(Effect.asVoid)
     }
   })
 )
 
-/** The profile kind: its Selector and ActionStrategy. */
-export const layer = Layer.merge(selector, actions)
+export const Profile = make({
+  name: NAME,
+  schedule: {
+    cron: "30 12 1 * *",
+    words: "on the 1st of every month at 12:30",
+    catchUp: Duration.sum(Duration.hours(9), Duration.minutes(30)),
+    catchUpWords: "until 22:00 on the same 1st"
+  },
+  actionSets: [{ name: NAME, band: null, actions: 1 }],
+  rules,
+  reaction: ReactionRule.Accrual({ reason: rules.reactionReason }),
+  selector,
+  actions
+})

@@ -20,9 +20,8 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Chunk, DateTime, Effect, Option, Ref, Stream } from "effect"
 import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
-import { KINDS, type KindName } from "../kinds/Kind.ts"
-import * as Feedback from "../kinds/Feedback.ts"
-import * as Profile from "../kinds/Profile.ts"
+import type { AnyKind, ClientId, NotificationId } from "../kinds/Kind.ts"
+import { Kinds } from "../kinds/Registry.ts"
 
 /** A reaction counts only within this many days after the send (C7). */
 export const WINDOW_DAYS = 14
@@ -30,16 +29,13 @@ const WINDOW_HOURS = WINDOW_DAYS * 24
 /** Pending bonus-kind notifications decided per look-up call and UPDATE. */
 export const BLOCK = 5_000
 
-/** Kinds whose reaction is an accrual, with the accrual's reason. */
-export const BONUS_REACTIONS = {
-  feedback: Feedback.REACTION_REASON,
-  profile: Profile.REACTION_REASON
-} as const satisfies Partial<Record<KindName, string>>
-type BonusKind = keyof typeof BONUS_REACTIONS
-const BONUS_KINDS = Object.keys(BONUS_REACTIONS) as ReadonlyArray<BonusKind>
+/** The kinds whose reaction is the client's next closed order. */
+const orderKinds = (kinds: ReadonlyArray<AnyKind>): ReadonlyArray<string> =>
+  kinds.filter((kind) => kind.reaction._tag === "ClosedOrder").map((kind) => kind.name)
 
-/** Kinds whose reaction is the client's next closed order. */
-export const ORDER_REACTION_KINDS = ["invite", "birthday"] as const satisfies ReadonlyArray<KindName>
+/** The kinds whose reaction is an accrual, with the accrual's reason. */
+const accrualReasons = (kinds: ReadonlyArray<AnyKind>): ReadonlyMap<string, string> =>
+  new Map(kinds.flatMap((kind) => (kind.reaction._tag === "Accrual" ? [[kind.name, kind.reaction.reason] as const] : [])))
 
 export interface ReactionTally {
   /** Pending notifications looked at. */
@@ -53,7 +49,7 @@ export interface ReactionTally {
 export interface ReactionSummary extends ReactionTally {
   readonly job: "reactions"
   readonly at: string
-  readonly byKind: Readonly<Record<KindName, ReactionTally>>
+  readonly byKind: Readonly<Record<string, ReactionTally>>
 }
 
 interface Counts {
@@ -63,14 +59,14 @@ interface Counts {
 }
 
 interface PendingBonusNotification {
-  readonly id: number
-  readonly kind: BonusKind
-  readonly clientId: number
+  readonly id: NotificationId
+  readonly kind: string
+  readonly clientId: ClientId
   readonly sentAt: Date
 }
 
 /** Decides the order kinds in one statement, as of `at`. */
-const decideByOrders = (at: Date) =>
+const decideByOrders = (at: Date, kinds: ReadonlyArray<string>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<Counts>`
       WITH examined AS (
@@ -86,7 +82,7 @@ const decideByOrders = (at: Date) =>
           ORDER BY o.closed_at, o.uid
           LIMIT 1
         ) first_order ON true
-        WHERE n.kind IN ${sql.in(ORDER_REACTION_KINDS)}
+        WHERE n.kind IN ${sql.in(kinds)}
           AND n.status = 'sent'
           AND n.reaction = 'pending'
           AND n.sent_at <= ${at}
@@ -108,7 +104,7 @@ const decideByOrders = (at: Date) =>
     `)
 
 interface Decision {
-  readonly id: number
+  readonly id: NotificationId
   readonly reaction: "reacted" | "none"
   readonly ref: string | null
   /** ISO instant of the reaction. */
@@ -116,7 +112,11 @@ interface Decision {
 }
 
 /** Decides one block of bonus-kind notifications: one look-up call, one UPDATE. */
-const decideBlock = (at: DateTime.Utc, block: ReadonlyArray<PendingBonusNotification>) =>
+const decideBlock = (
+  at: DateTime.Utc,
+  reasons: ReadonlyMap<string, string>,
+  block: ReadonlyArray<PendingBonusNotification>
+) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const bonus = yield* BonusServer
@@ -127,7 +127,7 @@ const decideBlock = (at: DateTime.Utc, block: ReadonlyArray<PendingBonusNotifica
     })
     const found = yield* bonus.firstAccruals(block.map((n, i) => ({
       clientId: n.clientId,
-      reason: BONUS_REACTIONS[n.kind],
+      reason: reasons.get(n.kind)!,
       after: windows[i]!.sentAt,
       until: DateTime.min(windows[i]!.end, at)
     })))
@@ -157,12 +157,16 @@ const decideBlock = (at: DateTime.Utc, block: ReadonlyArray<PendingBonusNotifica
   })
 
 /** Decides the bonus kinds, block by block, as of `at`. */
-const decideByAccruals = (at: DateTime.Utc, record: (counts: ReadonlyArray<Counts>) => Effect.Effect<void>) =>
+const decideByAccruals = (
+  at: DateTime.Utc,
+  reasons: ReadonlyMap<string, string>,
+  record: (counts: ReadonlyArray<Counts>) => Effect.Effect<void>
+) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<PendingBonusNotification>`
       SELECT id, kind, client_id AS "clientId", sent_at AS "sentAt"
       FROM pronto_notify.notifications
-      WHERE kind IN ${sql.in(BONUS_KINDS)}
+      WHERE kind IN ${sql.in([...reasons.keys()])}
         AND status = 'sent'
         AND reaction = 'pending'
         AND sent_at <= ${DateTime.toDateUtc(at)}
@@ -171,12 +175,12 @@ const decideByAccruals = (at: DateTime.Utc, record: (counts: ReadonlyArray<Count
       Stream.grouped(BLOCK),
       Stream.mapEffect((chunk) => {
         const block = Chunk.toReadonlyArray(chunk)
-        const examined = BONUS_KINDS.map((kind) => ({
+        const examined = [...reasons.keys()].map((kind) => ({
           kind,
           outcome: "examined",
           n: block.filter((n) => n.kind === kind).length
         }))
-        return Effect.flatMap(decideBlock(at, block), (decided) => record([...examined, ...decided]))
+        return Effect.flatMap(decideBlock(at, reasons, block), (decided) => record([...examined, ...decided]))
       }),
       Stream.runDrain
     ))
@@ -184,8 +188,9 @@ const decideByAccruals = (at: DateTime.Utc, record: (counts: ReadonlyArray<Count
 const emptyTally: ReactionTally = { examined: 0, reacted: 0, none: 0, pending: 0 }
 
 /**
- * Runs the reaction job as of the Clock's now. Outside any transaction: the pending bonus-kind
- * notifications are read through a cursor while each block is decided on other connections.
+ * Runs the reaction job as of the Clock's now, for every kind of the `Kinds` registry. Outside any
+ * transaction: the pending accrual-kind notifications are read through a cursor while each block
+ * is decided on other connections.
  */
 export const run: Effect.Effect<
   ReactionSummary,
@@ -193,6 +198,7 @@ export const run: Effect.Effect<
   SqlClient.SqlClient | BonusServer
 > = Effect.gen(function*() {
   const at = yield* DateTime.now
+  const { kinds, names } = yield* Kinds
   const totals = yield* Ref.make<Record<string, { examined: number; reacted: number; none: number }>>({})
   const record = (counts: ReadonlyArray<Counts>) =>
     Ref.update(totals, (t) => {
@@ -206,15 +212,17 @@ export const run: Effect.Effect<
       return next
     })
 
-  yield* Effect.flatMap(decideByOrders(DateTime.toDateUtc(at)), record)
-  yield* decideByAccruals(at, record)
+  const byOrders = orderKinds(kinds)
+  if (byOrders.length > 0) yield* Effect.flatMap(decideByOrders(DateTime.toDateUtc(at), byOrders), record)
+  const reasons = accrualReasons(kinds)
+  if (reasons.size > 0) yield* decideByAccruals(at, reasons, record)
 
   const counted = yield* Ref.get(totals)
-  const byKind = Object.fromEntries(KINDS.map((kind) => {
+  const byKind: Record<string, ReactionTally> = Object.fromEntries(names.map((kind) => {
     const c = counted[kind] ?? emptyTally
     return [kind, { ...c, pending: c.examined - c.reacted - c.none }]
-  })) as Record<KindName, ReactionTally>
-  const sum = (key: keyof ReactionTally) => KINDS.reduce((s, kind) => s + byKind[kind][key], 0)
+  }))
+  const sum = (key: keyof ReactionTally) => names.reduce((s, kind) => s + byKind[kind]![key], 0)
   const summary: ReactionSummary = {
     job: "reactions",
     at: DateTime.formatIso(at),
@@ -228,4 +236,4 @@ export const run: Effect.Effect<
     `reactions at ${summary.at}: examined ${summary.examined}, reacted ${summary.reacted}, none ${summary.none}, still pending ${summary.pending}`
   )
   return summary
-}).pipe(Effect.withLogSpan("reactions"))
+}).pipe(Effect.withSpan("pronto-notify/reactions"), Effect.withLogSpan("reactions"))

@@ -12,8 +12,9 @@
  */
 import { ClusterCron, Singleton } from "@effect/cluster"
 import { Duration, Effect, Layer } from "effect"
+import { Kinds } from "../kinds/Registry.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { cronOf, SCHEDULE } from "./Schedule.ts"
+import { cronOf, type JobName, scheduleOf } from "./Schedule.ts"
 import * as Scheduler from "./Scheduler.ts"
 
 /** The cluster entity name of a job's cron. */
@@ -25,7 +26,7 @@ export const cronName = (job: string) => `pronto-notify/${job}`
  */
 const NEVER_TOO_OLD = Duration.days(400)
 
-const tick = (job: (typeof SCHEDULE)[number]["job"]) =>
+const tick = (job: JobName) =>
   Scheduler.runLatestRetrying(job).pipe(
     // ClusterCron marks its tick Uninterruptible so that no caller can cancel it; the run itself
     // must still stop, between notifications (each one is uninterruptible in Job.ts), when the
@@ -34,12 +35,15 @@ const tick = (job: (typeof SCHEDULE)[number]["job"]) =>
     Effect.asVoid
   )
 
-/** One ClusterCron per job and the catch-up singleton. Needs `Sharding` and the jobs' services. */
+/**
+ * One ClusterCron per job of the schedule (the `Kinds` registry's kinds and the reaction job) and
+ * the catch-up singleton. Needs `Sharding` and the jobs' services.
+ */
 export const layer = Layer.unwrapEffect(
-  Effect.map(BusinessTimeZone, ({ zone }) =>
+  Effect.map(Effect.all([BusinessTimeZone, Kinds]), ([{ zone }, kinds]) =>
     Layer.mergeAll(
       Singleton.make("pronto-notify/catch-up", Scheduler.catchUp),
-      ...SCHEDULE.map((e) =>
+      ...scheduleOf(kinds).map((e) =>
         ClusterCron.make({
           name: cronName(e.job),
           cron: cronOf(e, zone),

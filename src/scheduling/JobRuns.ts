@@ -144,7 +144,14 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       // The run itself uses the pool, not the lock's connection. A stop (SIGTERM) interrupts it
       // between notifications; the slot is then recorded interrupted and runs again later.
       const exit = yield* run.pipe(
-        Effect.onInterrupt(() => finish("interrupted", null, "stopped before the end").pipe(Effect.ignore)),
+        Effect.onInterrupt(() =>
+          finish("interrupted", null, "stopped before the end").pipe(
+            // The row then says running; the next run of the slot takes over all the same.
+            Effect.catchAll((error) =>
+              Effect.logError(`${job} for ${slotIso}: could not record the run as interrupted: ${describe(error)}`)
+            )
+          )
+        ),
         Effect.exit
       )
       if (Exit.isSuccess(exit)) {

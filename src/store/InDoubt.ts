@@ -8,8 +8,8 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
-import { type ActionError, ActionStrategy, type KindName, KINDS } from "../kinds/Kind.ts"
-import * as Kinds from "../kinds/Registry.ts"
+import { type ActionError, ActionStrategy, type KindRequirements, type NotificationId } from "../kinds/Kind.ts"
+import { Kinds, type UnknownKind } from "../kinds/Registry.ts"
 import { Notifications } from "./Notifications.ts"
 
 export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
@@ -26,6 +26,7 @@ export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
 /** The stored attempt, as settling needs it. */
 interface InDoubtRow {
   readonly kind: string
+  readonly actionSet: string
   readonly triggerKey: string
   readonly clientId: number
   readonly orderUid: string | null
@@ -37,26 +38,26 @@ interface InDoubtRow {
   readonly attemptedAt: Date
 }
 
-const lockAttempt = (id: number) =>
+const lockAttempt = (id: NotificationId) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<InDoubtRow>`
-      SELECT kind, trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
+      SELECT kind, action_set AS "actionSet", trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
              chosen_action AS "chosenAction", performed_action AS "performedAction", text, status,
              attempted_at AS "attemptedAt"
       FROM pronto_notify.notifications WHERE id = ${id} FOR UPDATE
     `).pipe(
       Effect.flatMap(([row]) =>
-        row !== undefined && row.status === "in_doubt" && (KINDS as ReadonlyArray<string>).includes(row.kind)
+        row !== undefined && row.status === "in_doubt"
           ? Effect.succeed(row)
           : Effect.fail(new NotInDoubt({ id, status: row?.status ?? null }))
       )
     )
 
 /** The Site did deliver it: do what the message promised, and record it sent. */
-export const settleDelivered = (id: number): Effect.Effect<
+export const settleDelivered = (id: NotificationId): Effect.Effect<
   void,
-  NotInDoubt | ActionError | SqlError.SqlError,
-  SqlClient.SqlClient | Notifications | Kinds.KindRequirements
+  NotInDoubt | UnknownKind | ActionError | SqlError.SqlError,
+  KindRequirements
 > =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -64,13 +65,14 @@ export const settleDelivered = (id: number): Effect.Effect<
     yield* sql.withTransaction(Effect.gen(function*() {
       const attempt = yield* lockAttempt(id)
       const at = DateTime.unsafeFromDate(attempt.attemptedAt)
-      const strategy = yield* Effect.provide(ActionStrategy, Kinds.layerOf(attempt.kind as KindName))
+      const kind = yield* Effect.flatMap(Kinds, (registry) => registry.get(attempt.kind))
+      const strategy = yield* Effect.provide(ActionStrategy, kind.actions)
       yield* strategy.perform(
         {
           clientId: attempt.clientId,
           phone: attempt.phone,
           orderUid: attempt.orderUid,
-          actionSet: attempt.kind,
+          actionSet: attempt.actionSet,
           trigger: attempt.triggerKey
         },
         { performedAction: attempt.performedAction, text: attempt.text },
@@ -83,7 +85,7 @@ export const settleDelivered = (id: number): Effect.Effect<
   })
 
 /** The Site did not deliver it: forget the attempt, so the next run sends it. */
-export const settleNotDelivered = (id: number): Effect.Effect<void, NotInDoubt | SqlError.SqlError, SqlClient.SqlClient> =>
+export const settleNotDelivered = (id: NotificationId): Effect.Effect<void, NotInDoubt | SqlError.SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql.withTransaction(

@@ -4,7 +4,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { BusinessTimeZone, DEFAULT_TIME_ZONE } from "../time/BusinessTime.ts"
 import { REQUESTS_TABLE } from "../bonus/BonusApi.ts"
 import { OUTBOX_TABLE } from "../bonus/BonusServerHttp.ts"
 import { migration as JOB_RUNS_TABLE } from "../scheduling/JobRuns.ts"
@@ -75,13 +76,40 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 `
 
+/**
+ * Each notification records the action set its action came from (the report groups by it), and
+ * the rotation counts turns. Stored invites get their band back from their trigger as the report
+ * used to read it: more than 28 days between the lapse's and the send's business-zone dates is A.
+ */
+const actionSets = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const zone = Option.match(yield* Effect.serviceOption(BusinessTimeZone), {
+    onNone: () => DEFAULT_TIME_ZONE,
+    onSome: (z) => z.name
+  })
+  yield* sql`ALTER TABLE pronto_notify.notifications ADD COLUMN action_set text NULL`
+  yield* sql`
+    UPDATE pronto_notify.notifications
+    SET action_set = CASE
+      WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+        THEN 'invite:' || CASE
+          WHEN (coalesce(sent_at, attempted_at) AT TIME ZONE ${zone}::text)::date
+               - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${zone}::text)::date > 28 THEN 'A' ELSE 'B' END
+      ELSE kind
+    END
+  `
+  yield* sql`ALTER TABLE pronto_notify.notifications ALTER COLUMN action_set SET NOT NULL`
+  yield* sql`ALTER TABLE pronto_notify.rotation RENAME COLUMN next_slot TO next_turn`
+})
+
 const ddl = (statements: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statements))
 
 /** Every migration, in order. Append; never edit one that has shipped. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_initial": ddl(initial),
   "2_bonus_http": ddl(REQUESTS_TABLE + OUTBOX_TABLE),
-  "3_job_runs": ddl(JOB_RUNS_TABLE)
+  "3_job_runs": ddl(JOB_RUNS_TABLE),
+  "4_action_sets": actionSets
 }
 
 const runMigrator = Migrator.make({})

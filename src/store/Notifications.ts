@@ -5,13 +5,15 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import type { ClientId, NotificationId } from "../kinds/Kind.ts"
 import { outsideTransaction } from "./Transactions.ts"
-import type { KindName } from "../kinds/Kind.ts"
 
 export interface Attempt {
-  readonly kind: KindName
+  readonly kind: string
+  /** The rotation counter its action came from: the kind, or the kind and band. */
+  readonly actionSet: string
   readonly triggerKey: string
-  readonly clientId: number
+  readonly clientId: ClientId
   readonly orderUid: string | null
   readonly phone: string
   readonly chosenAction: number
@@ -40,7 +42,7 @@ export class Message extends Schema.Class<Message>("Message")({
 }) {}
 
 export interface MessageFilter {
-  readonly kind?: KindName | undefined
+  readonly kind?: string | undefined
   readonly from?: DateTime.Utc | undefined
   readonly to?: DateTime.Utc | undefined
 }
@@ -52,13 +54,13 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
    * Records an attempt, committed on its own before the POST. None when this trigger already has
    * a message (sent, or in doubt): the caller must not send.
    */
-  readonly reserve: (attempt: Attempt) => Effect.Effect<Option.Option<number>, SqlError.SqlError>
+  readonly reserve: (attempt: Attempt) => Effect.Effect<Option.Option<NotificationId>, SqlError.SqlError>
   /** Marks the attempt sent; runs inside the notification's transaction. */
-  readonly confirm: (id: number, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
+  readonly confirm: (id: NotificationId, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
   /** Records the bonus an action granted (inside the notification's transaction). */
-  readonly recordBonus: (id: number, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
+  readonly recordBonus: (id: NotificationId, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
-  readonly release: (id: number) => Effect.Effect<void, SqlError.SqlError>
+  readonly release: (id: NotificationId) => Effect.Effect<void, SqlError.SqlError>
   /** The messages in order of their instant, streamed: the table may be large. */
   readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
 }>() {
@@ -73,8 +75,9 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
         reserve: (a) =>
           sql<{ id: number }>`
             INSERT INTO pronto_notify.notifications
-              (kind, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status, attempted_at)
-            VALUES (${a.kind}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
+              (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
+               attempted_at)
+            VALUES (${a.kind}, ${a.actionSet}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
                     ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)})
             ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
             RETURNING id

@@ -2,7 +2,7 @@
  * The chain's business time zone (C1). Every date rule (day, month, year, birthday, "N days ago")
  * is evaluated here, never in the database server's or the process's own zone.
  */
-import { Clock, Config, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Config, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
 
 export const DEFAULT_TIME_ZONE = "Europe/Moscow"
 
@@ -72,22 +72,3 @@ export const parseIsoInstant = (text: string): Option.Option<DateTime.Utc> => {
     hour <= 23 && minute <= 59 && second <= 59 && offsetHour <= 14 && offsetMinute <= 59
   return exists ? Option.map(DateTime.make(text.trim()), DateTime.toUtc) : Option.none()
 }
-
-/**
- * Runs an effect with a live Clock moved to `at` (time still passes from there), so a job run
- * "as of" an instant sees that instant as now while timeouts keep working.
- */
-export const withClockAt = (at: DateTime.DateTime) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.suspend(() => {
-    const live = Clock.make()
-    const offset = DateTime.toEpochMillis(at) - live.unsafeCurrentTimeMillis()
-    const shifted: Clock.Clock = {
-      [Clock.ClockTypeId]: Clock.ClockTypeId,
-      unsafeCurrentTimeMillis: () => live.unsafeCurrentTimeMillis() + offset,
-      currentTimeMillis: Effect.sync(() => live.unsafeCurrentTimeMillis() + offset),
-      unsafeCurrentTimeNanos: () => live.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n,
-      currentTimeNanos: Effect.sync(() => live.unsafeCurrentTimeNanos() + BigInt(offset) * 1_000_000n),
-      sleep: (duration) => live.sleep(duration)
-    }
-    return Effect.withClock(effect, shifted)
-  })
