@@ -47,7 +47,7 @@ import {
   MAX_LOOKUPS,
   PermanentAccrualRequest,
   TemporaryAccrualRequest
-} from "./BonusApi.ts"
+} from "./api/Api.ts"
 import { storedReason } from "./BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance } from "./BonusServer.ts"
 import { outsideTransaction } from "../store/Transactions.ts"
