@@ -6,7 +6,7 @@ import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { Effect } from "effect"
 import { REQUESTS_TABLE } from "../bonus/api/Idempotency.ts"
-import { OUTBOX_TABLE } from "../bonus/BonusServerHttp.ts"
+import { OUTBOX_TABLE } from "../bonus/http/Outbox.ts"
 import { migration as JOB_RUNS_TABLE } from "../scheduling/JobRuns.ts"
 
 export const SCHEMA = "pronto_notify"
