@@ -13,7 +13,18 @@
  */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
-import { Array as Arr, Context, DateTime, Duration, Effect, Either, Layer, Option, ParseResult, Schema } from "effect"
+import {
+  Array as Arr,
+  Context,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Schema
+} from "effect"
 import {
   BonusApi,
   describeIssues,
@@ -182,10 +193,27 @@ export const make = (options: Options) =>
     }
   })
 
+const left = "accruals it did not post stay in pronto_notify.bonus_outbox for the next delivering process"
+
+/**
+ * The last delivery, as the layer is released: bounded in time, and said in the log when it does
+ * not finish, since no pass of this process will come after it.
+ */
+const finalFlush = (outbox: BonusOutbox["Type"], within: Duration.Duration) =>
+  Effect.interruptible(outbox.flush).pipe(
+    Effect.timeoutOption(within),
+    Effect.flatMap(Option.match({
+      onNone: () =>
+        Effect.logWarning(`the final bonus outbox delivery did not finish within ${Duration.format(within)}; ${left}`),
+      onSome: () => Effect.void
+    })),
+    Effect.catchAllCause((cause) => Effect.logWarning(`the final bonus outbox delivery failed; ${left}`, cause))
+  )
+
 /**
  * The BonusServer over HTTP, with its outbox (needs the library's SqlClient). Unless
  * `deliver: false`, delivers due accruals every `deliveryInterval` while the layer lives (left
- * over from a crash too), and once more as it is released.
+ * over from a crash too), and once more as it is released (a warning if that does not finish).
  */
 export const layer = (options: Options): Layer.Layer<BonusServer | BonusOutbox, never, SqlClient.SqlClient> =>
   Layer.scopedContext(
@@ -197,9 +225,7 @@ export const layer = (options: Options): Layer.Layer<BonusServer | BonusOutbox, 
         )
         // Released last: a final delivery, so that a short-lived process leaves nothing behind
         // when the bonus server is up. Bounded: rows it does not reach wait for the next process.
-        yield* Effect.addFinalizer(() =>
-          Effect.interruptible(logged).pipe(Effect.timeout(Duration.times(timeout, 3)), Effect.ignore)
-        )
+        yield* Effect.addFinalizer(() => finalFlush(outbox, Duration.times(timeout, 3)))
         yield* Effect.forkScoped(Effect.forever(Effect.delay(logged, interval)))
       }
       return Context.make(BonusServer, server).pipe(Context.add(BonusOutbox, outbox))
