@@ -23,6 +23,7 @@ import {
   Layer,
   Option,
   ParseResult,
+  Schedule,
   Schema
 } from "effect"
 import {
@@ -226,7 +227,7 @@ export const layer = (options: Options): Layer.Layer<BonusServer | BonusOutbox, 
         // Released last: a final delivery, so that a short-lived process leaves nothing behind
         // when the bonus server is up. Bounded: rows it does not reach wait for the next process.
         yield* Effect.addFinalizer(() => finalFlush(outbox, Duration.times(timeout, 3)))
-        yield* Effect.forkScoped(Effect.forever(Effect.delay(logged, interval)))
+        yield* Effect.forkScoped(Effect.schedule(logged, Schedule.spaced(interval)))
       }
       return Context.make(BonusServer, server).pipe(Context.add(BonusOutbox, outbox))
     })
