@@ -5,9 +5,9 @@
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { Effect, Option } from "effect"
+import { REQUESTS_TABLE } from "../bonus/api/Idempotency.ts"
+import { OUTBOX_TABLE } from "../bonus/http/Outbox.ts"
 import { BusinessTimeZone, DEFAULT_TIME_ZONE } from "../time/BusinessTime.ts"
-import { REQUESTS_TABLE } from "../bonus/BonusApi.ts"
-import { OUTBOX_TABLE } from "../bonus/BonusServerHttp.ts"
 import { migration as JOB_RUNS_TABLE } from "../scheduling/JobRuns.ts"
 
 export const SCHEMA = "pronto_notify"

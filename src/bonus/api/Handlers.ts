@@ -1,0 +1,156 @@
+/**
+ * The bonus server's side of `BonusApi`: the handlers over whatever BonusServer the host provides
+ * (the reference one is `BonusLedger`), idempotency keys kept in SQL, and the middleware that
+ * answers an undecodable request with a one-line 400. Mount `layer` in any HttpServer;
+ * `NodeServer.ts` does so with Node's.
+ */
+import { HttpApi, HttpApiBuilder, HttpApiError, HttpServerError } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { Cause, DateTime, Effect, Layer, Option } from "effect"
+import { ORDER_REASON } from "../BonusLedger.ts"
+import { type Accrual, BonusServer, BonusServerError, type OperationId } from "../BonusServer.ts"
+import { BonusApi, describeIssues, expiryProblem, InvalidRequest } from "./Api.ts"
+import * as Idempotency from "./Idempotency.ts"
+
+/**
+ * Answers every request the framework could not decode (a schema mismatch, a body that is not
+ * JSON) as an InvalidRequest with a one-line message, instead of a tree or a 500.
+ */
+const invalidRequests = HttpApiBuilder.middleware(BonusApi, (app) =>
+  Effect.catchAllCause(app, (cause) => {
+    // The app's type says it cannot fail; the router's decoding failures are there all the same.
+    const failure = Cause.failureOption<unknown>(cause)
+    if (Option.isSome(failure) && failure.value instanceof HttpApiError.HttpApiDecodeError) {
+      return Effect.fail(new InvalidRequest({ message: describeIssues(failure.value.issues) }))
+    }
+    const defect = Cause.dieOption(cause)
+    if (
+      Option.isSome(defect) && HttpServerError.isServerError(defect.value) && defect.value._tag === "RequestError" &&
+      defect.value.reason === "Decode"
+    ) {
+      return Effect.fail(new InvalidRequest({ message: "the request body is not valid JSON" }))
+    }
+    return Effect.failCause(cause)
+  }))
+
+const isoOf = (at: DateTime.Utc) => DateTime.formatIso(at)
+
+/** The handlers, over whatever BonusServer the host provides; SQL only for idempotency keys. */
+export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
+  Effect.gen(function*() {
+    const bonus = yield* BonusServer
+    const sql = yield* SqlClient.SqlClient
+
+    const once = Idempotency.accrueOnce(sql)
+
+    /** With an Idempotency-Key, the accrual is made once per key (see `Idempotency.ts`). */
+    const accrueOnce = (key: string | undefined, request: Record<string, unknown>, accrual: Accrual) =>
+      key === undefined
+        ? bonus.accrue(accrual)
+        : once(key, request, bonus.accrue(accrual)).pipe(
+          Effect.catchTags({
+            KeyReused: () =>
+              Effect.fail(
+                new InvalidRequest({
+                  message: `Idempotency-Key "${key}" was already used for a different accrual; use a new key`
+                })
+              ),
+            SqlError: (error) => Effect.fail(new BonusServerError({ operation: "accrue", reason: error.message }))
+          })
+        )
+
+    const nowOr = (at: DateTime.Utc | undefined) => (at === undefined ? DateTime.now : Effect.succeed(at))
+
+    const answer = (operationId: OperationId) => ({ operationId })
+
+    return handlers
+      // An order accrual is stored with reason `order` whatever reason was sent; the request is
+      // kept as given, so a retry must repeat it to reuse the key.
+      .handle("accruePermanent", ({ headers, payload }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(payload.at)
+          const request = {
+            type: "permanent",
+            clientId: payload.clientId,
+            amount: payload.amount,
+            reason: payload.reason,
+            at: payload.at === undefined ? null : isoOf(payload.at),
+            orderUid: payload.orderUid ?? null
+          }
+          return answer(
+            yield* accrueOnce(headers["idempotency-key"], request, {
+              type: "permanent",
+              clientId: payload.clientId,
+              amount: payload.amount,
+              reason: payload.orderUid === undefined ? payload.reason : ORDER_REASON,
+              at,
+              ...(payload.orderUid === undefined ? {} : { orderUid: payload.orderUid })
+            })
+          )
+        }))
+      .handle("accrueTemporary", ({ headers, payload }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(payload.at)
+          const badExpiry = expiryProblem(at, payload.expiresAt)
+          if (badExpiry !== undefined) return yield* new InvalidRequest({ message: badExpiry })
+          const request = {
+            type: "temporary",
+            clientId: payload.clientId,
+            amount: payload.amount,
+            reason: payload.reason,
+            at: payload.at === undefined ? null : isoOf(payload.at),
+            expiresAt: isoOf(payload.expiresAt)
+          }
+          return answer(
+            yield* accrueOnce(headers["idempotency-key"], request, {
+              type: "temporary",
+              clientId: payload.clientId,
+              amount: payload.amount,
+              reason: payload.reason,
+              at,
+              expiresAt: payload.expiresAt
+            })
+          )
+        }))
+      .handle("balance", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const at = yield* nowOr(urlParams.at)
+          return { clientId: urlParams.clientId, at, balance: yield* bonus.balance(urlParams.clientId, at) }
+        }))
+      .handle("firstAccrual", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const until = yield* nowOr(urlParams.until)
+          if (DateTime.lessThan(until, urlParams.after)) {
+            return yield* new InvalidRequest({
+              message: `until (${isoOf(until)}) must not be before after (${isoOf(urlParams.after)})`
+            })
+          }
+          const [found] = yield* bonus.firstAccruals([{
+            clientId: urlParams.clientId,
+            reason: urlParams.reason,
+            after: urlParams.after,
+            until
+          }])
+          return { accrual: Option.getOrNull(found ?? Option.none()) }
+        }))
+      .handle("firstAccruals", ({ payload }) =>
+        Effect.gen(function*() {
+          const reversed = payload.lookups.findIndex((l) => DateTime.lessThan(l.until, l.after))
+          if (reversed >= 0) {
+            const l = payload.lookups[reversed]!
+            return yield* new InvalidRequest({
+              message: `lookups[${reversed}]: until (${isoOf(l.until)}) must not be before after (${isoOf(l.after)})`
+            })
+          }
+          const found = yield* bonus.firstAccruals(payload.lookups)
+          return { accruals: found.map(Option.getOrNull) }
+        }))
+      .handle("spend", ({ payload }) =>
+        Effect.flatMap(nowOr(payload.at), (at) => bonus.spend(payload.clientId, payload.amount, at)))
+  }))
+
+/** The API with its handlers, for `HttpApiBuilder.serve()`: needs the ledger and SQL. */
+export const layer: Layer.Layer<HttpApi.Api, never, BonusServer | SqlClient.SqlClient> = Layer.merge(
+  HttpApiBuilder.api(BonusApi).pipe(Layer.provide(handlers)),
+  invalidRequests
+)
