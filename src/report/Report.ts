@@ -9,14 +9,16 @@
  * `ReportHtml.renderHtml` (a self-contained page with charts).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Option, Schema } from "effect"
-import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "../time/BusinessTime.ts"
+import { DateTime, Effect } from "effect"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import type { KindName } from "../kinds/Kind.ts"
 import * as Invite from "../kinds/Invite.ts"
 import * as Reactions from "../reactions/Reactions.ts"
+import { inPeriodOf, type Period } from "./Period.ts"
 import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
+export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
 
 /** A reaction counts within this many days after sending (C7); the baseline uses the same window. */
 export const REACTION_WINDOW_DAYS = Reactions.WINDOW_DAYS
@@ -147,47 +149,6 @@ const BIRTHDAY_BASELINE_METHOD =
   "the first greeting ever), who had a closed order before that day, observed once per birthday at the first " +
   "such day's start: did the client close an order within 14 days?"
 
-export class InvalidReportPeriod extends Schema.TaggedError<InvalidReportPeriod>()("InvalidReportPeriod", {
-  message: Schema.String
-}) {}
-
-/**
- * A period bound as given on the command line: an ISO-8601 instant with its offset, or a date
- * `YYYY-MM-DD` meaning the start of that day in the business time zone.
- */
-export const parseBound = (
-  option: string,
-  text: string
-): Effect.Effect<DateTime.Utc, InvalidReportPeriod, BusinessTimeZone> =>
-  Effect.gen(function*() {
-    const { zone } = yield* BusinessTimeZone
-    const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim())
-    const parsed = date
-      ? Option.map(
-        DateTime.makeZoned({ year: Number(date[1]), month: Number(date[2]), day: Number(date[3]) }, {
-          timeZone: zone,
-          adjustForTimeZone: true
-        }),
-        DateTime.toUtc
-      ).pipe(Option.filter((at) => formatLocalDate(localDate(at, zone)) === text.trim()))
-      : parseIsoInstant(text)
-    return yield* Option.match(parsed, {
-      onNone: () =>
-        Effect.fail(
-          new InvalidReportPeriod({
-            message: `--${option} "${text}" is neither a date (2026-03-01) nor an ISO-8601 instant with an offset ` +
-              `(2026-03-01T09:00:00Z)`
-          })
-        ),
-      onSome: Effect.succeed
-    })
-  })
-
-export interface Period {
-  readonly from?: DateTime.Utc | undefined
-  readonly to?: DateTime.Utc | undefined
-}
-
 interface FigureRow {
   readonly kind: string
   readonly band: Band | null
@@ -285,13 +246,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
     const sql = yield* SqlClient.SqlClient
     const { name: tz } = yield* BusinessTimeZone
     const generatedAt = yield* DateTime.now
-    const from = period.from === undefined ? null : DateTime.toDateUtc(period.from)
-    const to = period.to === undefined ? null : DateTime.toDateUtc(period.to)
-    const inPeriod = (column: string) =>
-      sql.and([
-        from === null ? sql`true` : sql`${sql(column)} >= ${from}`,
-        to === null ? sql`true` : sql`${sql(column)} < ${to}`
-      ])
+    const inPeriod = inPeriodOf(sql, period)
     const window = sql`make_interval(hours => ${REACTION_WINDOW_DAYS * 24})`
 
     const figures = yield* sql<FigureRow>`
