@@ -14,10 +14,12 @@ import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import type { KindName } from "../kinds/Kind.ts"
 import * as Invite from "../kinds/Invite.ts"
 import * as Reactions from "../reactions/Reactions.ts"
+import { type ActionFigures, type Band, figures as figureRows, inDoubt, ORDER_KINDS, type Uplift } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
 import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
+export type { ActionFigures, Band, Uplift } from "./Figures.ts"
 export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
 
 /** A reaction counts within this many days after sending (C7); the baseline uses the same window. */
@@ -28,8 +30,6 @@ export const INVITE_BASELINE_WEEKS = 8
 export const SIGNIFICANCE = 0.05
 /** Below this expected count in any cell the chi-square approximation is not trusted. */
 export const MIN_EXPECTED = 5
-
-export type Band = "A" | "B"
 
 /**
  * The report's groups: one per action set (C2). The invite's bands rotate separately and target
@@ -46,35 +46,6 @@ const GROUPS: ReadonlyArray<{ readonly kind: KindName; readonly band: Band | nul
     { kind: "profile", band: null, actions: [1] },
     { kind: "birthday", band: null, actions: [1, 2] }
   ]
-
-/** Kinds whose reaction is an order (C7): their reacting orders are reported and they have a baseline. */
-const ORDER_KINDS: ReadonlyArray<string> = Reactions.ORDER_REACTION_KINDS
-
-export interface Uplift extends Interval {
-  /** The action's reaction rate minus the baseline's order rate. */
-  readonly difference: number
-}
-
-export interface ActionFigures {
-  /** The action performed (for an invite fallback, 2). */
-  readonly action: number
-  readonly sent: number
-  readonly reacted: number
-  readonly none: number
-  readonly pending: number
-  /** reacted / (reacted + none); null with nothing decided. */
-  readonly rate: number | null
-  /** 95% Wilson interval of the rate. */
-  readonly interval: Interval | null
-  /** Median of reacted_at − sent_at over the reacted ones. */
-  readonly medianSecondsToReaction: number | null
-  /** Sum of the bonuses the actions accrued. */
-  readonly bonusGranted: number
-  /** Order kinds only: the orders that were the reactions. */
-  readonly reactingOrders: { readonly count: number; readonly total: number } | null
-  /** Order kinds only: rate − baseline rate, Newcombe's 95% interval; null without a baseline. */
-  readonly uplift: Uplift | null
-}
 
 export type ComparisonOutcome = "significant" | "not-significant" | "too-few" | "nothing-to-compare"
 
@@ -149,20 +120,6 @@ const BIRTHDAY_BASELINE_METHOD =
   "the first greeting ever), who had a closed order before that day, observed once per birthday at the first " +
   "such day's start: did the client close an order within 14 days?"
 
-interface FigureRow {
-  readonly kind: string
-  readonly band: Band | null
-  readonly action: number
-  readonly sent: number
-  readonly reacted: number
-  readonly none: number
-  readonly pending: number
-  readonly medianSeconds: number | null
-  readonly bonusGranted: number
-  readonly reactingOrders: number
-  readonly reactingOrdersTotal: number
-}
-
 interface BaselineRow {
   readonly band: string
   readonly fromDay: string | null
@@ -170,9 +127,6 @@ interface BaselineRow {
   readonly observations: number
   readonly ordered: number
 }
-
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-const ISO_INSTANT = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}(:?\\d{2})?)$"
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`
 const formatP = (p: number) => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`)
@@ -249,38 +203,8 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
     const inPeriod = inPeriodOf(sql, period)
     const window = sql`make_interval(hours => ${REACTION_WINDOW_DAYS * 24})`
 
-    const figures = yield* sql<FigureRow>`
-      WITH n AS (
-        SELECT kind, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
-               CASE WHEN kind IN ${sql.in(ORDER_KINDS)} AND reaction = 'reacted' AND reaction_ref ~* ${UUID}
-                    THEN reaction_ref::uuid END AS order_uid,
-               CASE WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ ${ISO_INSTANT} THEN
-                 CASE WHEN (sent_at AT TIME ZONE ${tz})::date
-                           - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${tz})::date > ${Invite.FOUR_WEEKS_DAYS}
-                      THEN 'A' ELSE 'B' END
-               END AS band
-        FROM pronto_notify.notifications
-        WHERE status = 'sent' AND ${inPeriod("sent_at")}
-      )
-      SELECT n.kind, n.band, n.action::int AS action,
-             count(*)::int AS sent,
-             count(*) FILTER (WHERE n.reaction = 'reacted')::int AS reacted,
-             count(*) FILTER (WHERE n.reaction = 'none')::int AS none,
-             count(*) FILTER (WHERE n.reaction = 'pending')::int AS pending,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.reacted_at - n.sent_at))
-               FILTER (WHERE n.reaction = 'reacted' AND n.reacted_at IS NOT NULL) AS "medianSeconds",
-             coalesce(sum(n.bonus_granted), 0)::float8 AS "bonusGranted",
-             count(o.uid)::int AS "reactingOrders",
-             coalesce(sum(o.total), 0)::float8 AS "reactingOrdersTotal"
-      FROM n LEFT JOIN jupiter.orders o ON o.uid = n.order_uid
-      GROUP BY n.kind, n.band, n.action
-    `
-
-    const inDoubtRows = yield* sql<{ kind: string; count: number }>`
-      SELECT kind, count(*)::int AS count FROM pronto_notify.notifications
-      WHERE status = 'in_doubt' AND ${inPeriod("attempted_at")}
-      GROUP BY kind
-    `
+    const figures = yield* figureRows({ tz, inPeriod })
+    const inDoubtRows = yield* inDoubt({ inPeriod })
 
     // One observation per lapse (a closed order and the time until the next one): the first day of
     // the window on which the lapse was in the band, as the invite itself goes once per lapse.
