@@ -20,19 +20,16 @@ import {
   inviteBaselineRows,
   REACTION_WINDOW_DAYS
 } from "./Baselines.ts"
+import { compareActions, type Comparison } from "./Comparison.ts"
 import { type ActionFigures, type Band, figures as figureRows, inDoubt, ORDER_KINDS, type Uplift } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
-import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
+import { type Interval, newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
 export { type Baseline, INVITE_BASELINE_WEEKS, REACTION_WINDOW_DAYS } from "./Baselines.ts"
+export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
 export type { ActionFigures, Band, Uplift } from "./Figures.ts"
 export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
-
-/** A difference between actions is reported as real below this p-value. */
-export const SIGNIFICANCE = 0.05
-/** Below this expected count in any cell the chi-square approximation is not trusted. */
-export const MIN_EXPECTED = 5
 
 /**
  * The report's groups: one per action set (C2). The invite's bands rotate separately and target
@@ -49,16 +46,6 @@ const GROUPS: ReadonlyArray<{ readonly kind: KindName; readonly band: Band | nul
     { kind: "profile", band: null, actions: [1] },
     { kind: "birthday", band: null, actions: [1, 2] }
   ]
-
-export type ComparisonOutcome = "significant" | "not-significant" | "too-few" | "nothing-to-compare"
-
-export interface Comparison {
-  readonly outcome: ComparisonOutcome
-  /** Pearson's chi-square test over the actions with decided notifications (df = k − 1). */
-  readonly test: { readonly statistic: number; readonly df: number; readonly pValue: number } | null
-  /** Plain words; names a winner only when the difference is significant at 5%. */
-  readonly verdict: string
-}
 
 export interface Group {
   readonly kind: KindName
@@ -96,51 +83,6 @@ const INVITE_FALLBACK_NOTE =
   "so the action 2 group also holds clients that rotation gave action 1."
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`
-const formatP = (p: number) => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`)
-const actionName = (a: ActionFigures) => `action ${a.action}`
-
-/** Compares the actions of one group: Pearson's chi-square over those with decided notifications. */
-export const compareActions = (actions: ReadonlyArray<ActionFigures>): Comparison => {
-  const decided = actions.filter((a) => a.rate !== null)
-  if (decided.length < 2) {
-    return {
-      outcome: "nothing-to-compare",
-      test: null,
-      verdict: actions.length < 2
-        ? "One action only: nothing to compare."
-        : "Fewer than two actions have decided notifications: nothing to compare yet."
-    }
-  }
-  const rates = decided.map((a) => `${actionName(a)} ${percent(a.rate!)}`).join(", ")
-  const result = chiSquareIndependence(decided.map((a) => [a.reacted, a.none]))
-  if (result === undefined || result.minExpected < MIN_EXPECTED) {
-    return {
-      outcome: "too-few",
-      test: result === undefined ? null : { statistic: result.statistic, df: result.df, pValue: result.pValue },
-      verdict: `Too few decided notifications to compare the actions yet (${rates}): the test needs an expected ` +
-        `count of at least ${MIN_EXPECTED} reacted and not reacted per action.`
-    }
-  }
-  const test = { statistic: result.statistic, df: result.df, pValue: result.pValue }
-  if (result.pValue >= SIGNIFICANCE) {
-    return {
-      outcome: "not-significant",
-      test,
-      verdict: `The data cannot tell yet whether the actions differ (${rates}; ${formatP(result.pValue)}).`
-    }
-  }
-  const ranked = [...decided].sort((a, b) => b.rate! - a.rate! || a.action - b.action)
-  const best = ranked[0]!
-  const worst = ranked[ranked.length - 1]!
-  return {
-    outcome: "significant",
-    test,
-    verdict: `Action ${best.action} gets reactions more often than ` +
-      `${actionName(worst)}: ${percent(best.rate!)} against ${percent(worst.rate!)} (${
-        decided.length > 2 ? `the ${decided.length} actions differ, ` : ""
-      }${formatP(result.pValue)}).`
-  }
-}
 
 /** Computes the report over notifications sent in [from, to) (either open). */
 export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError.SqlError, SqlClient.SqlClient | BusinessTimeZone> =>
