@@ -9,16 +9,10 @@
  */
 import { DateTime } from "effect"
 import type { KindName } from "../kinds/Kind.ts"
-import {
-  type ActionFigures,
-  type Baseline,
-  columns,
-  describeBaseline,
-  formatPercent,
-  formatPeriod,
-  type Group,
-  type ReportData
-} from "./Report.ts"
+import type { Baseline } from "./Baselines.ts"
+import type { Group, ReportData } from "./Data.ts"
+import type { ActionFigures } from "./Figures.ts"
+import { columns, describeBaseline, formatPercent, formatPeriod } from "./Text.ts"
 
 /** Escapes text for HTML content and double-quoted attribute values. */
 export const escapeHtml = (text: string): string =>

@@ -5,29 +5,51 @@
  *
  * Everything is computed in a few set-based statements over `pronto_notify.notifications` and the
  * host's `jupiter.orders` and `jupiter.clients`; business dates in the business time zone (C1).
- * Renderers: `renderText` (fixed-width table), `toJson` (the same figures as plain data) and
- * `ReportHtml.renderHtml` (a self-contained page with charts).
+ * Renderers: `renderText` (Text.ts, fixed-width tables), `toJson` (Json.ts, the same figures as
+ * plain data) and `renderHtml` (Html.ts, a self-contained page with charts).
+ *
+ * This module holds the report's groups and `compute`, which puts the parts together: the period
+ * (Period.ts), the figures (Figures.ts), the baselines (Baselines.ts), the comparison between
+ * actions (Comparison.ts); the data they make up is in Data.ts. It re-exports what callers use as
+ * `Report.…`.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Option, Schema } from "effect"
-import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "../time/BusinessTime.ts"
+import { DateTime, Effect } from "effect"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import type { KindName } from "../kinds/Kind.ts"
-import * as Invite from "../kinds/Invite.ts"
-import * as Reactions from "../reactions/Reactions.ts"
-import { chiSquareIndependence, type Interval, newcombeDifference, wilson } from "./Statistics.ts"
+import {
+  type Baseline,
+  birthdayBaseline,
+  birthdayBaselineRows,
+  inviteBaseline,
+  inviteBaselineRows,
+  REACTION_WINDOW_DAYS
+} from "./Baselines.ts"
+import { compareActions } from "./Comparison.ts"
+import type { Group, ReportData } from "./Data.ts"
+import { type ActionFigures, type Band, figures as figureRows, inDoubt, ORDER_KINDS } from "./Figures.ts"
+import { inPeriodOf, type Period } from "./Period.ts"
+import { newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
-
-/** A reaction counts within this many days after sending (C7); the baseline uses the same window. */
-export const REACTION_WINDOW_DAYS = Reactions.WINDOW_DAYS
-/** The invite baseline looks at this many weeks before the first invite. */
-export const INVITE_BASELINE_WEEKS = 8
-/** A difference between actions is reported as real below this p-value. */
-export const SIGNIFICANCE = 0.05
-/** Below this expected count in any cell the chi-square approximation is not trusted. */
-export const MIN_EXPECTED = 5
-
-export type Band = "A" | "B"
+export { type Baseline, INVITE_BASELINE_WEEKS, REACTION_WINDOW_DAYS } from "./Baselines.ts"
+export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
+export type { Group, ReportData } from "./Data.ts"
+export type { ActionFigures, Band, Uplift } from "./Figures.ts"
+export { type ReportJson, toJson } from "./Json.ts"
+export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
+export {
+  type Column,
+  columns,
+  describeBaseline,
+  formatAmount,
+  formatDuration,
+  formatInterval,
+  formatPercent,
+  formatPeriod,
+  formatUplift,
+  renderText
+} from "./Text.ts"
 
 /**
  * The report's groups: one per action set (C2). The invite's bands rotate separately and target
@@ -45,83 +67,6 @@ const GROUPS: ReadonlyArray<{ readonly kind: KindName; readonly band: Band | nul
     { kind: "birthday", band: null, actions: [1, 2] }
   ]
 
-/** Kinds whose reaction is an order (C7): their reacting orders are reported and they have a baseline. */
-const ORDER_KINDS: ReadonlyArray<string> = Reactions.ORDER_REACTION_KINDS
-
-export interface Uplift extends Interval {
-  /** The action's reaction rate minus the baseline's order rate. */
-  readonly difference: number
-}
-
-export interface ActionFigures {
-  /** The action performed (for an invite fallback, 2). */
-  readonly action: number
-  readonly sent: number
-  readonly reacted: number
-  readonly none: number
-  readonly pending: number
-  /** reacted / (reacted + none); null with nothing decided. */
-  readonly rate: number | null
-  /** 95% Wilson interval of the rate. */
-  readonly interval: Interval | null
-  /** Median of reacted_at − sent_at over the reacted ones. */
-  readonly medianSecondsToReaction: number | null
-  /** Sum of the bonuses the actions accrued. */
-  readonly bonusGranted: number
-  /** Order kinds only: the orders that were the reactions. */
-  readonly reactingOrders: { readonly count: number; readonly total: number } | null
-  /** Order kinds only: rate − baseline rate, Newcombe's 95% interval; null without a baseline. */
-  readonly uplift: Uplift | null
-}
-
-export type ComparisonOutcome = "significant" | "not-significant" | "too-few" | "nothing-to-compare"
-
-export interface Comparison {
-  readonly outcome: ComparisonOutcome
-  /** Pearson's chi-square test over the actions with decided notifications (df = k − 1). */
-  readonly test: { readonly statistic: number; readonly df: number; readonly pValue: number } | null
-  /** Plain words; names a winner only when the difference is significant at 5%. */
-  readonly verdict: string
-}
-
-export interface Baseline {
-  /** How it was computed, in words. */
-  readonly method: string
-  /** The reference days (business-zone dates, inclusive); null when there are none. */
-  readonly days: { readonly from: string; readonly to: string } | null
-  /** Comparable client situations observed (one per client and lapse, or client and birthday). */
-  readonly observations: number
-  /** Of those, how many placed a closed order within 14 days. */
-  readonly ordered: number
-  readonly rate: number | null
-  readonly interval: Interval | null
-  /** Why there is no rate, when there is none. */
-  readonly unavailable: string | null
-}
-
-export interface Group {
-  readonly kind: KindName
-  readonly band: Band | null
-  readonly title: string
-  readonly actions: ReadonlyArray<ActionFigures>
-  readonly comparison: Comparison
-  /** invite and birthday only. */
-  readonly baseline: Baseline | null
-  readonly note: string | null
-}
-
-export interface ReportData {
-  readonly generatedAt: DateTime.Utc
-  readonly timeZone: string
-  /** The period of sent_at, [from, to); null is open. */
-  readonly from: DateTime.Utc | null
-  readonly to: DateTime.Utc | null
-  readonly groups: ReadonlyArray<Group>
-  /** Messages left in doubt in the period, per kind: not counted above (nobody knows if they arrived). */
-  readonly inDoubt: Readonly<Record<string, number>>
-  readonly observationalNote: string
-}
-
 export const OBSERVATIONAL_NOTE =
   "The baselines and uplifts are observational estimates, not a randomized holdout: every eligible client got a " +
   "message, so the baseline is the 14-day order rate of comparable clients at a time when no message was sent " +
@@ -134,296 +79,23 @@ const INVITE_FALLBACK_NOTE =
   "Grouped by the action performed: action 1 falls back to action 2 for clients whose balance is not positive, " +
   "so the action 2 group also holds clients that rotation gave action 1."
 
-const INVITE_BASELINE_METHOD = (band: Band) =>
-  `Every closed-order lapse of a client that was in band ${band} (${
-    band === "A"
-      ? `last closed order more than ${Invite.FOUR_WEEKS_DAYS} days and less than ${Invite.BAND_A_MONTHS} months`
-      : `last closed order ${Invite.TWO_WEEKS_DAYS + 1} to ${Invite.FOUR_WEEKS_DAYS - 1} days`
-  } before the day, business-zone dates) on some day of the ${INVITE_BASELINE_WEEKS} weeks before the first ` +
-  `invite, observed once at the first such day's start: did the client close an order within 14 days?`
-
-const BIRTHDAY_BASELINE_METHOD =
-  "Every client with a birthday 0 to 14 days ahead of a day one year before this period's greetings (and before " +
-  "the first greeting ever), who had a closed order before that day, observed once per birthday at the first " +
-  "such day's start: did the client close an order within 14 days?"
-
-export class InvalidReportPeriod extends Schema.TaggedError<InvalidReportPeriod>()("InvalidReportPeriod", {
-  message: Schema.String
-}) {}
-
-/**
- * A period bound as given on the command line: an ISO-8601 instant with its offset, or a date
- * `YYYY-MM-DD` meaning the start of that day in the business time zone.
- */
-export const parseBound = (
-  option: string,
-  text: string
-): Effect.Effect<DateTime.Utc, InvalidReportPeriod, BusinessTimeZone> =>
-  Effect.gen(function*() {
-    const { zone } = yield* BusinessTimeZone
-    const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim())
-    const parsed = date
-      ? Option.map(
-        DateTime.makeZoned({ year: Number(date[1]), month: Number(date[2]), day: Number(date[3]) }, {
-          timeZone: zone,
-          adjustForTimeZone: true
-        }),
-        DateTime.toUtc
-      ).pipe(Option.filter((at) => formatLocalDate(localDate(at, zone)) === text.trim()))
-      : parseIsoInstant(text)
-    return yield* Option.match(parsed, {
-      onNone: () =>
-        Effect.fail(
-          new InvalidReportPeriod({
-            message: `--${option} "${text}" is neither a date (2026-03-01) nor an ISO-8601 instant with an offset ` +
-              `(2026-03-01T09:00:00Z)`
-          })
-        ),
-      onSome: Effect.succeed
-    })
-  })
-
-export interface Period {
-  readonly from?: DateTime.Utc | undefined
-  readonly to?: DateTime.Utc | undefined
-}
-
-interface FigureRow {
-  readonly kind: string
-  readonly band: Band | null
-  readonly action: number
-  readonly sent: number
-  readonly reacted: number
-  readonly none: number
-  readonly pending: number
-  readonly medianSeconds: number | null
-  readonly bonusGranted: number
-  readonly reactingOrders: number
-  readonly reactingOrdersTotal: number
-}
-
-interface BaselineRow {
-  readonly band: string
-  readonly fromDay: string | null
-  readonly toDay: string | null
-  readonly observations: number
-  readonly ordered: number
-}
-
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-const ISO_INSTANT = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}(:?\\d{2})?)$"
-
-const percent = (x: number) => `${(x * 100).toFixed(1)}%`
-const formatP = (p: number) => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`)
-const actionName = (a: ActionFigures) => `action ${a.action}`
-
-/** Compares the actions of one group: Pearson's chi-square over those with decided notifications. */
-export const compareActions = (actions: ReadonlyArray<ActionFigures>): Comparison => {
-  const decided = actions.filter((a) => a.rate !== null)
-  if (decided.length < 2) {
-    return {
-      outcome: "nothing-to-compare",
-      test: null,
-      verdict: actions.length < 2
-        ? "One action only: nothing to compare."
-        : "Fewer than two actions have decided notifications: nothing to compare yet."
-    }
-  }
-  const rates = decided.map((a) => `${actionName(a)} ${percent(a.rate!)}`).join(", ")
-  const result = chiSquareIndependence(decided.map((a) => [a.reacted, a.none]))
-  if (result === undefined || result.minExpected < MIN_EXPECTED) {
-    return {
-      outcome: "too-few",
-      test: result === undefined ? null : { statistic: result.statistic, df: result.df, pValue: result.pValue },
-      verdict: `Too few decided notifications to compare the actions yet (${rates}): the test needs an expected ` +
-        `count of at least ${MIN_EXPECTED} reacted and not reacted per action.`
-    }
-  }
-  const test = { statistic: result.statistic, df: result.df, pValue: result.pValue }
-  if (result.pValue >= SIGNIFICANCE) {
-    return {
-      outcome: "not-significant",
-      test,
-      verdict: `The data cannot tell yet whether the actions differ (${rates}; ${formatP(result.pValue)}).`
-    }
-  }
-  const ranked = [...decided].sort((a, b) => b.rate! - a.rate! || a.action - b.action)
-  const best = ranked[0]!
-  const worst = ranked[ranked.length - 1]!
-  return {
-    outcome: "significant",
-    test,
-    verdict: `Action ${best.action} gets reactions more often than ` +
-      `${actionName(worst)}: ${percent(best.rate!)} against ${percent(worst.rate!)} (${
-        decided.length > 2 ? `the ${decided.length} actions differ, ` : ""
-      }${formatP(result.pValue)}).`
-  }
-}
-
-const toBaseline = (method: string, row: BaselineRow | undefined, unavailable: string): Baseline => {
-  const observations = row?.observations ?? 0
-  const ordered = row?.ordered ?? 0
-  const days = row?.fromDay && row.toDay && row.fromDay <= row.toDay ? { from: row.fromDay, to: row.toDay } : null
-  return {
-    method,
-    days,
-    observations,
-    ordered,
-    rate: observations > 0 ? ordered / observations : null,
-    interval: wilson(ordered, observations) ?? null,
-    unavailable: observations > 0
-      ? null
-      : days === null
-      ? unavailable
-      : "No comparable client on those days (no order history then?)."
-  }
-}
-
 /** Computes the report over notifications sent in [from, to) (either open). */
 export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError.SqlError, SqlClient.SqlClient | BusinessTimeZone> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { name: tz } = yield* BusinessTimeZone
     const generatedAt = yield* DateTime.now
-    const from = period.from === undefined ? null : DateTime.toDateUtc(period.from)
-    const to = period.to === undefined ? null : DateTime.toDateUtc(period.to)
-    const inPeriod = (column: string) =>
-      sql.and([
-        from === null ? sql`true` : sql`${sql(column)} >= ${from}`,
-        to === null ? sql`true` : sql`${sql(column)} < ${to}`
-      ])
+    const inPeriod = inPeriodOf(sql, period)
     const window = sql`make_interval(hours => ${REACTION_WINDOW_DAYS * 24})`
 
-    const figures = yield* sql<FigureRow>`
-      WITH n AS (
-        SELECT kind, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
-               CASE WHEN kind IN ${sql.in(ORDER_KINDS)} AND reaction = 'reacted' AND reaction_ref ~* ${UUID}
-                    THEN reaction_ref::uuid END AS order_uid,
-               CASE WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ ${ISO_INSTANT} THEN
-                 CASE WHEN (sent_at AT TIME ZONE ${tz})::date
-                           - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${tz})::date > ${Invite.FOUR_WEEKS_DAYS}
-                      THEN 'A' ELSE 'B' END
-               END AS band
-        FROM pronto_notify.notifications
-        WHERE status = 'sent' AND ${inPeriod("sent_at")}
-      )
-      SELECT n.kind, n.band, n.action::int AS action,
-             count(*)::int AS sent,
-             count(*) FILTER (WHERE n.reaction = 'reacted')::int AS reacted,
-             count(*) FILTER (WHERE n.reaction = 'none')::int AS none,
-             count(*) FILTER (WHERE n.reaction = 'pending')::int AS pending,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.reacted_at - n.sent_at))
-               FILTER (WHERE n.reaction = 'reacted' AND n.reacted_at IS NOT NULL) AS "medianSeconds",
-             coalesce(sum(n.bonus_granted), 0)::float8 AS "bonusGranted",
-             count(o.uid)::int AS "reactingOrders",
-             coalesce(sum(o.total), 0)::float8 AS "reactingOrdersTotal"
-      FROM n LEFT JOIN jupiter.orders o ON o.uid = n.order_uid
-      GROUP BY n.kind, n.band, n.action
-    `
-
-    const inDoubtRows = yield* sql<{ kind: string; count: number }>`
-      SELECT kind, count(*)::int AS count FROM pronto_notify.notifications
-      WHERE status = 'in_doubt' AND ${inPeriod("attempted_at")}
-      GROUP BY kind
-    `
-
-    // One observation per lapse (a closed order and the time until the next one): the first day of
-    // the window on which the lapse was in the band, as the invite itself goes once per lapse.
-    const inviteBaseline = yield* sql<BaselineRow>`
-      WITH first AS (
-        SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = 'invite'
-      ),
-      win AS (
-        SELECT day - ${INVITE_BASELINE_WEEKS * 7}::int AS ws, day - 1 AS we FROM first WHERE day IS NOT NULL
-      ),
-      lapses AS (
-        SELECT (o.closed_at AT TIME ZONE ${tz})::date AS last_day,
-               lead(o.closed_at) OVER (PARTITION BY o.client_id ORDER BY o.closed_at, o.uid) AS next_at
-        FROM jupiter.orders o CROSS JOIN win
-        WHERE o.status = 'closed' AND o.client_id IS NOT NULL
-          AND o.closed_at >= (win.ws - interval '4 months')::timestamp AT TIME ZONE ${tz}
-          AND o.closed_at < (win.we + ${REACTION_WINDOW_DAYS + 2}::int)::timestamp AT TIME ZONE ${tz}
-      ),
-      bands (band, min_days, max_days) AS (
-        VALUES ('A', ${Invite.FOUR_WEEKS_DAYS + 1}::int, NULL::int),
-               ('B', ${Invite.TWO_WEEKS_DAYS + 1}::int, ${Invite.FOUR_WEEKS_DAYS - 1}::int)
-      ),
-      firsts AS (
-        SELECT b.band, b.max_days, l.last_day, l.next_at, w.we,
-               greatest(l.last_day + b.min_days, w.ws) AS first_day
-        FROM lapses l CROSS JOIN bands b CROSS JOIN win w
-      ),
-      observed AS (
-        SELECT f.band, f.next_at IS NOT NULL AND f.next_at <= f.t + ${window} AS ordered
-        FROM (SELECT firsts.*, first_day::timestamp AT TIME ZONE ${tz} AS t FROM firsts) f
-        WHERE f.first_day <= f.we
-          AND (f.max_days IS NULL OR f.first_day <= f.last_day + f.max_days)
-          AND (f.band <> 'A' OR f.last_day > (f.first_day - make_interval(months => ${Invite.BAND_A_MONTHS}))::date)
-          AND (f.next_at IS NULL OR f.next_at >= f.t)
-      )
-      SELECT b.band, w.ws::text AS "fromDay", w.we::text AS "toDay",
-             count(o.band)::int AS observations,
-             count(o.band) FILTER (WHERE o.ordered)::int AS ordered
-      FROM bands b LEFT JOIN win w ON true LEFT JOIN observed o ON o.band = b.band
-      GROUP BY b.band, w.ws, w.we
-    `
-
-    // The days of this period's greetings a year earlier, cut before the first greeting ever; one
-    // observation per client and birthday, at the first of those days the birthday is 0..14 days ahead.
-    const birthdayBaseline = yield* sql<BaselineRow>`
-      WITH first AS (
-        SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = 'birthday'
-      ),
-      greeted AS (
-        SELECT (min(sent_at) AT TIME ZONE ${tz})::date AS lo, (max(sent_at) AT TIME ZONE ${tz})::date AS hi
-        FROM pronto_notify.notifications
-        WHERE kind = 'birthday' AND status = 'sent' AND ${inPeriod("sent_at")}
-      ),
-      win AS (
-        SELECT (g.lo - interval '1 year')::date AS ws, least((g.hi - interval '1 year')::date, f.day - 1) AS we
-        FROM greeted g CROSS JOIN first f WHERE g.lo IS NOT NULL
-      ),
-      firsts AS (
-        SELECT c.id AS client_id, w.we, b.day AS birthday, greatest(b.day - 14, w.ws) AS first_day
-        FROM jupiter.clients c CROSS JOIN win w
-        CROSS JOIN LATERAL generate_series(extract(year FROM w.ws)::int, extract(year FROM w.we)::int + 1) AS y
-        CROSS JOIN LATERAL (SELECT pronto_notify.birthday_in_year(c.birthday, y) AS day) b
-        WHERE c.birthday IS NOT NULL
-      ),
-      observed AS (
-        SELECT EXISTS (
-                 SELECT 1 FROM jupiter.orders o
-                 WHERE o.client_id = f.client_id AND o.status = 'closed'
-                   AND o.closed_at >= f.t AND o.closed_at <= f.t + ${window}
-               ) AS ordered
-        FROM (SELECT firsts.*, first_day::timestamp AT TIME ZONE ${tz} AS t FROM firsts) f
-        WHERE f.first_day <= least(f.birthday, f.we)
-          AND EXISTS (
-            SELECT 1 FROM jupiter.orders o
-            WHERE o.client_id = f.client_id AND o.status = 'closed' AND o.closed_at < f.t
-          )
-      )
-      SELECT 'birthday' AS band, w.ws::text AS "fromDay", w.we::text AS "toDay",
-             (SELECT count(*)::int FROM observed) AS observations,
-             (SELECT count(*)::int FROM observed WHERE ordered) AS ordered
-      FROM (SELECT 1) one LEFT JOIN win w ON true
-    `
+    const figures = yield* figureRows({ tz, inPeriod })
+    const inDoubtRows = yield* inDoubt({ inPeriod })
+    const inviteBaselines = yield* inviteBaselineRows({ tz, inPeriod, window })
+    const birthdayBaselines = yield* birthdayBaselineRows({ tz, inPeriod, window })
 
     const baselineOf = (kind: KindName, band: Band | null): Baseline | null => {
-      if (kind === "invite" && band !== null) {
-        return toBaseline(
-          INVITE_BASELINE_METHOD(band),
-          inviteBaseline.find((r) => r.band === band),
-          "No invite has been sent yet, so there are no days before the first one to compare with."
-        )
-      }
-      if (kind === "birthday") {
-        return toBaseline(
-          BIRTHDAY_BASELINE_METHOD,
-          birthdayBaseline[0],
-          "No comparable days: no greeting in this period, or a year earlier greetings were already being sent."
-        )
-      }
+      if (kind === "invite" && band !== null) return inviteBaseline(inviteBaselines, band)
+      if (kind === "birthday") return birthdayBaseline(birthdayBaselines)
       return null
     }
 
@@ -488,150 +160,3 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
       observationalNote: OBSERVATIONAL_NOTE
     }
   })
-
-// Rendering
-
-/** A duration in words: minutes below an hour, hours below two days, days above. */
-export const formatDuration = (seconds: number | null): string => {
-  if (seconds === null) return "-"
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`
-  if (seconds < 48 * 3600) return `${(seconds / 3600).toFixed(1)} h`
-  return `${(seconds / 86400).toFixed(1)} d`
-}
-
-export const formatPercent = (x: number | null): string => (x === null ? "-" : percent(x))
-
-export const formatInterval = (i: Interval | null): string =>
-  i === null ? "-" : `${percent(i.low)} .. ${percent(i.high)}`
-
-const signedPercent = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`
-
-export const formatUplift = (u: Uplift | null): string =>
-  u === null ? "-" : `${signedPercent(u.difference)} pp (${signedPercent(u.low)} .. ${signedPercent(u.high)})`
-
-export const formatAmount = (x: number): string => x.toFixed(2)
-
-export const formatPeriod = (data: ReportData): string =>
-  `${data.from === null ? "the beginning" : DateTime.formatIso(data.from)} to ${
-    data.to === null ? "now" : DateTime.formatIso(data.to)
-  } (sent, end exclusive)`
-
-export interface Column {
-  readonly header: string
-  readonly align: "left" | "right"
-  readonly cell: (a: ActionFigures) => string
-}
-
-/** The table's columns, shared by the text and HTML renderers. */
-export const columns = (group: Group): ReadonlyArray<Column> => [
-  { header: "action", align: "left", cell: (a) => String(a.action) },
-  { header: "sent", align: "right", cell: (a) => String(a.sent) },
-  { header: "reacted", align: "right", cell: (a) => String(a.reacted) },
-  { header: "none", align: "right", cell: (a) => String(a.none) },
-  { header: "pending", align: "right", cell: (a) => String(a.pending) },
-  { header: "rate", align: "right", cell: (a) => formatPercent(a.rate) },
-  { header: "95% interval", align: "right", cell: (a) => formatInterval(a.interval) },
-  { header: "median to reaction", align: "right", cell: (a) => formatDuration(a.medianSecondsToReaction) },
-  { header: "bonuses granted", align: "right", cell: (a) => formatAmount(a.bonusGranted) },
-  ...(ORDER_KINDS.includes(group.kind)
-    ? [
-      { header: "orders", align: "right", cell: (a) => String(a.reactingOrders?.count ?? 0) },
-      { header: "orders total", align: "right", cell: (a) => formatAmount(a.reactingOrders?.total ?? 0) }
-    ] satisfies ReadonlyArray<Column>
-    : []),
-  ...(group.baseline !== null
-    ? [{ header: "uplift vs baseline (95%)", align: "right", cell: (a) => formatUplift(a.uplift) }] satisfies ReadonlyArray<
-      Column
-    >
-    : [])
-]
-
-export const describeBaseline = (b: Baseline): string =>
-  b.rate === null
-    ? `Baseline: none. ${b.unavailable ?? ""}`.trim()
-    : `Baseline: ${percent(b.rate)} of ${b.observations} comparable clients ordered within 14 days (95% interval ` +
-      `${formatInterval(b.interval)}); reference days ${b.days?.from ?? "?"} to ${b.days?.to ?? "?"}.`
-
-const table = (group: Group): string => {
-  const cols = columns(group)
-  const cells = [cols.map((c) => c.header), ...group.actions.map((a) => cols.map((c) => c.cell(a)))]
-  const widths = cols.map((_, j) => Math.max(...cells.map((row) => row[j]!.length)))
-  return cells
-    .map((row) =>
-      row.map((cell, j) => (cols[j]!.align === "left" ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join("  ")
-        .trimEnd()
-    )
-    .join("\n")
-}
-
-/** The report as a plain-text document of fixed-width tables. */
-export const renderText = (data: ReportData): string => {
-  const lines: Array<string> = [
-    "Pronto notifications: effectiveness report",
-    `Period: ${formatPeriod(data)}; business time zone ${data.timeZone}.`,
-    "Rate = reacted / (reacted + none), with its 95% Wilson interval; pending notifications are not yet decided.",
-    ""
-  ]
-  for (const group of data.groups) {
-    lines.push(group.title, "-".repeat(group.title.length), table(group), "", group.comparison.verdict)
-    if (group.baseline !== null) {
-      lines.push(describeBaseline(group.baseline), `  Method: ${group.baseline.method}`)
-      if (group.baseline.rate !== null) {
-        lines.push("  Uplift: action rate minus baseline rate, in percentage points, with Newcombe's 95% interval.")
-      }
-    }
-    if (group.note !== null) lines.push(`Note: ${group.note}`)
-    lines.push("")
-  }
-  const doubts = Object.entries(data.inDoubt)
-  if (doubts.length > 0) {
-    lines.push(`Left in doubt and not counted above: ${doubts.map(([k, n]) => `${k} ${n}`).join(", ")}.`, "")
-  }
-  lines.push(`Observational estimate: ${data.observationalNote}`)
-  return lines.join("\n") + "\n"
-}
-
-/** The report as JSON-ready data: the same figures, instants as ISO strings, null where undefined. */
-export const toJson = (data: ReportData) => ({
-  generatedAt: DateTime.formatIso(data.generatedAt),
-  timeZone: data.timeZone,
-  from: data.from === null ? null : DateTime.formatIso(data.from),
-  to: data.to === null ? null : DateTime.formatIso(data.to),
-  groups: data.groups.map((g) => ({
-    kind: g.kind,
-    band: g.band,
-    title: g.title,
-    actions: g.actions.map((a) => ({
-      action: a.action,
-      sent: a.sent,
-      reacted: a.reacted,
-      none: a.none,
-      pending: a.pending,
-      rate: a.rate,
-      interval: a.interval === null ? null : { low: a.interval.low, high: a.interval.high },
-      medianSecondsToReaction: a.medianSecondsToReaction,
-      bonusGranted: a.bonusGranted,
-      reactingOrders: a.reactingOrders === null ? null : { count: a.reactingOrders.count, total: a.reactingOrders.total },
-      uplift: a.uplift === null ? null : { difference: a.uplift.difference, low: a.uplift.low, high: a.uplift.high }
-    })),
-    comparison: {
-      outcome: g.comparison.outcome,
-      test: g.comparison.test === null ? null : { ...g.comparison.test },
-      verdict: g.comparison.verdict
-    },
-    baseline: g.baseline === null ? null : {
-      method: g.baseline.method,
-      days: g.baseline.days === null ? null : { from: g.baseline.days.from, to: g.baseline.days.to },
-      observations: g.baseline.observations,
-      ordered: g.baseline.ordered,
-      rate: g.baseline.rate,
-      interval: g.baseline.interval === null ? null : { low: g.baseline.interval.low, high: g.baseline.interval.high },
-      unavailable: g.baseline.unavailable
-    },
-    note: g.note
-  })),
-  inDoubt: { ...data.inDoubt },
-  observationalNote: data.observationalNote
-})
-
-export type ReportJson = ReturnType<typeof toJson>
