@@ -54,15 +54,8 @@ export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./bonus/
 
 export * as BonusLedger from "./bonus/BonusLedger.ts"
 export { accrueForOrder, ORDER_REASON, TEMPORARY_LIFETIME_DAYS, temporaryExpiry } from "./bonus/BonusLedger.ts"
-export {
-  backfillLastOrder,
-  InvalidOrderUid,
-  orderClosed,
-  OrderNotClosed,
-  OrderNotFound,
-  ordersClosed,
-  parseOrderUid
-} from "./host/Orders.ts"
+export { backfillLastOrder, orderClosed, OrderNotClosed, OrderNotFound, ordersClosed } from "./host/Orders.ts"
+export { InvalidOrderUid, parseOrderUid } from "./host/OrderUid.ts"
 export type { Backfilled, OrderClosed, OrdersClosed } from "./host/Orders.ts"
 export {
   birthdayDiscount,

@@ -6,13 +6,17 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Exit } from "effect"
+import * as Migrator from "@effect/sql/Migrator"
 import * as Report from "../src/report/Report.ts"
+import { migrate, migrations } from "../src/store/Migrations.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
 
 interface NotificationRow {
   readonly kind: string
+  /** Default: the kind's name (its only action set). */
+  readonly actionSet?: string
   readonly action: number
   readonly chosen?: number
   readonly clientId?: number
@@ -32,9 +36,9 @@ const notify = (n: NotificationRow) =>
     const status = n.status ?? "sent"
     return sql`
       INSERT INTO pronto_notify.notifications
-        (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at,
-         reaction, reaction_ref, reacted_at, bonus_granted)
-      VALUES (${n.kind}, ${n.trigger ?? `t${++triggers}`}, ${n.clientId ?? 1}, '89160000001', ${n.chosen ?? n.action},
+        (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+         sent_at, reaction, reaction_ref, reacted_at, bonus_granted)
+      VALUES (${n.kind}, ${n.actionSet ?? n.kind}, ${n.trigger ?? `t${++triggers}`}, ${n.clientId ?? 1}, '89160000001', ${n.chosen ?? n.action},
               ${n.action}, 'text', ${status}, ${new Date(n.sentAt)}, ${status === "sent" ? new Date(n.sentAt) : null},
               ${n.reaction ?? "pending"}, ${n.ref ?? null}, ${n.reactedAt ? new Date(n.reactedAt) : null},
               ${n.bonus ?? null})
@@ -46,9 +50,9 @@ const notifyMany = (count: number, kind: string, action: number, reaction: "reac
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`
       INSERT INTO pronto_notify.notifications
-        (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at,
-         reaction, reacted_at)
-      SELECT ${kind}, ${`${kind}-${action}-${reaction}-${++triggers}-`} || g, g, '89160000001', ${action}, ${action},
+        (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+         sent_at, reaction, reacted_at)
+      SELECT ${kind}, ${kind}, ${`${kind}-${action}-${reaction}-${++triggers}-`} || g, g, '89160000001', ${action}, ${action},
              'text', 'sent', ${new Date(sentAt)}, ${new Date(sentAt)}, ${reaction},
              CASE WHEN ${reaction} = 'reacted' THEN ${new Date(sentAt)}::timestamptz + interval '1 hour' END
       FROM generate_series(1, ${count}) g
@@ -88,7 +92,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       const other = yield* insertOrder({ clientId: 1, closedAt: hoursAfter(SENT, 24), total: 300 })
       yield* notify({ kind: "birthday", action: 1, sentAt: SENT, reaction: "reacted", reactedAt: hoursAfter(SENT, 24), ref: other })
       // invite band B (28 days since the last order): the fallback 1 -> 2 counts under action 2.
-      yield* notify({ kind: "invite", action: 2, chosen: 1, trigger: "9@2026-02-10T09:00:00.000Z", sentAt: SENT, reaction: "none", bonus: 100 })
+      yield* notify({ kind: "invite", action: 2, chosen: 1, actionSet: "invite:B", trigger: "9@2026-02-10T09:00:00.000Z", sentAt: SENT, reaction: "none", bonus: 100 })
       yield* notify({ kind: "profile", action: 1, sentAt: SENT })
       // Not counted: a message left in doubt.
       yield* notify({ kind: "feedback", action: 2, sentAt: SENT, status: "in_doubt" })
@@ -206,7 +210,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       yield* notifyMany(38, "invite", 3, "reacted", SENT)
       yield* notifyMany(62, "invite", 3, "none", SENT)
       // Lapses of 68 days: band A.
-      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-01-01T09:00:00.000Z'`
+      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-01-01T09:00:00.000Z', action_set = 'invite:A'`
       const a = group(yield* Report.compute(), "invite", "A")
       expect(a.actions.map((x) => [x.action, x.sent])).toEqual([[1, 100], [2, 100], [3, 100]])
       expect(a.comparison.outcome).toBe("significant")
@@ -236,16 +240,32 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       expect(group(data, "invite", "A").comparison.outcome).toBe("nothing-to-compare")
     }))
 
-  it.effect("the invite band is read from the trigger by business-zone dates", () =>
+  it.effect("invites stored before action sets get their band back from the trigger, by business-zone dates", () =>
     Effect.gen(function*() {
-      yield* truncateAll
+      // A database as version 0.1 left it: the first three migrations, invites without an action set.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`DROP SCHEMA pronto_notify CASCADE`
+      yield* sql`CREATE SCHEMA pronto_notify`
+      yield* sql`CREATE TABLE pronto_notify.migrations (migration_id integer PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), name text NOT NULL)`
+      yield* Migrator.make({})({
+        loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => Number.parseInt(name) <= 3))),
+        table: "pronto_notify.migrations"
+      })
+      const old = (clientAndLapse: string, action: number) =>
+        sql`
+          INSERT INTO pronto_notify.notifications
+            (kind, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
+          VALUES ('invite', ${clientAndLapse}, 1, '89160000001', ${action}, ${action}, 'text', 'sent',
+                  '2026-03-02T09:00:00Z', '2026-03-02T09:00:00Z')
+        `
       // Last order 00:30 on 2 February in Moscow (still 1 February in UTC), sent 2 March: 28 days, band B.
-      yield* notify({ kind: "invite", action: 1, trigger: "5@2026-02-01T21:30:00.000Z", sentAt: "2026-03-02T09:00:00Z" })
+      yield* old("5@2026-02-01T21:30:00.000Z", 1)
       // 29 days: band A.
-      yield* notify({ kind: "invite", action: 1, trigger: "6@2026-02-01T20:30:00.000Z", sentAt: "2026-03-02T09:00:00Z" })
+      yield* old("6@2026-02-01T20:30:00.000Z", 1)
       // A trigger without a readable date: reported apart, not guessed.
-      yield* notify({ kind: "invite", action: 3, trigger: "7@garbage", sentAt: "2026-03-02T09:00:00Z" })
-      yield* notify({ kind: "invite", action: 3, trigger: "8@2026-02-01T20:30:00.000Z#2", sentAt: "2026-03-02T09:00:00Z" })
+      yield* old("7@garbage", 3)
+      yield* old("8@2026-02-01T20:30:00.000Z#2", 3)
+      yield* migrate
       const data = yield* Report.compute()
       expect(action(data, "invite", 1, "B").sent).toBe(1)
       expect(action(data, "invite", 1, "A").sent).toBe(1)
@@ -297,8 +317,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       yield* notifyMany(1, "invite", 2, "reacted", SENT)
       yield* notifyMany(3, "invite", 2, "none", SENT)
       const sql = yield* SqlClient.SqlClient
-      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-02-15T09:00:00.000Z'`
-      yield* notify({ kind: "invite", action: 1, trigger: "9@2026-03-01T09:00:00.000Z", sentAt: "2026-03-20T09:00:00Z" })
+      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-02-15T09:00:00.000Z', action_set = 'invite:B'`
+      yield* notify({ kind: "invite", action: 1, actionSet: "invite:B", trigger: "9@2026-03-01T09:00:00.000Z", sentAt: "2026-03-20T09:00:00Z" })
 
       const data = yield* Report.compute()
       const b = group(data, "invite", "B").baseline!

@@ -8,7 +8,8 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option } from "effect"
 import { BusinessTimeZone, type LocalDate, localDate } from "../time/BusinessTime.ts"
 import type { OrderSource } from "./HostSchema.ts"
-import { type InvalidOrderUid, OrderNotFound, parseOrderUid } from "./Orders.ts"
+import { OrderNotFound } from "./Orders.ts"
+import { type InvalidOrderUid, parseOrderUid } from "./OrderUid.ts"
 
 export const DISCOUNT_PERCENT = 15
 /** The discount applies from the birthday until this many days after it, inclusive. */

@@ -6,16 +6,7 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-export class InvalidOrderUid extends Schema.TaggedError<InvalidOrderUid>()("InvalidOrderUid", {
-  orderUid: Schema.String
-}) {
-  override get message() {
-    return `"${this.orderUid}" is not an order UID (a UUID such as 0b6f1c2e-8d4a-4f7e-9c51-2a3b4c5d6e7f)`
-  }
-}
+import { InvalidOrderUid, parseOrderUid } from "./OrderUid.ts"
 
 export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
   orderUid: Schema.String
@@ -33,12 +24,6 @@ export class OrderNotClosed extends Schema.TaggedError<OrderNotClosed>()("OrderN
     return `order ${this.orderUid} is ${this.status}, not closed (with a close time): call this once it has closed`
   }
 }
-
-/** A well-formed order UID, lower-cased, or a typed error before any query. */
-export const parseOrderUid = (orderUid: string): Effect.Effect<string, InvalidOrderUid> =>
-  UUID.test(orderUid.trim())
-    ? Effect.succeed(orderUid.trim().toLowerCase())
-    : Effect.fail(new InvalidOrderUid({ orderUid }))
 
 export interface OrderClosed {
   readonly orderUid: string

@@ -13,7 +13,15 @@ import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { grantTemporaryBonus } from "./Gift.ts"
-import { ActionStrategy, type Candidate, make, ReactionRule, Selector } from "./Kind.ts"
+import {
+  ActionStrategy,
+  type BaselineMethod,
+  type BaselineObservations,
+  type Candidate,
+  make,
+  ReactionRule,
+  Selector
+} from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "birthday"
@@ -100,6 +108,59 @@ const actions = Layer.effect(
   })
 )
 
+/**
+ * The days of this period's greetings a year earlier, cut before the first greeting ever: every
+ * client who had ordered before, observed once per birthday at the start of the first of those days
+ * on which the birthday was 0 to 14 days ahead: did the client close an order within the window?
+ */
+const baseline: BaselineMethod = {
+  describe: () =>
+    `Every client with a birthday 0 to ${rules.daysAhead} days ahead of a day one year before this period's greetings ` +
+    "(and before the first greeting ever), who had a closed order before that day, observed once per birthday at " +
+    "the first such day's start: did the client close an order within 14 days?",
+  unavailable: "No comparable days: no greeting in this period, or a year earlier greetings were already being sent.",
+  observe: ({ inPeriod, tz, window }) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<BaselineObservations>`
+        WITH first AS (
+          SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = ${NAME}
+        ),
+        greeted AS (
+          SELECT (min(sent_at) AT TIME ZONE ${tz})::date AS lo, (max(sent_at) AT TIME ZONE ${tz})::date AS hi
+          FROM pronto_notify.notifications
+          WHERE kind = ${NAME} AND status = 'sent' AND ${inPeriod("sent_at")}
+        ),
+        win AS (
+          SELECT (g.lo - interval '1 year')::date AS ws, least((g.hi - interval '1 year')::date, f.day - 1) AS we
+          FROM greeted g CROSS JOIN first f WHERE g.lo IS NOT NULL
+        ),
+        firsts AS (
+          SELECT c.id AS client_id, w.we, b.day AS birthday, greatest(b.day - ${rules.daysAhead}::int, w.ws) AS first_day
+          FROM jupiter.clients c CROSS JOIN win w
+          CROSS JOIN LATERAL generate_series(extract(year FROM w.ws)::int, extract(year FROM w.we)::int + 1) AS y
+          CROSS JOIN LATERAL (SELECT pronto_notify.birthday_in_year(c.birthday, y) AS day) b
+          WHERE c.birthday IS NOT NULL
+        ),
+        observed AS (
+          SELECT EXISTS (
+                   SELECT 1 FROM jupiter.orders o
+                   WHERE o.client_id = f.client_id AND o.status = 'closed'
+                     AND o.closed_at >= f.t AND o.closed_at <= f.t + ${window}
+                 ) AS ordered
+          FROM (SELECT firsts.*, first_day::timestamp AT TIME ZONE ${tz} AS t FROM firsts) f
+          WHERE f.first_day <= least(f.birthday, f.we)
+            AND EXISTS (
+              SELECT 1 FROM jupiter.orders o
+              WHERE o.client_id = f.client_id AND o.status = 'closed' AND o.closed_at < f.t
+            )
+        )
+        SELECT ${NAME}::text AS "actionSet", w.ws::text AS "fromDay", w.we::text AS "toDay",
+               (SELECT count(*)::int FROM observed) AS observations,
+               (SELECT count(*)::int FROM observed WHERE ordered) AS ordered
+        FROM (SELECT 1) one LEFT JOIN win w ON true
+      `)
+}
+
 export const Birthday = make({
   name: NAME,
   schedule: {
@@ -113,5 +174,6 @@ export const Birthday = make({
   rules,
   reaction: ReactionRule.ClosedOrder(),
   selector,
-  actions
+  actions,
+  baseline
 })

@@ -15,7 +15,17 @@ import { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { grantTemporaryBonus } from "./Gift.ts"
-import { ActionFailed, type ActionPlan, ActionStrategy, type Candidate, make, ReactionRule, Selector } from "./Kind.ts"
+import {
+  ActionFailed,
+  type ActionPlan,
+  ActionStrategy,
+  type BaselineMethod,
+  type BaselineObservations,
+  type Candidate,
+  make,
+  ReactionRule,
+  Selector
+} from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "invite"
@@ -137,6 +147,68 @@ const actions = Layer.effect(
   })
 )
 
+/** The baseline looks at this many weeks before the first invite. */
+const BASELINE_WEEKS = 8
+
+/**
+ * Every lapse (a client's closed order and the time until the next one) that was in a band on some
+ * day of the weeks before the first invite ever (so the report's period does not enter it), by the
+ * selector's own rule (`bandSql`), observed once per band at the start of its first such day, as the
+ * invite itself goes once per lapse: did the client close an order within the window?
+ */
+const baseline: BaselineMethod = {
+  describe: (set) =>
+    `Every closed-order lapse of a client that was in band ${set.band} (${
+      set.band === "A"
+        ? `last closed order more than ${rules.fourWeeksDays} days and less than ${rules.bandAMonths} months`
+        : `last closed order ${rules.twoWeeksDays + 1} to ${rules.fourWeeksDays - 1} days`
+    } before the day, business-zone dates) on some day of the ${BASELINE_WEEKS} weeks before the first ` +
+    `invite, observed once at the first such day's start: did the client close an order within 14 days?`,
+  unavailable: "No invite has been sent yet, so there are no days before the first one to compare with.",
+  observe: ({ tz, window }) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<BaselineObservations>`
+        WITH first AS (
+          SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = ${NAME}
+        ),
+        win AS (
+          SELECT day - ${BASELINE_WEEKS * 7}::int AS ws, day - 1 AS we FROM first WHERE day IS NOT NULL
+        ),
+        lapses AS (
+          SELECT o.client_id, o.closed_at, (o.closed_at AT TIME ZONE ${tz})::date AS last_day,
+                 lead(o.closed_at) OVER (PARTITION BY o.client_id ORDER BY o.closed_at, o.uid) AS next_at
+          FROM jupiter.orders o CROSS JOIN win
+          WHERE o.status = 'closed' AND o.client_id IS NOT NULL
+            AND o.closed_at >= (win.ws - make_interval(months => ${rules.bandAMonths + 1}))::timestamp AT TIME ZONE ${tz}
+            AND o.closed_at < (win.we + 2)::timestamp AT TIME ZONE ${tz} + ${window}
+        ),
+        -- The days of the window on whose start each lapse was still going on.
+        days AS (
+          SELECT l.client_id, l.closed_at, l.next_at, d.day::date AS day,
+                 ${bandSql(sql, sql`d.day::date`, sql`l.last_day`)} AS band
+          FROM lapses l CROSS JOIN win w
+          CROSS JOIN LATERAL generate_series(
+            greatest(w.ws, l.last_day + 1),
+            least(w.we, coalesce((l.next_at AT TIME ZONE ${tz})::date, w.we)),
+            interval '1 day'
+          ) AS d(day)
+          WHERE l.next_at IS NULL OR l.next_at >= d.day::date::timestamp AT TIME ZONE ${tz}
+        ),
+        observed AS (
+          SELECT DISTINCT ON (client_id, closed_at, band) band,
+                 next_at IS NOT NULL AND next_at <= day::timestamp AT TIME ZONE ${tz} + ${window} AS ordered
+          FROM days
+          WHERE band IS NOT NULL
+          ORDER BY client_id, closed_at, band, day
+        )
+        SELECT ${NAME}::text || ':' || b.band AS "actionSet", w.ws::text AS "fromDay", w.we::text AS "toDay",
+               count(o.band)::int AS observations,
+               count(o.band) FILTER (WHERE o.ordered)::int AS ordered
+        FROM (VALUES ('A'), ('B')) AS b(band) LEFT JOIN win w ON true LEFT JOIN observed o ON o.band = b.band
+        GROUP BY b.band, w.ws, w.we
+      `)
+}
+
 export const Invite = make({
   name: NAME,
   schedule: {
@@ -150,5 +222,8 @@ export const Invite = make({
   rules,
   reaction: ReactionRule.ClosedOrder(),
   selector,
-  actions
+  actions,
+  baseline,
+  reportNote: "Grouped by the action performed: action 1 falls back to action 2 for clients whose balance is not " +
+    "positive, so the action 2 group also holds clients that rotation gave action 1."
 })

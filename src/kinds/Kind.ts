@@ -27,7 +27,7 @@
  * - **window**: the 14 days after sending in which a reaction counts (C7). (A slot's *catch-up
  *   window* is the scheduling's, and always named in full.)
  */
-import type { SqlClient, SqlError } from "@effect/sql"
+import type { SqlClient, SqlError, Statement } from "@effect/sql"
 import { Context, Data, type DateTime, type Duration, type Effect, Layer, Schema, type Stream } from "effect"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
@@ -119,6 +119,41 @@ export interface Timing {
   readonly catchUpWords: string
 }
 
+/** What a baseline query gets from the report. */
+export interface BaselineContext {
+  /** The business time zone's IANA name. */
+  readonly tz: string
+  /** The report's period as a condition on an instant column. */
+  readonly inPeriod: (column: string) => Statement.Fragment
+  /** The reaction window (C7) as an SQL interval. */
+  readonly window: Statement.Fragment
+}
+
+/** What a baseline query found for one action set: its reference days and what was observed on them. */
+export interface BaselineObservations {
+  readonly actionSet: string
+  /** Business-zone dates, inclusive; null when there are no reference days. */
+  readonly fromDay: string | null
+  readonly toDay: string | null
+  readonly observations: number
+  /** Of those, how many reacted (closed an order) within the window. */
+  readonly ordered: number
+}
+
+/**
+ * How the report estimates a kind's reaction rate without its message, from times no message was
+ * sent (there is no holdout): the same selection rule applied to earlier days.
+ */
+export interface BaselineMethod {
+  /** How it is computed, in words, for one action set. */
+  readonly describe: (actionSet: ActionSet) => string
+  /** Why there is no baseline when there are no reference days. */
+  readonly unavailable: string
+  readonly observe: (
+    context: BaselineContext
+  ) => Effect.Effect<ReadonlyArray<BaselineObservations>, SqlError.SqlError, SqlClient.SqlClient>
+}
+
 /** The definition of a kind: everything it is, in one value. */
 export interface Kind<Name extends string = string, Rules = unknown> {
   readonly name: Name
@@ -130,6 +165,10 @@ export interface Kind<Name extends string = string, Rules = unknown> {
   readonly reaction: ReactionRule
   readonly selector: Layer.Layer<Selector, never, KindRequirements>
   readonly actions: Layer.Layer<ActionStrategy, never, KindRequirements>
+  /** How the report estimates its rate without the message; none when it has no such estimate. */
+  readonly baseline?: BaselineMethod | undefined
+  /** What the report says under the kind's figures, if anything. */
+  readonly reportNote?: string | undefined
   /** The selector and the action strategy together, as the engine runs them. */
   readonly layer: Layer.Layer<Selector | ActionStrategy, never, KindRequirements>
 }

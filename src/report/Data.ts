@@ -3,19 +3,22 @@
  * Html.ts) read. Kept apart from `compute` so that the renderers do not depend on the queries.
  */
 import type { DateTime } from "effect"
-import type { KindName } from "../kinds/Kind.ts"
-import type { Baseline } from "./Baselines.ts"
+import type { Baseline } from "./Baseline.ts"
 import type { Comparison } from "./Comparison.ts"
-import type { ActionFigures, Band } from "./Figures.ts"
+import type { ActionFigures } from "./Figures.ts"
 
-/** One action set of a kind (C2), or one band of the invite: its figures, comparison and baseline. */
+/** A band of a kind (invite's A and B): an action set of its own, measured apart. */
+export type Band = string
+
+/** One action set of a kind (C2): its figures, comparison and baseline. */
 export interface Group {
-  readonly kind: KindName
+  readonly kind: string
+  /** The action set's band; null for a kind with a single action set. */
   readonly band: Band | null
   readonly title: string
   readonly actions: ReadonlyArray<ActionFigures>
   readonly comparison: Comparison
-  /** invite and birthday only. */
+  /** For kinds with a baseline method (invite, birthday). */
   readonly baseline: Baseline | null
   readonly note: string | null
 }

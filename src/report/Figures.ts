@@ -1,20 +1,13 @@
 /**
- * The report's figures per kind and action: what was sent and how it was decided (C7), with the
- * reacting orders of the order kinds, read in one set-based statement over
- * `pronto_notify.notifications` and the host's `jupiter.orders`; and the messages left in doubt.
+ * The report's figures per kind, action set and action: what was sent and how it was decided (C7),
+ * with the reacting orders of the kinds whose reaction is an order, read in one set-based statement
+ * over `pronto_notify.notifications` and the host's `jupiter.orders`; and the messages left in doubt.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Effect } from "effect"
-import * as Invite from "../kinds/Invite.ts"
-import * as Reactions from "../reactions/Reactions.ts"
+import { UUID_PATTERN } from "../host/OrderUid.ts"
 import type { InPeriod } from "./Period.ts"
 import type { Interval } from "./Statistics.ts"
-
-/** An invite band as the report reads it back from the trigger (see `Report.ts`, GROUPS). */
-export type Band = "A" | "B"
-
-/** Kinds whose reaction is an order (C7): their reacting orders are reported and they have a baseline. */
-export const ORDER_KINDS: ReadonlyArray<string> = Reactions.ORDER_REACTION_KINDS
 
 export interface Uplift extends Interval {
   /** The action's reaction rate minus the baseline's order rate. */
@@ -42,10 +35,10 @@ export interface ActionFigures {
   readonly uplift: Uplift | null
 }
 
-/** One row of `figures`: the counts of one kind, band and action. */
+/** One row of `figures`: the counts of one kind, action set and action. */
 export interface FigureRow {
   readonly kind: string
-  readonly band: Band | null
+  readonly actionSet: string
   readonly action: number
   readonly sent: number
   readonly reacted: number
@@ -57,30 +50,26 @@ export interface FigureRow {
   readonly reactingOrdersTotal: number
 }
 
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-const ISO_INSTANT = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}(:?\\d{2})?)$"
-
-/** The sent notifications of the period, counted per kind, invite band and action performed. */
+/**
+ * The sent notifications of the period, counted per kind, action set and action performed;
+ * `orderKinds` are the kinds whose reaction is an order (their reactions are order UIDs).
+ */
 export const figures = (
-  ctx: { readonly tz: string; readonly inPeriod: InPeriod }
+  ctx: { readonly inPeriod: InPeriod; readonly orderKinds: ReadonlyArray<string> }
 ): Effect.Effect<ReadonlyArray<FigureRow>, SqlError.SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { inPeriod, tz } = ctx
+    const { inPeriod, orderKinds } = ctx
     return yield* sql<FigureRow>`
       WITH n AS (
-        SELECT kind, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
-               CASE WHEN kind IN ${sql.in(ORDER_KINDS)} AND reaction = 'reacted' AND reaction_ref ~* ${UUID}
-                    THEN reaction_ref::uuid END AS order_uid,
-               CASE WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ ${ISO_INSTANT} THEN
-                 CASE WHEN (sent_at AT TIME ZONE ${tz})::date
-                           - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${tz})::date > ${Invite.FOUR_WEEKS_DAYS}
-                      THEN 'A' ELSE 'B' END
-               END AS band
+        SELECT kind, action_set, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
+               CASE WHEN kind IN ${sql.in(orderKinds.length > 0 ? orderKinds : [""])} AND reaction = 'reacted'
+                         AND reaction_ref ~* ${UUID_PATTERN}
+                    THEN reaction_ref::uuid END AS order_uid
         FROM pronto_notify.notifications
         WHERE status = 'sent' AND ${inPeriod("sent_at")}
       )
-      SELECT n.kind, n.band, n.action::int AS action,
+      SELECT n.kind, n.action_set AS "actionSet", n.action::int AS action,
              count(*)::int AS sent,
              count(*) FILTER (WHERE n.reaction = 'reacted')::int AS reacted,
              count(*) FILTER (WHERE n.reaction = 'none')::int AS none,
@@ -91,7 +80,7 @@ export const figures = (
              count(o.uid)::int AS "reactingOrders",
              coalesce(sum(o.total), 0)::float8 AS "reactingOrdersTotal"
       FROM n LEFT JOIN jupiter.orders o ON o.uid = n.order_uid
-      GROUP BY n.kind, n.band, n.action
+      GROUP BY n.kind, n.action_set, n.action
     `
   })
 

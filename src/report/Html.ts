@@ -8,8 +8,7 @@
  * `data-rate`, `data-low`, `data-high`) so that what the page shows can be checked.
  */
 import { DateTime } from "effect"
-import type { KindName } from "../kinds/Kind.ts"
-import type { Baseline } from "./Baselines.ts"
+import type { Baseline } from "./Baseline.ts"
 import type { Group, ReportData } from "./Data.ts"
 import type { ActionFigures } from "./Figures.ts"
 import { columns, describeBaseline, formatPercent, formatPeriod } from "./Text.ts"
@@ -84,7 +83,7 @@ const markId = (g: Group, suffix: string) => [g.kind, ...(g.band === null ? [] :
 const bandAttribute = (g: Group) => (g.band === null ? "" : ` data-band="${escapeHtml(g.band)}"`)
 
 /** One chart per kind: a row per action (per band for invite), dot and interval, baseline lines. */
-const chart = (kind: KindName, groups: ReadonlyArray<Group>): string => {
+const chart = (kind: string, groups: ReadonlyArray<Group>): string => {
   const max = scaleMax(groups)
   const x = (rate: number) => LABEL_WIDTH + (Math.min(rate, max) / max) * PLOT_WIDTH
   // A group gets a header strip when it needs a name (several bands) or holds the baseline's label.
@@ -185,7 +184,7 @@ const baselineText = (g: Group, b: Baseline) =>
 
 const groupSection = (g: Group): string =>
   `<div class="group" data-kind="${escapeHtml(g.kind)}"${bandAttribute(g)}>` +
-  (g.band === null && g.kind !== "invite" ? "" : `<h3>${escapeHtml(g.title)}</h3>`) +
+  (g.band === null ? "" : `<h3>${escapeHtml(g.title)}</h3>`) +
   table(g) +
   `<p class="verdict" id="verdict-${escapeHtml(markId(g, "verdict"))}" data-kind="${escapeHtml(g.kind)}"${
     bandAttribute(g)

@@ -15,27 +15,22 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect } from "effect"
+import type { AnyKind, BaselineObservations } from "../kinds/Kind.ts"
+import { Kinds } from "../kinds/Registry.ts"
+import { WINDOW_DAYS } from "../reactions/Reactions.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import type { KindName } from "../kinds/Kind.ts"
-import {
-  type Baseline,
-  birthdayBaseline,
-  birthdayBaselineRows,
-  inviteBaseline,
-  inviteBaselineRows,
-  REACTION_WINDOW_DAYS
-} from "./Baselines.ts"
+import { type Baseline, toBaseline } from "./Baseline.ts"
 import { compareActions } from "./Comparison.ts"
 import type { Group, ReportData } from "./Data.ts"
-import { type ActionFigures, type Band, figures as figureRows, inDoubt, ORDER_KINDS } from "./Figures.ts"
+import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
 import { newcombeDifference, wilson } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
-export { type Baseline, INVITE_BASELINE_WEEKS, REACTION_WINDOW_DAYS } from "./Baselines.ts"
+export { type Baseline } from "./Baseline.ts"
 export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
-export type { Group, ReportData } from "./Data.ts"
-export type { ActionFigures, Band, Uplift } from "./Figures.ts"
+export type { Band, Group, ReportData } from "./Data.ts"
+export type { ActionFigures, Uplift } from "./Figures.ts"
 export { type ReportJson, toJson } from "./Json.ts"
 export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
 export {
@@ -51,21 +46,8 @@ export {
   renderText
 } from "./Text.ts"
 
-/**
- * The report's groups: one per action set (C2). The invite's bands rotate separately and target
- * different clients, so each band is its own group, with its own comparison and baseline. The
- * band is not stored; it is read back from the invite's trigger (`clientId@lastOrderAt`): more
- * than 28 days between the last order's and the send's local dates is band A, else B (C4; the
- * invite's own bands are 28 < d for A and 14 < d < 28 for B).
- */
-const GROUPS: ReadonlyArray<{ readonly kind: KindName; readonly band: Band | null; readonly actions: ReadonlyArray<number> }> =
-  [
-    { kind: "feedback", band: null, actions: [1, 2] },
-    { kind: "invite", band: "A", actions: [1, 2, 3] },
-    { kind: "invite", band: "B", actions: [1, 2] },
-    { kind: "profile", band: null, actions: [1] },
-    { kind: "birthday", band: null, actions: [1, 2] }
-  ]
+/** A reaction counts within this many days after sending (C7); the baselines use the same window. */
+export const REACTION_WINDOW_DAYS = WINDOW_DAYS
 
 export const OBSERVATIONAL_NOTE =
   "The baselines and uplifts are observational estimates, not a randomized holdout: every eligible client got a " +
@@ -75,44 +57,86 @@ export const OBSERVATIONAL_NOTE =
   "the uplift; read it as an indication, not a measured causal effect. The comparison between actions of one " +
   "kind is fairer: rotation assigns them regardless of the client."
 
-const INVITE_FALLBACK_NOTE =
-  "Grouped by the action performed: action 1 falls back to action 2 for clients whose balance is not positive, " +
-  "so the action 2 group also holds clients that rotation gave action 1."
+/**
+ * The report's groups: one per action set (C2), in the registry's order. A band rotates separately
+ * and targets different clients, so each is its own group, with its own comparison and baseline.
+ * Notifications of an action set the registry does not know (a kind since removed) get a group of
+ * their own after the others.
+ */
+interface GroupSpec {
+  readonly kind: string
+  readonly actionSet: string
+  readonly band: string | null
+  readonly title: string
+  readonly actions: ReadonlyArray<number>
+  readonly definition: AnyKind | undefined
+}
 
-/** Computes the report over notifications sent in [from, to) (either open). */
+/** A banded kind's notification without a band (stored before bands were), or a set since removed. */
+const titleOfUnknown = (group: { kind: string; actionSet: string }, definition: AnyKind | undefined) =>
+  group.actionSet !== group.kind
+    ? `${group.kind} (${group.actionSet})`
+    : definition !== undefined
+    ? `${group.kind} (band unknown)`
+    : group.kind
+
+const groupsOf = (kinds: ReadonlyArray<AnyKind>, seen: ReadonlyArray<{ kind: string; actionSet: string }>) => {
+  const known: ReadonlyArray<GroupSpec> = kinds.flatMap((kind) =>
+    kind.actionSets.map((set) => ({
+      kind: kind.name,
+      actionSet: set.name,
+      band: set.band,
+      title: set.band === null ? kind.name : `${kind.name}, band ${set.band}`,
+      actions: Array.from({ length: set.actions }, (_, i) => i + 1),
+      definition: kind
+    }))
+  )
+  const unknown = seen
+    .filter((r, i) =>
+      !known.some((g) => g.kind === r.kind && g.actionSet === r.actionSet) &&
+      seen.findIndex((s) => s.kind === r.kind && s.actionSet === r.actionSet) === i
+    )
+    .map((r): GroupSpec => ({
+      kind: r.kind,
+      actionSet: r.actionSet,
+      band: r.actionSet === r.kind ? null : r.actionSet,
+      title: titleOfUnknown(r, kinds.find((k) => k.name === r.kind)),
+      actions: [],
+      definition: kinds.find((k) => k.name === r.kind)
+    }))
+  return [...known, ...unknown]
+}
+
+/** Computes the report over notifications sent in [from, to) (either open), for the registry's kinds. */
 export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError.SqlError, SqlClient.SqlClient | BusinessTimeZone> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { name: tz } = yield* BusinessTimeZone
+    const { kinds } = yield* Kinds
     const generatedAt = yield* DateTime.now
     const inPeriod = inPeriodOf(sql, period)
     const window = sql`make_interval(hours => ${REACTION_WINDOW_DAYS * 24})`
+    const orderKinds = kinds.filter((k) => k.reaction._tag === "ClosedOrder").map((k) => k.name)
 
-    const figures = yield* figureRows({ tz, inPeriod })
+    const figures = yield* figureRows({ inPeriod, orderKinds })
     const inDoubtRows = yield* inDoubt({ inPeriod })
-    const inviteBaselines = yield* inviteBaselineRows({ tz, inPeriod, window })
-    const birthdayBaselines = yield* birthdayBaselineRows({ tz, inPeriod, window })
+    const observed: ReadonlyArray<BaselineObservations> = (yield* Effect.forEach(
+      kinds,
+      (kind) => (kind.baseline === undefined ? Effect.succeed([]) : kind.baseline.observe({ tz, inPeriod, window }))
+    )).flat()
 
-    const baselineOf = (kind: KindName, band: Band | null): Baseline | null => {
-      if (kind === "invite" && band !== null) return inviteBaseline(inviteBaselines, band)
-      if (kind === "birthday") return birthdayBaseline(birthdayBaselines)
-      return null
+    const baselineOf = (g: GroupSpec): Baseline | null => {
+      const method = g.definition?.baseline
+      const set = g.definition?.actionSets.find((s) => s.name === g.actionSet)
+      if (method === undefined || set === undefined) return null
+      return toBaseline(method.describe(set), observed.find((o) => o.actionSet === g.actionSet), method.unavailable)
     }
 
-    // An invite whose trigger carries no readable last order date lands in a group without a band.
-    const groupsSeen = [
-      ...GROUPS,
-      ...figures
-        .filter((r) => !GROUPS.some((g) => g.kind === r.kind && g.band === r.band))
-        .map((r) => ({ kind: r.kind as KindName, band: r.band, actions: [] as ReadonlyArray<number> }))
-        .filter((g, i, all) => all.findIndex((h) => h.kind === g.kind && h.band === g.band) === i)
-    ]
-
-    const groups = groupsSeen.map((g): Group => {
-      const rows = figures.filter((r) => r.kind === g.kind && r.band === g.band)
+    const groups = groupsOf(kinds, figures).map((g): Group => {
+      const rows = figures.filter((r) => r.kind === g.kind && r.actionSet === g.actionSet)
       const actionNumbers = [...new Set([...g.actions, ...rows.map((r) => r.action)])].sort((a, b) => a - b)
-      const baseline = baselineOf(g.kind, g.band)
-      const isOrderKind = ORDER_KINDS.includes(g.kind)
+      const baseline = baselineOf(g)
+      const reactsWithOrders = orderKinds.includes(g.kind)
       const actions = actionNumbers.map((action): ActionFigures => {
         const r = rows.find((row) => row.action === action)
         const reacted = r?.reacted ?? 0
@@ -131,7 +155,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
           interval: wilson(reacted, decided) ?? null,
           medianSecondsToReaction: r?.medianSeconds ?? null,
           bonusGranted: r?.bonusGranted ?? 0,
-          reactingOrders: isOrderKind
+          reactingOrders: reactsWithOrders
             ? { count: r?.reactingOrders ?? 0, total: r?.reactingOrdersTotal ?? 0 }
             : null,
           uplift
@@ -140,13 +164,11 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
       return {
         kind: g.kind,
         band: g.band,
-        title: g.band === null
-          ? (g.kind === "invite" ? "invite (band unknown)" : g.kind)
-          : `${g.kind}, band ${g.band}`,
+        title: g.title,
         actions,
         comparison: compareActions(actions),
         baseline,
-        note: g.kind === "invite" ? INVITE_FALLBACK_NOTE : null
+        note: g.definition?.reportNote ?? null
       }
     })
 

@@ -3,9 +3,9 @@
  * `renderText`, a document of fixed-width tables.
  */
 import { DateTime } from "effect"
-import type { Baseline } from "./Baselines.ts"
+import type { Baseline } from "./Baseline.ts"
 import type { Group, ReportData } from "./Data.ts"
-import { type ActionFigures, ORDER_KINDS, type Uplift } from "./Figures.ts"
+import type { ActionFigures, Uplift } from "./Figures.ts"
 import type { Interval } from "./Statistics.ts"
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`
@@ -52,7 +52,8 @@ export const columns = (group: Group): ReadonlyArray<Column> => [
   { header: "95% interval", align: "right", cell: (a) => formatInterval(a.interval) },
   { header: "median to reaction", align: "right", cell: (a) => formatDuration(a.medianSecondsToReaction) },
   { header: "bonuses granted", align: "right", cell: (a) => formatAmount(a.bonusGranted) },
-  ...(ORDER_KINDS.includes(group.kind)
+  // The kinds whose reaction is an order have their reacting orders (and only they).
+  ...(group.actions.some((a) => a.reactingOrders !== null)
     ? [
       { header: "orders", align: "right", cell: (a) => String(a.reactingOrders?.count ?? 0) },
       { header: "orders total", align: "right", cell: (a) => formatAmount(a.reactingOrders?.total ?? 0) }

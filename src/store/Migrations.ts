@@ -79,8 +79,11 @@ $$;
 /**
  * Each notification records the action set its action came from (the report groups by it), and
  * the rotation counts turns. Stored invites get their band back from their trigger as the report
- * used to read it: more than 28 days between the lapse's and the send's business-zone dates is A.
+ * used to read it: more than 28 days between the lapse's and the send's business-zone dates is A;
+ * an unreadable trigger leaves the band unknown (the action set is the kind).
  */
+const ISO_INSTANT = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}(:?\\d{2})?)$"
+
 const actionSets = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const zone = Option.match(yield* Effect.serviceOption(BusinessTimeZone), {
@@ -91,7 +94,7 @@ const actionSets = Effect.gen(function*() {
   yield* sql`
     UPDATE pronto_notify.notifications
     SET action_set = CASE
-      WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+      WHEN kind = 'invite' AND split_part(trigger_key, '@', 2) ~ ${ISO_INSTANT}
         THEN 'invite:' || CASE
           WHEN (coalesce(sent_at, attempted_at) AT TIME ZONE ${zone}::text)::date
                - (split_part(trigger_key, '@', 2)::timestamptz AT TIME ZONE ${zone}::text)::date > 28 THEN 'A' ELSE 'B' END
