@@ -49,7 +49,7 @@ export type { OutgoingMessage, SendError } from "./delivery/Sender.ts"
 export * as SiteSender from "./delivery/SiteSender.ts"
 export { maskPhone, normalizePhone } from "./delivery/Phone.ts"
 
-export { BonusServer, BonusServerError, InsufficientBalance, REASONS } from "./bonus/BonusServer.ts"
+export { BonusServer, BonusServerError, InsufficientBalance } from "./bonus/BonusServer.ts"
 export type { Accrual, AccrualLookup, FoundAccrual, OperationId } from "./bonus/BonusServer.ts"
 
 export * as BonusLedger from "./bonus/BonusLedger.ts"

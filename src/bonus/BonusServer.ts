@@ -7,12 +7,6 @@
  */
 import { Context, type DateTime, type Effect, type Option, Schema } from "effect"
 
-/**
- * Reasons the library itself writes; any other string is stored as given, never validated, and
- * `null` (no reason: a client that does not send one) is stored as SQL NULL.
- */
-export const REASONS = ["feedback", "profile", "birthday", "order", "invite"] as const
-
 export type Accrual =
   | {
     readonly type: "permanent"

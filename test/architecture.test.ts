@@ -1,0 +1,85 @@
+/**
+ * The source tree keeps its shape: the library never imports the command line or the demo, no
+ * migration pulls in an HTTP server, no module grows much past 300 lines, and only the kinds'
+ * own folder names the kinds.
+ */
+import { build } from "esbuild"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+
+const root = path.resolve(import.meta.dirname, "..")
+const src = path.join(root, "src")
+const sources = (dir: string): Array<string> =>
+  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []
+  )
+const relative = (file: string) => path.relative(root, file)
+const folderOf = (file: string) => path.relative(src, file).split(path.sep)[0]!
+const importsOf = (file: string) =>
+  [...fs.readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!)
+
+/** The application's folders and entry: everything else is the library. */
+const APPLICATION = new Set(["cli", "demo", "bin.ts"])
+
+describe("the source tree", () => {
+  it("has only entry points at the top of src/", () => {
+    const top = fs.readdirSync(src, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort()
+    expect(top).toEqual(["bin.ts", "index.ts"])
+  })
+
+  it("never imports the command line or the demo from the library", () => {
+    const offenders = sources(src)
+      .filter((file) => !APPLICATION.has(folderOf(file)))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((spec) => spec.startsWith("."))
+          .map((spec) => path.resolve(path.dirname(file), spec))
+          .filter((target) => target.startsWith(src) && APPLICATION.has(folderOf(target)))
+          .map((target) => `${relative(file)} imports ${relative(target)}`)
+      )
+    expect(offenders).toEqual([])
+  })
+
+  it("applies its migrations without loading an HTTP server or client", async () => {
+    const result = await build({
+      entryPoints: [path.join(src, "store/Migrations.ts")],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      packages: "external",
+      logLevel: "silent"
+    })
+    const imported = Object.values(result.metafile.inputs).flatMap((input) => input.imports.map((i) => i.path))
+    const http = imported.filter((p) =>
+      /^(node:)?https?$|^@effect\/platform-node|^@effect\/platform\/(HttpServer|HttpApiBuilder|HttpRouter|HttpClient|FetchHttpClient|HttpApiClient)/
+        .test(p) || p === "@effect/platform"
+    )
+    expect(http).toEqual([])
+    expect(Object.keys(result.metafile.inputs).filter((p) => /\/(cli|demo)\//.test(p))).toEqual([])
+  })
+
+  it("keeps every module to one concern: none much over 300 lines", () => {
+    const long = sources(src)
+      .map((file) => [relative(file), fs.readFileSync(file, "utf8").split("\n").length] as const)
+      .filter(([, lines]) => lines > 330)
+    expect(long).toEqual([])
+  })
+
+  it("names the kinds only in their own folder (the registry derives the rest)", () => {
+    // Migrations are history: one of them rewrote the invites stored before action sets existed.
+    const named = sources(src)
+      .filter((file) => !["kinds", "demo"].includes(folderOf(file)) && relative(file) !== "src/store/Migrations.ts")
+      .flatMap((file) =>
+        fs.readFileSync(file, "utf8").split("\n").flatMap((line, i) =>
+          // Comments may speak of the kinds; code may not list them.
+          !/^\s*(\*|\/\/|\/\*)/.test(line) && /["'`](feedback|invite|profile|birthday)(:[AB])?["'`]/.test(line)
+            ? [`${relative(file)}:${i + 1}: ${line.trim()}`]
+            : []
+        )
+      )
+    expect(named).toEqual([])
+  })
+})
