@@ -3,7 +3,8 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "@effect/sql"
-import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Deployment from "../config/Deployment.ts"
 import pg from "pg"
 import * as Embedded from "./EmbeddedPostgres.ts"
 
@@ -75,13 +76,11 @@ export const layer = (whenNoUrl: Embedded.EmbeddedOptions | "temporary" = {
   persistent: true
 }): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
   Layer.unwrapEffect(
-    Config.option(Config.string("DATABASE_URL")).pipe(
+    Deployment.databaseUrl.pipe(
       Effect.orDie,
-      Effect.map((url) =>
-        Option.match(Option.filter(url, (u) => u.trim() !== ""), {
-          onNone: () => layerEmbedded(whenNoUrl),
-          onSome: (u) => layerUrl(u)
-        })
-      )
+      Effect.map(Option.match({
+        onNone: () => layerEmbedded(whenNoUrl),
+        onSome: (url) => layerUrl(Redacted.value(url))
+      }))
     )
   )

@@ -10,7 +10,8 @@
  * ambiguous and never retried blindly: it is reported in doubt.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Config, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Deployment from "../config/Deployment.ts"
 import { maskPhone } from "./Phone.ts"
 import { type OutgoingMessage, Sender, SendFailed, SendInDoubt } from "./Sender.ts"
 
@@ -125,16 +126,10 @@ export const make = (config: SiteConfig) =>
 export const layer = (config: SiteConfig): Layer.Layer<Sender> =>
   Layer.effect(Sender, make(config)).pipe(Layer.provide(FetchHttpClient.layer))
 
-const setting = (name: string) =>
-  Config.option(Config.string(name)).pipe(
-    Effect.orDie,
-    Effect.map(Option.filter((value) => value.trim() !== ""))
-  )
-
 /** `SITE_URL` and `SITE_KEY` from the environment, each problem named. */
 export const siteConfig: Effect.Effect<SiteConfig, SiteNotConfigured> = Effect.gen(function*() {
-  const url = yield* setting("SITE_URL")
-  const key = yield* setting("SITE_KEY")
+  const url = yield* Effect.orDie(Deployment.siteUrl)
+  const key = yield* Effect.orDie(Deployment.siteKey)
   if (Option.isNone(url)) {
     return yield* new SiteNotConfigured({ message: "set SITE_URL (the Site's http(s) URL, e.g. https://www.pronto24.ru)" })
   }
@@ -144,7 +139,7 @@ export const siteConfig: Effect.Effect<SiteConfig, SiteNotConfigured> = Effect.g
     })
   }
   if (Option.isNone(key)) return yield* new SiteNotConfigured({ message: "set SITE_KEY (the Site's key)" })
-  return { url: url.value, key: Redacted.make(key.value) }
+  return { url: url.value, key: key.value }
 })
 
 export const layerConfig: Layer.Layer<Sender, SiteNotConfigured> = Layer.unwrapEffect(Effect.map(siteConfig, layer))

@@ -2,9 +2,10 @@
  * The chain's business time zone (C1). Every date rule (day, month, year, birthday, "N days ago")
  * is evaluated here, never in the database server's or the process's own zone.
  */
-import { Config, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import * as Deployment from "../config/Deployment.ts"
 
-export const DEFAULT_TIME_ZONE = "Europe/Moscow"
+export const DEFAULT_TIME_ZONE = Deployment.DEFAULT_TIME_ZONE
 
 export class InvalidTimeZone extends Schema.TaggedError<InvalidTimeZone>()("InvalidTimeZone", {
   zone: Schema.String
@@ -29,11 +30,7 @@ export class BusinessTimeZone extends Context.Tag("pronto-notify/BusinessTimeZon
   /** From `NOTIFY_TIME_ZONE`, default Europe/Moscow. */
   static readonly layerConfig = Layer.effect(
     BusinessTimeZone,
-    Config.string("NOTIFY_TIME_ZONE").pipe(
-      Config.withDefault(DEFAULT_TIME_ZONE),
-      Effect.orDie,
-      Effect.flatMap(BusinessTimeZone.make)
-    )
+    Effect.flatMap(Effect.orDie(Deployment.timeZone), BusinessTimeZone.make)
   )
 }
 
