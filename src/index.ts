@@ -64,8 +64,7 @@ export type { JobName, ScheduleEntry } from "./scheduling/Schedule.ts"
 export * as Scheduler from "./scheduling/Scheduler.ts"
 export * as JobRuns from "./scheduling/JobRuns.ts"
 export * as ClusterJobs from "./scheduling/ClusterJobs.ts"
-export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage, serve } from "./scheduling/Serve.ts"
-export { BadInput, SchemaMissing } from "./cli/Common.ts"
+export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "./scheduling/Cluster.ts"
 
 export * as Report from "./report/Report.ts"
 export type {

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net"
 import { hostname } from "node:os"
 import pg from "pg"
 import * as FakeSite from "../src/demo/FakeSite.ts"
-import { serve } from "../src/scheduling/Serve.ts"
+import { serve } from "../src/cli/Serve.ts"
 import { start } from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 

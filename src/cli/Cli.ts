@@ -18,7 +18,8 @@ import { backfillLastOrderProgram, orderClosedProgram } from "./OrderCommands.ts
 import { runReactions } from "./ReactionsCommand.ts"
 import { reportCommand } from "./ReportCommand.ts"
 import { runDemo } from "../demo/Demo.ts"
-import { dueCommand, scheduleCommand, serveCommand } from "./ScheduleCommands.ts"
+import { dueCommand, scheduleCommand } from "./ScheduleCommands.ts"
+import * as Serve from "./Serve.ts"
 import { parseOrderUid } from "../host/Orders.ts"
 
 export const VERSION = "0.1.0"
@@ -207,7 +208,7 @@ export const command = Command.make("pronto-notify").pipe(
     demoCommand,
     dueCommand,
     scheduleCommand,
-    serveCommand
+    Serve.command
   ])
 )
 

@@ -1,10 +1,9 @@
 /**
- * The scheduling commands: `due`, `schedule` and `serve`.
+ * The scheduling commands: `due` and `schedule`.
  */
 import { Command, Options } from "@effect/cli"
 import { Console, DateTime, Duration, Effect } from "effect"
 import { due, nextSlot, SCHEDULE } from "../scheduling/Schedule.ts"
-import { serve } from "../scheduling/Serve.ts"
 import { businessTimeZone, parseInstant, printJson } from "./Common.ts"
 
 export const dueCommand = Command.make(
@@ -43,11 +42,3 @@ export const scheduleCommand = Command.make("schedule", {}, () =>
       "a run that fails is tried again after 10s, 20s, 40s ... (at most 5m apart) while its slot is within that window, then given up (logged as an error)"
     )
   })).pipe(Command.withDescription("the whole schedule, in words and cron form"))
-
-export const serveCommand = Command.make("serve", {}, () => serve).pipe(
-  Command.withDescription(
-    "run every job on schedule until SIGTERM (PRONTO_NOTIFY_RUNNER=host:port to run as one of several runners)"
-  )
-)
-
-export const commands = [dueCommand, scheduleCommand, serveCommand] as const
