@@ -1,7 +1,8 @@
 /**
- * What every command shares: parsing instants and kinds into one-line errors, the database (and,
- * for the embedded default, its schema), the business time zone, and output.
+ * What several commands share: parsing instants into one-line errors, the database (and, for the
+ * embedded default, its schema), the business time zone, and output.
  */
+import { Options } from "@effect/cli"
 import { SqlClient } from "@effect/sql"
 import { Config, Console, DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as BonusLedger from "../bonus/BonusLedger.ts"
@@ -93,4 +94,11 @@ export const libraryLayer = (zone: BusinessTimeZone["Type"], access: Access = "r
     })
   )
 
+/** Runs a program over the configured database, once the time zone is known to be valid. */
+export const withLibrary = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(businessTimeZone, (zone) => Effect.provide(program, libraryLayer(zone)))
+
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+/** `--json` of `run` and `messages`. */
+export const json = Options.boolean("json").pipe(Options.withDescription("print JSON instead of text"))

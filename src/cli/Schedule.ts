@@ -1,29 +1,12 @@
 /**
- * The scheduling commands: `due` and `schedule`.
+ * `pronto-notify schedule`: the whole schedule, in words and cron form, with each job's next slot.
  */
-import { Command, Options } from "@effect/cli"
+import { Command } from "@effect/cli"
 import { Console, DateTime, Duration, Effect } from "effect"
-import { due, nextSlot, SCHEDULE } from "../scheduling/Schedule.ts"
-import { businessTimeZone, parseInstant, printJson } from "./Common.ts"
+import { nextSlot, SCHEDULE } from "../scheduling/Schedule.ts"
+import { businessTimeZone } from "./Common.ts"
 
-export const dueCommand = Command.make(
-  "due",
-  {
-    at: Options.text("at").pipe(Options.withDescription("an ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00")),
-    json: Options.boolean("json").pipe(Options.withDescription("print a JSON array of job names"))
-  },
-  (args) =>
-    Effect.gen(function*() {
-      const at = yield* parseInstant("--at", args.at)
-      const zone = yield* businessTimeZone
-      const jobs = due(at, zone.zone)
-      if (args.json) return yield* printJson(jobs)
-      const local = DateTime.formatIsoZoned(DateTime.setZone(at, zone.zone))
-      yield* Console.log(jobs.length === 0 ? `nothing is due at ${local}` : `due at ${local}: ${jobs.join(", ")}`)
-    })
-).pipe(Command.withDescription("the jobs due at an instant (for a host's own planner, once a minute)"))
-
-export const scheduleCommand = Command.make("schedule", {}, () =>
+export const command = Command.make("schedule", {}, () =>
   Effect.gen(function*() {
     const zone = yield* businessTimeZone
     const now = yield* DateTime.now

@@ -1,13 +1,14 @@
 /**
- * What `pronto-notify order-closed <order-uid>` (replays a missed order-close event) and
- * `pronto-notify backfill-last-order` (the service procedure) do and print. Both take the
- * SqlClient from the context: the command line provides the configured database.
+ * `pronto-notify order-closed <order-uid>`: replays a missed order-close event and prints one
+ * line about what changed.
  */
+import { Args, Command } from "@effect/cli"
 import { Console, DateTime, Effect, Option } from "effect"
-import { backfillLastOrder, orderClosed } from "../host/Orders.ts"
+import { orderClosed, parseOrderUid } from "../host/Orders.ts"
+import { withLibrary } from "./Common.ts"
 
 /** Runs `Orders.orderClosed` and prints one line about what changed. */
-export const orderClosedProgram = (orderUid: string) =>
+const orderClosedProgram = (orderUid: string) =>
   Effect.gen(function*() {
     const result = yield* orderClosed(orderUid)
     if (Option.isNone(result.clientId)) {
@@ -21,8 +22,8 @@ export const orderClosedProgram = (orderUid: string) =>
     )
   })
 
-/** Runs `Orders.backfillLastOrder` and prints how many clients changed. */
-export const backfillLastOrderProgram = Effect.gen(function*() {
-  const { clientsChanged, inviteMarksCleared } = yield* backfillLastOrder
-  yield* Console.log(`${clientsChanged} clients changed (${inviteMarksCleared} inactivity marks cleared)`)
-})
+export const command = Command.make(
+  "order-closed",
+  { orderUid: Args.text({ name: "order-uid" }).pipe(Args.withDescription("the UID of a closed order in jupiter.orders")) },
+  ({ orderUid }) => Effect.flatMap(parseOrderUid(orderUid), (uid) => withLibrary(orderClosedProgram(uid)))
+).pipe(Command.withDescription("record an order's close: the client's last order time; clears the inactivity mark"))
