@@ -4,6 +4,8 @@
  * SITE_KEY, NOTIFY_TIME_ZONE.
  */
 import { Command } from "@effect/cli"
+import { Schema } from "effect"
+import { createRequire } from "node:module"
 import * as BackfillLastOrder from "./BackfillLastOrder.ts"
 import * as Demo from "./Demo.ts"
 import * as Due from "./Due.ts"
@@ -16,7 +18,12 @@ import * as Schedule from "./Schedule.ts"
 import * as Serve from "./Serve.ts"
 import * as Settle from "./Settle.ts"
 
-export const VERSION = "0.1.0"
+/**
+ * The package's version, read from package.json so that it is said once. Both this module under
+ * tsx (src/cli/) and its build (dist/cli/) are two levels below the package root.
+ */
+const packageJson: unknown = createRequire(import.meta.url)("../../package.json")
+export const VERSION = Schema.decodeUnknownSync(Schema.Struct({ version: Schema.String }))(packageJson).version
 
 export const command = Command.make("pronto-notify").pipe(
   Command.withSubcommands([
