@@ -1,38 +1,7 @@
 /**
- * Entry point of the `pronto-notify` command: one line on stderr and a non-zero exit for any
- * error; logs go to stderr so that `--json` output stays clean.
+ * Entry point of the `pronto-notify` command (see `cli/Main.ts`).
  */
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
-import { cli } from "./cli/Cli.ts"
+import { NodeRuntime } from "@effect/platform-node"
+import { main } from "./cli/Main.ts"
 
-const oneLine = (error: unknown): string =>
-  typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message !== ""
-    ? error.message.split("\n")[0]!
-    : String(error)
-
-const isCliValidation = (error: unknown) =>
-  typeof error === "object" && error !== null && "_tag" in error &&
-  ["CommandMismatch", "CorrectedFlag", "HelpRequested", "InvalidArgument", "InvalidValue", "MissingValue", "MissingFlag", "MultipleValuesDetected", "MissingSubcommand", "NoBuiltInMatch", "UnclusteredFlag"].includes(String(error._tag))
-
-const program = Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.catchAllCause((cause) => {
-    const failure = Cause.failureOption(cause)
-    // @effect/cli has already printed what was wrong with the arguments.
-    if (Option.isSome(failure) && isCliValidation(failure.value)) return Effect.failCause(cause)
-    // A defect is a bug or a broken environment: one line here, the whole cause at debug level.
-    const message = Option.match(failure, {
-      onNone: () => `unexpected failure: ${oneLine(Cause.squash(cause))}`,
-      onSome: oneLine
-    })
-    return Console.error(`pronto-notify: ${message}`).pipe(
-      Effect.zipRight(Effect.logDebug(Cause.pretty(cause))),
-      Effect.zipRight(Effect.failCause(cause))
-    )
-  }),
-  Effect.provide(NodeContext.layer),
-  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
-  Logger.withMinimumLogLevel(LogLevel.Info)
-)
-
-NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })
+NodeRuntime.runMain(main(process.argv), { disableErrorReporting: true, disablePrettyLogger: true })

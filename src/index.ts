@@ -1,7 +1,8 @@
 /**
  * pronto-notify: the public API. Nothing outside this module is public.
  */
-export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone, parseIsoInstant } from "./time/BusinessTime.ts"
+export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone } from "./time/BusinessTime.ts"
+export { parseIsoInstant } from "./time/Instant.ts"
 export { withClockAt } from "./time/Clock.ts"
 export type { LocalDate } from "./time/BusinessTime.ts"
 
@@ -87,8 +88,7 @@ export type { JobName, ScheduleEntry } from "./scheduling/Schedule.ts"
 export * as Scheduler from "./scheduling/Scheduler.ts"
 export * as JobRuns from "./scheduling/JobRuns.ts"
 export * as ClusterJobs from "./scheduling/ClusterJobs.ts"
-export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage, serve } from "./scheduling/Serve.ts"
-export { BadInput, SchemaMissing } from "./cli/Common.ts"
+export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "./scheduling/Cluster.ts"
 
 export * as Report from "./report/Report.ts"
 export type {

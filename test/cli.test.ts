@@ -38,6 +38,14 @@ const setup = Effect.gen(function*() {
 })
 
 describe("pronto-notify command line", { timeout: 120_000 }, () => {
+  it.live("--version prints package.json's version", () =>
+    Effect.gen(function*() {
+      const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "../package.json"), "utf8")) as { version: string }
+      const result = yield* Cli.run(["--version"], {})
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.stdout.trim()).toBe(pkg.version)
+    }))
+
   it.scopedLive("bad input gets one line that says what to fix, a non-zero exit, and writes nothing", () =>
     Effect.gen(function*() {
       const { count, env } = yield* setup

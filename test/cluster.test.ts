@@ -9,7 +9,7 @@ import { DateTime, Effect, Layer, Logger, LogLevel, Option, Schedule } from "eff
 import { withClockAt } from "../src/time/Clock.ts"
 import * as ClusterJobs from "../src/scheduling/ClusterJobs.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
-import { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "../src/scheduling/Serve.ts"
+import { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "../src/scheduling/Cluster.ts"
 import { RecordingSender } from "../src/delivery/Sender.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Option } from "effect"
-import { parseIsoInstant } from "../src/time/BusinessTime.ts"
+import { parseIsoInstant } from "../src/time/Instant.ts"
 
 describe("ISO-8601 instants", () => {
   it.each([

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net"
 import { hostname } from "node:os"
 import pg from "pg"
 import * as FakeSite from "../src/demo/FakeSite.ts"
-import { serve } from "../src/scheduling/Serve.ts"
+import { serve } from "../src/cli/Serve.ts"
 import { start } from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 
@@ -114,10 +114,8 @@ describe("serve: three runners, one killed mid-run", () => {
         DATABASE_URL: chain.url,
         SITE_URL: proxy.url,
         SITE_KEY: KEY,
-        PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`,
-        PRONTO_NOTIFY_CLOCK_START: CLOCK_START,
-        PRONTO_NOTIFY_CLOCK_ANCHOR: anchor
-      })
+        PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`
+      }, { start: CLOCK_START, anchor })
       chain.children.push(child)
       output.set(child.pid!, "")
       const append = (c: Buffer) => output.set(child.pid!, output.get(child.pid!) + c.toString("utf8"))
@@ -202,8 +200,9 @@ describe("serve: SIGTERM mid-run", () => {
     const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
     // A single runner (no PRONTO_NOTIFY_RUNNER), restarted on the same clock.
-    const env = { DATABASE_URL: chain.url, SITE_URL: proxy.url, SITE_KEY: KEY, PRONTO_NOTIFY_CLOCK_START: CLOCK_START, PRONTO_NOTIFY_CLOCK_ANCHOR: anchor }
-    const first = start(["serve"], env)
+    const env = { DATABASE_URL: chain.url, SITE_URL: proxy.url, SITE_KEY: KEY }
+    const clock = { start: CLOCK_START, anchor }
+    const first = start(["serve"], env, clock)
     chain.children.push(first)
     const run = async () =>
       (await chain.db.query<{ status: string; attempts: number }>(
@@ -232,7 +231,7 @@ describe("serve: SIGTERM mid-run", () => {
     expect(await run()).toMatchObject({ status: "interrupted", attempts: 1 })
 
     // Back a few seconds later: the unanswered tick runs the same slot again and finishes it.
-    const second = start(["serve"], env)
+    const second = start(["serve"], env, clock)
     chain.children.push(second)
     while ((await run())?.status !== "done") {
       if (Date.now() - begun > 55_000) throw new Error("the 11:00 slot did not complete after the restart")
@@ -274,4 +273,34 @@ describe("serve: the Site's settings", () => {
       expect(noKey).toContain("SITE_KEY")
       expect(noKey).not.toContain("SITE_URL")
     }))
+})
+
+describe("serve: no clock from the environment", () => {
+  const chain = chainOfOrders("site")
+
+  it("runs on the real clock even when PRONTO_NOTIFY_CLOCK_* are set (C12)", { timeout: 60_000 }, async () => {
+    const before = Date.now()
+    const child = start(["serve"], {
+      DATABASE_URL: chain.url,
+      SITE_URL: chain.site.url,
+      SITE_KEY: KEY,
+      PRONTO_NOTIFY_CLOCK_START: "2031-03-10T07:59:52Z",
+      PRONTO_NOTIFY_CLOCK_SPEED: "1000"
+    })
+    chain.children.push(child)
+    let output = ""
+    child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    let now: RegExpExecArray | null = null
+    while ((now = /now (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/.exec(output)) === null) {
+      if (Date.now() - before > 45_000) throw new Error(`serve never said what time it is:\n${output}`)
+      await sleep(100)
+    }
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    child.kill("SIGTERM")
+    await exited
+    const said = Date.parse(now[1]!)
+    expect(said).toBeGreaterThanOrEqual(before - 1000)
+    expect(said).toBeLessThanOrEqual(Date.now() + 1000)
+  })
 })

@@ -1,13 +1,16 @@
 /**
- * What every command shares: parsing instants and kinds into one-line errors, the database (and,
- * for the embedded default, its schema), the business time zone, and output.
+ * What several commands share: parsing instants into one-line errors, the database (and, for the
+ * embedded default, its schema), the business time zone, and output.
  */
+import { Options } from "@effect/cli"
 import { SqlClient } from "@effect/sql"
-import { Config, Console, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Console, DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as BonusLedger from "../bonus/BonusLedger.ts"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import * as BonusServerHttp from "../bonus/BonusServerHttp.ts"
-import { BusinessTimeZone, DEFAULT_TIME_ZONE, parseIsoInstant } from "../time/BusinessTime.ts"
+import * as Deployment from "../config/Deployment.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import { parseIsoInstant } from "../time/Instant.ts"
 import * as Database from "../database/Database.ts"
 import { installReferenceHostSchema } from "../host/HostSchema.ts"
 import { migrate } from "../store/Migrations.ts"
@@ -41,10 +44,7 @@ export const parseOptionalInstant = (flag: string, text: Option.Option<string>) 
   })
 
 /** NOTIFY_TIME_ZONE, validated before anything else happens. */
-export const businessTimeZone = Effect.gen(function*() {
-  const name = yield* Config.string("NOTIFY_TIME_ZONE").pipe(Config.withDefault(DEFAULT_TIME_ZONE), Effect.orDie)
-  return yield* BusinessTimeZone.make(name)
-})
+export const businessTimeZone = Effect.flatMap(Effect.orDie(Deployment.timeZone), BusinessTimeZone.make)
 
 /**
  * The host's bonus server: its HTTP API at `BONUS_SERVER_URL` (deployment configuration: where the
@@ -52,9 +52,9 @@ export const businessTimeZone = Effect.gen(function*() {
  */
 const bonusServerLayer = (access: Access) =>
   Effect.map(
-    Config.option(Config.string("BONUS_SERVER_URL")).pipe(Effect.orDie),
+    Effect.orDie(Deployment.bonusServerUrl),
     (url) =>
-      Option.match(Option.filter(url, (u) => u.trim() !== ""), {
+      Option.match(url, {
         onNone: () => BonusLedger.layer,
         onSome: (baseUrl): Layer.Layer<BonusServer, never, SqlClient.SqlClient> =>
           BonusServerHttp.layer({ baseUrl, deliver: access === "read-write" })
@@ -64,10 +64,7 @@ const bonusServerLayer = (access: Access) =>
 /** A read-only command (a dry run, the messages, the report) must not deliver queued accruals. */
 export type Access = "read-only" | "read-write"
 
-const usesEmbedded = Config.option(Config.string("DATABASE_URL")).pipe(
-  Effect.orDie,
-  Effect.map((url) => Option.isNone(Option.filter(url, (u) => u.trim() !== "")))
-)
+const usesEmbedded = Effect.map(Effect.orDie(Deployment.databaseUrl), Option.isNone)
 
 /**
  * The library over the configured database. The embedded default is the library's own private
@@ -93,4 +90,11 @@ export const libraryLayer = (zone: BusinessTimeZone["Type"], access: Access = "r
     })
   )
 
+/** Runs a program over the configured database, once the time zone is known to be valid. */
+export const withLibrary = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(businessTimeZone, (zone) => Effect.provide(program, libraryLayer(zone)))
+
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+/** `--json` of `run` and `messages`. */
+export const json = Options.boolean("json").pipe(Options.withDescription("print JSON instead of text"))

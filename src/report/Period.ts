@@ -4,7 +4,8 @@
  */
 import type { SqlClient, Statement } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { BusinessTimeZone, formatLocalDate, localDate, parseIsoInstant } from "../time/BusinessTime.ts"
+import { BusinessTimeZone, formatLocalDate, localDate } from "../time/BusinessTime.ts"
+import { parseIsoInstant } from "../time/Instant.ts"
 
 export class InvalidReportPeriod extends Schema.TaggedError<InvalidReportPeriod>()("InvalidReportPeriod", {
   message: Schema.String

@@ -13,12 +13,28 @@ export interface CliResult {
 
 const root = path.resolve(import.meta.dirname, "../..")
 
-export const start = (args: ReadonlyArray<string>, env: Record<string, string | undefined>): ChildProcess =>
+/** A made-up clock for the process: it reads `start` at the real instant `anchor` (ISO instants). */
+export interface TestClock {
+  readonly start: string
+  readonly anchor: string
+}
+
+export const start = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string | undefined>,
+  clock?: TestClock
+): ChildProcess =>
   // node itself with tsx as a loader (not the tsx wrapper, which would outlive a SIGKILL in a child).
-  spawn(process.execPath, ["--import", "tsx", path.join(root, "src/bin.ts"), ...args], {
+  spawn(process.execPath, ["--import", "tsx", path.join(root, clock ? "test/support/ClockedCli.ts" : "src/bin.ts"), ...args], {
     cwd: root,
     env: Object.fromEntries(
-      Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TZ: process.env.TZ, ...env }).filter(
+      Object.entries({
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TZ: process.env.TZ,
+        ...env,
+        ...(clock ? { TEST_CLOCK_START: clock.start, TEST_CLOCK_ANCHOR: clock.anchor } : {})
+      }).filter(
         (entry): entry is [string, string] => entry[1] !== undefined
       )
     ),

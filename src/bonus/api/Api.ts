@@ -27,7 +27,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/p
 import { DateTime, Option, ParseResult, Schema } from "effect"
 import { isValidAmount, MAX_AMOUNT } from "../BonusLedger.ts"
 import { BonusServerError, InsufficientBalance } from "../BonusServer.ts"
-import { parseIsoInstant } from "../../time/BusinessTime.ts"
+import { parseIsoInstant } from "../../time/Instant.ts"
 
 /** The most look-ups one batch request may carry. */
 export const MAX_LOOKUPS = 10_000

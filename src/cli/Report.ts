@@ -13,7 +13,7 @@ import { BadInput, businessTimeZone, libraryLayer, printJson } from "./Common.ts
 const bound = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
-export const reportCommand = Command.make(
+export const command = Command.make(
   "report",
   {
     from: bound("from", "first send instant counted: an ISO-8601 instant with an offset, or a date (its start in the business time zone)"),

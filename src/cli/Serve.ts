@@ -1,0 +1,69 @@
+/**
+ * `pronto-notify serve`: a standalone runner that runs every job on schedule (`ClusterJobs` on an
+ * Effect Cluster whose storage is the same PostgreSQL), logs each run's summary, and stops cleanly
+ * on SIGTERM: the notification in flight is finished or rolled back (Job.ts keeps each one
+ * uninterruptible), the run stops there, its slot is recorded interrupted and its tick stays
+ * unanswered in storage, so it runs again when a runner next holds it.
+ *
+ * Alone it is a single runner. With `PRONTO_NOTIFY_RUNNER=host:port` it is a socket runner that
+ * listens there and shares the cluster with every other runner on the same database: shards, and
+ * with them the crons, move to the survivors when one dies.
+ */
+import { Command } from "@effect/cli"
+import { RunnerAddress } from "@effect/cluster"
+import { DateTime, Effect, Layer, Option } from "effect"
+import * as Deployment from "../config/Deployment.ts"
+import * as SiteSender from "../delivery/SiteSender.ts"
+import { Kinds } from "../kinds/Registry.ts"
+import { clusterLayer } from "../scheduling/Cluster.ts"
+import * as ClusterJobs from "../scheduling/ClusterJobs.ts"
+import { nextSlot, scheduleOf } from "../scheduling/Schedule.ts"
+import { BadInput, businessTimeZone, libraryLayer } from "./Common.ts"
+
+const RUNNER_ADDRESS = /^([^:\s]+):(\d{1,5})$/
+
+/** `PRONTO_NOTIFY_RUNNER=host:port`: join a multi-runner cluster as a socket runner at that address. */
+const runnerAddress = Effect.gen(function*() {
+  const text = yield* Effect.orDie(Deployment.runnerAddress)
+  if (Option.isNone(text)) return Option.none<RunnerAddress.RunnerAddress>()
+  const match = RUNNER_ADDRESS.exec(text.value)
+  const port = match ? Number(match[2]) : 0
+  if (!match || port < 1 || port > 65535) {
+    return yield* new BadInput({
+      message: `PRONTO_NOTIFY_RUNNER "${text.value}" is not host:port, e.g. 10.0.0.5:34431 (the address other runners reach this one at)`
+    })
+  }
+  return Option.some(RunnerAddress.make(match[1]!, port))
+})
+
+/** Runs every job on schedule until interrupted (SIGTERM, SIGINT). */
+export const serve = Effect.gen(function*() {
+  // Every input is checked before anything starts.
+  const zone = yield* businessTimeZone
+  const site = yield* SiteSender.siteConfig.pipe(
+    // The reason (SITE_URL missing, not an http(s) URL, SITE_KEY missing) is kept.
+    Effect.mapError((error) => new BadInput({ message: `serve sends messages through the Site: ${error.message}` }))
+  )
+  const address = yield* runnerAddress
+
+  const jobs = ClusterJobs.layer.pipe(
+    Layer.provide(clusterLayer(address)),
+    Layer.provide(SiteSender.layer(site))
+  )
+
+  return yield* Effect.gen(function*() {
+    const now = yield* DateTime.now
+    yield* Effect.logInfo(
+      `pronto-notify serve: ${Option.match(address, { onNone: () => "single runner", onSome: (a) => `runner ${a.host}:${a.port}` })}, ` +
+        `business time zone ${zone.name}, now ${DateTime.formatIso(now)}; next: ` +
+        scheduleOf(yield* Kinds).map((e) => `${e.job} ${DateTime.formatIso(nextSlot(e, now, zone.zone))}`).join(", ")
+    )
+    return yield* Layer.launch(jobs)
+  }).pipe(Effect.provide(libraryLayer(zone)))
+})
+
+export const command = Command.make("serve", {}, () => serve).pipe(
+  Command.withDescription(
+    "run every job on schedule until SIGTERM (PRONTO_NOTIFY_RUNNER=host:port to run as one of several runners)"
+  )
+)
