@@ -45,7 +45,7 @@ export type { Attempt, MessageFilter } from "./store/Notifications.ts"
 export { NotInDoubt, settleDelivered, settleNotDelivered } from "./store/InDoubt.ts"
 export { actionOfTurn, Rotation } from "./engine/Rotation.ts"
 
-export { layerRecording, RecordingSender, Sender, SendFailed, SendInDoubt } from "./delivery/Sender.ts"
+export { RecordingSender, Sender, SendFailed, SendInDoubt } from "./delivery/Sender.ts"
 export type { OutgoingMessage, SendError } from "./delivery/Sender.ts"
 export * as SiteSender from "./delivery/SiteSender.ts"
 export { maskPhone, normalizePhone } from "./delivery/Phone.ts"

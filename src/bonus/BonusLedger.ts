@@ -10,7 +10,7 @@
  *   balance(t) = Σ permanent (created_at <= t) + Σ temporary (created_at <= t < expires_at)
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import {
   type Accrual,
   type AccrualLookup,
@@ -20,6 +20,8 @@ import {
   InsufficientBalance,
   type OperationId
 } from "./BonusServer.ts"
+import type { ClientId } from "../kinds/Kind.ts"
+import * as Rows from "../store/Rows.ts"
 
 /** Temporary bonuses expire this long after accrual unless spent. */
 export const TEMPORARY_LIFETIME_DAYS = 14
@@ -71,7 +73,7 @@ export const storedReason = (accrual: Accrual): string | null =>
  * order accrual cannot be stored without it. Works with any BonusServer.
  */
 export const accrueForOrder = (accrual: {
-  readonly clientId: number
+  readonly clientId: ClientId
   readonly orderUid: string
   readonly amount: number
   readonly at: DateTime.Utc
@@ -86,20 +88,29 @@ export const accrueForOrder = (accrual: {
       at: accrual.at
     }))
 
+const decodeCents = Rows.decodeRows(Schema.Struct({ cents: Rows.Numeric }))
+const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
+const decodeBuckets = Rows.decodeRows(Schema.Struct({ expiresAt: Schema.String, cents: Rows.Numeric }))
+const decodeFound = Rows.decodeRows(Schema.Struct({
+  operationId: Schema.NullOr(Schema.String),
+  at: Schema.NullOr(Rows.Instant),
+  amount: Schema.NullOr(Rows.Numeric)
+}))
+
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
 
-  const balanceCents = (clientId: number, at: Date) =>
-    sql<{ cents: string }>`
+  const balanceCents = (clientId: ClientId, at: Date) =>
+    sql`
       SELECT round(100 * (
         coalesce((SELECT sum(amount) FROM jupiter.bonus_permanent
                   WHERE client_id = ${clientId} AND created_at <= ${at}), 0)
         + coalesce((SELECT sum(amount) FROM jupiter.bonus_temporary
                     WHERE client_id = ${clientId} AND created_at <= ${at} AND expires_at > ${at}), 0)
       ))::text AS cents
-    `.pipe(Effect.map((rows) => Number(rows[0]!.cents)))
+    `.pipe(Effect.flatMap(decodeCents), Effect.map((rows) => rows[0]!.cents))
 
-  const balance = (clientId: number, at: DateTime.Utc) =>
+  const balance = (clientId: ClientId, at: DateTime.Utc) =>
     balanceCents(clientId, DateTime.toDateUtc(at)).pipe(
       Effect.map((cents) => cents / 100),
       Effect.mapError(failed("balance"))
@@ -110,11 +121,11 @@ export const make = Effect.gen(function*() {
     const at = DateTime.toDateUtc(accrual.at)
     const amount = fromCents(toCents(accrual.amount))
     if (accrual.type === "permanent") {
-      return sql<{ id: number }>`
+      return sql`
         INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at, order_uid)
         VALUES (${accrual.clientId}, ${amount}::numeric, ${storedReason(accrual)}, ${at}, ${accrual.orderUid ?? null}::uuid)
-        RETURNING id
-      `.pipe(Effect.map((rows) => `permanent:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
+        RETURNING id::text AS id
+      `.pipe(Effect.flatMap(decodeId), Effect.map((rows) => `permanent:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
     }
     if (DateTime.toEpochMillis(accrual.expiresAt) <= DateTime.toEpochMillis(accrual.at)) {
       return Effect.fail(
@@ -126,14 +137,14 @@ export const make = Effect.gen(function*() {
         })
       )
     }
-    return sql<{ id: number }>`
+    return sql`
       INSERT INTO jupiter.bonus_temporary (client_id, amount, reason, created_at, expires_at)
       VALUES (${accrual.clientId}, ${amount}::numeric, ${accrual.reason}, ${at}, ${DateTime.toDateUtc(accrual.expiresAt)})
-      RETURNING id
-    `.pipe(Effect.map((rows) => `temporary:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
+      RETURNING id::text AS id
+    `.pipe(Effect.flatMap(decodeId), Effect.map((rows) => `temporary:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
   }
 
-  const spend = (clientId: number, amount: number, at: DateTime.Utc) => {
+  const spend = (clientId: ClientId, amount: number, at: DateTime.Utc) => {
     if (!isValidAmount(amount)) return Effect.fail(invalidAmount("spend", amount))
     const when = DateTime.toDateUtc(at)
     const wanted = toCents(amount)
@@ -142,24 +153,25 @@ export const make = Effect.gen(function*() {
       // otherwise both pass the balance check. A separate statement, so the reads below take
       // their snapshot after the lock is held.
       yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(${`pronto_notify bonus ${clientId}`}, 0))`
-      const buckets = yield* sql<{ expiresAt: Date; cents: string }>`
-        SELECT expires_at AS "expiresAt", round(100 * sum(amount))::text AS cents
+      const buckets = yield* sql`
+        SELECT expires_at::text AS "expiresAt", round(100 * sum(amount))::text AS cents
         FROM jupiter.bonus_temporary
         WHERE client_id = ${clientId} AND created_at <= ${when} AND expires_at > ${when}
         GROUP BY expires_at
         HAVING sum(amount) > 0
         ORDER BY expires_at
-      `
+      `.pipe(Effect.flatMap(decodeBuckets))
       const available = yield* balanceCents(clientId, when)
       if (available < wanted) {
         return yield* Effect.fail(new InsufficientBalance({ clientId, requested: amount, available: available / 100 }))
       }
       // Soonest-expiring temporary buckets first, the rest from the permanent bonuses.
       let rest = wanted
-      const fromTemporary: Array<{ expiresAt: Date; cents: number }> = []
+      // The expiry as the server wrote it (to the microsecond), so the spent part leaves with its bucket.
+      const fromTemporary: Array<{ expiresAt: string; cents: number }> = []
       for (const bucket of buckets) {
         if (rest === 0) break
-        const take = Math.min(rest, Number(bucket.cents))
+        const take = Math.min(rest, bucket.cents)
         fromTemporary.push({ expiresAt: bucket.expiresAt, cents: take })
         rest -= take
       }
@@ -168,7 +180,7 @@ export const make = Effect.gen(function*() {
           INSERT INTO jupiter.bonus_temporary (client_id, amount, reason, created_at, expires_at)
           SELECT ${clientId}, -s.amount, NULL, ${when}, s.expires_at
           FROM jsonb_to_recordset(${
-          JSON.stringify(fromTemporary.map((t) => ({ amount: fromCents(t.cents), expires_at: t.expiresAt.toISOString() })))
+          JSON.stringify(fromTemporary.map((t) => ({ amount: fromCents(t.cents), expires_at: t.expiresAt })))
         }::jsonb) AS s(amount numeric, expires_at timestamptz)
         `
       }
@@ -193,7 +205,7 @@ export const make = Effect.gen(function*() {
       after: DateTime.formatIso(l.after),
       until: DateTime.formatIso(l.until)
     })))
-    return sql<{ ord: number; operationId: string | null; at: Date | null; amount: string | null }>`
+    return sql`
       SELECT l.ord, f.operation_id AS "operationId", f.created_at AS at, f.amount::text AS amount
       FROM jsonb_to_recordset(${batch}::jsonb)
              AS l(ord integer, client_id bigint, reason text, after timestamptz, until timestamptz)
@@ -215,15 +227,12 @@ export const make = Effect.gen(function*() {
       ) f ON true
       ORDER BY l.ord
     `.pipe(
+      Effect.flatMap(decodeFound),
       Effect.map((rows) =>
         rows.map((row) =>
           row.operationId === null || row.at === null || row.amount === null
             ? Option.none<FoundAccrual>()
-            : Option.some<FoundAccrual>({
-              operationId: row.operationId,
-              at: DateTime.unsafeFromDate(row.at),
-              amount: Number(row.amount)
-            })
+            : Option.some<FoundAccrual>({ operationId: row.operationId, at: DateTime.unsafeFromDate(row.at), amount: row.amount })
         )
       ),
       Effect.mapError(failed("firstAccruals"))

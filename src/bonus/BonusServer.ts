@@ -5,12 +5,13 @@
  * `jupiter.bonus_temporary`, joining the caller's transaction) and `BonusServerHttp.layer` (the
  * bonus server's HTTP API, for a host whose bonus server runs apart). A host may provide its own.
  */
+import type { ClientId } from "../kinds/Kind.ts"
 import { Context, type DateTime, type Effect, type Option, Schema } from "effect"
 
 export type Accrual =
   | {
     readonly type: "permanent"
-    readonly clientId: number
+    readonly clientId: ClientId
     /** Positive, at most two decimals. */
     readonly amount: number
     /** With an `orderUid` it is an order accrual: stored with reason `order`, whatever is given. */
@@ -20,7 +21,7 @@ export type Accrual =
   }
   | {
     readonly type: "temporary"
-    readonly clientId: number
+    readonly clientId: ClientId
     readonly amount: number
     readonly reason: string | null
     readonly at: DateTime.Utc
@@ -31,7 +32,7 @@ export type Accrual =
 export type OperationId = string
 
 export interface AccrualLookup {
-  readonly clientId: number
+  readonly clientId: ClientId
   readonly reason: string
   /** Exclusive. */
   readonly after: DateTime.Utc
@@ -56,7 +57,7 @@ export class BonusServerError extends Schema.TaggedError<BonusServerError>()("Bo
 }
 
 export class InsufficientBalance extends Schema.TaggedError<InsufficientBalance>()("InsufficientBalance", {
-  clientId: Schema.Number,
+  clientId: Schema.String,
   requested: Schema.Number,
   available: Schema.Number
 }) {
@@ -67,11 +68,11 @@ export class InsufficientBalance extends Schema.TaggedError<InsufficientBalance>
 
 export class BonusServer extends Context.Tag("pronto-notify/BonusServer")<BonusServer, {
   /** Spendable balance at an instant (C14): permanent + unexpired temporary − spent. */
-  readonly balance: (clientId: number, at: DateTime.Utc) => Effect.Effect<number, BonusServerError>
+  readonly balance: (clientId: ClientId, at: DateTime.Utc) => Effect.Effect<number, BonusServerError>
   readonly accrue: (accrual: Accrual) => Effect.Effect<OperationId, BonusServerError>
   /** Spends temporary bonuses first, soonest-expiring first, then permanent ones (C14). */
   readonly spend: (
-    clientId: number,
+    clientId: ClientId,
     amount: number,
     at: DateTime.Utc
   ) => Effect.Effect<void, BonusServerError | InsufficientBalance>

@@ -10,7 +10,7 @@ import { BadInput, withLibrary } from "./Common.ts"
 export const command = Command.make(
   "settle",
   {
-    id: Args.integer({ name: "notification-id" }).pipe(Args.withDescription("the id of a message in doubt (see messages)")),
+    id: Args.text({ name: "notification-id" }).pipe(Args.withDescription("the id of a message in doubt (see messages)")),
     delivered: Options.boolean("delivered").pipe(Options.withDescription("the Site did deliver it: do its actions, record it sent")),
     notDelivered: Options.boolean("not-delivered").pipe(
       Options.withDescription("the Site did not deliver it: forget the attempt, the next run sends it")
@@ -18,6 +18,9 @@ export const command = Command.make(
   },
   ({ delivered, id, notDelivered }) =>
     Effect.gen(function*() {
+      if (!/^[1-9][0-9]{0,18}$/.test(id)) {
+        return yield* new BadInput({ message: `"${id}" is not a notification id (the number messages shows)` })
+      }
       if (delivered === notDelivered) {
         return yield* new BadInput({ message: "say which: settle <notification-id> --delivered, or --not-delivered" })
       }

@@ -1,31 +1,17 @@
 /**
- * The PostgreSQL connection: `DATABASE_URL` when set, otherwise an embedded server.
+ * The PostgreSQL connection of the command line, the demo and the tests: `DATABASE_URL` when set,
+ * otherwise an embedded server. A plain `PgClient.layer` with the driver's own type parsers, as a
+ * host's would be: the library decodes its rows itself (store/Rows).
  */
 import { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as Deployment from "../config/Deployment.ts"
-import pg from "pg"
 import * as Embedded from "./EmbeddedPostgres.ts"
 
 export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
   message: Schema.String
 }) {}
-
-const DATE_OID = 1082
-const INT8_OID = 20
-
-/**
- * Dates stay ISO strings (a JS Date would move them into the process's time zone) and bigint
- * ids become numbers (client ids are far below 2^53).
- */
-const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") => {
-    if (oid === DATE_OID) return (value: string) => value
-    if (oid === INT8_OID) return (value: string) => Number(value)
-    return pg.types.getTypeParser(oid, format as "text")
-  }) as pg.CustomTypesConfig["getTypeParser"]
-}
 
 /** Strips credentials so that a connection error never prints a password. */
 const describe = (url: string) => {
@@ -40,7 +26,6 @@ const describe = (url: string) => {
 export const layerUrl = (url: string, options: { readonly maxConnections?: number } = {}) =>
   PgClient.layer({
     url: Redacted.make(url),
-    types,
     maxConnections: options.maxConnections ?? 16,
     connectTimeout: "10 seconds",
     applicationName: "pronto-notify"

@@ -30,10 +30,6 @@ export class SendInDoubt extends Schema.TaggedError<SendInDoubt>()("SendInDoubt"
 
 export type SendError = SendFailed | SendInDoubt
 
-export class Sender extends Context.Tag("pronto-notify/Sender")<Sender, {
-  readonly send: (message: OutgoingMessage) => Effect.Effect<void, SendError>
-}>() {}
-
 /** What the recording fake has been asked to send, and how it answers. */
 export class RecordingSender extends Context.Tag("pronto-notify/RecordingSender")<RecordingSender, {
   /** Messages it accepted, in order. */
@@ -44,24 +40,28 @@ export class RecordingSender extends Context.Tag("pronto-notify/RecordingSender"
   readonly answerWith: (answer: (message: OutgoingMessage) => Effect.Effect<void, SendError>) => Effect.Effect<void>
 }>() {}
 
-/** A Sender that records instead of delivering; it accepts everything until told otherwise. */
-export const layerRecording: Layer.Layer<Sender | RecordingSender> = Layer.effectContext(
-  Effect.gen(function*() {
-    const sent = yield* Ref.make<ReadonlyArray<OutgoingMessage>>([])
-    const attempts = yield* Ref.make<ReadonlyArray<OutgoingMessage>>([])
-    const answer = yield* Ref.make<(message: OutgoingMessage) => Effect.Effect<void, SendError>>(() => Effect.void)
-    const send = (message: OutgoingMessage) =>
-      Effect.gen(function*() {
-        yield* Ref.update(attempts, (all) => [...all, message])
-        yield* Effect.flatMap(Ref.get(answer), (f) => f(message))
-        yield* Ref.update(sent, (all) => [...all, message])
-      })
-    return Context.make(Sender, { send }).pipe(
-      Context.add(RecordingSender, {
-        sent: Ref.get(sent),
-        attempts: Ref.get(attempts),
-        answerWith: (f) => Ref.set(answer, f)
-      })
-    )
-  })
-)
+export class Sender extends Context.Tag("pronto-notify/Sender")<Sender, {
+  readonly send: (message: OutgoingMessage) => Effect.Effect<void, SendError>
+}>() {
+  /** A Sender that records instead of delivering (`RecordingSender`); it accepts everything until told otherwise. */
+  static readonly layerTest: Layer.Layer<Sender | RecordingSender> = Layer.effectContext(
+    Effect.gen(function*() {
+      const sent = yield* Ref.make<ReadonlyArray<OutgoingMessage>>([])
+      const attempts = yield* Ref.make<ReadonlyArray<OutgoingMessage>>([])
+      const answer = yield* Ref.make<(message: OutgoingMessage) => Effect.Effect<void, SendError>>(() => Effect.void)
+      const send = (message: OutgoingMessage) =>
+        Effect.gen(function*() {
+          yield* Ref.update(attempts, (all) => [...all, message])
+          yield* Effect.flatMap(Ref.get(answer), (f) => f(message))
+          yield* Ref.update(sent, (all) => [...all, message])
+        })
+      return Context.make(Sender, { send }).pipe(
+        Context.add(RecordingSender, {
+          sent: Ref.get(sent),
+          attempts: Ref.get(attempts),
+          answerWith: (f) => Ref.set(answer, f)
+        })
+      )
+    })
+  )
+}

@@ -274,7 +274,7 @@ export const simulate = (options: SimulationOptions, site: FakeSite) =>
       yield* recordOrders(step, true)
       for (const r of dueNow) {
         if (r.type !== "accrual") continue
-        yield* bonus.accrue({ type: "permanent", clientId: r.clientId, amount: r.amount, reason: r.reason, at: DateTime.unsafeMake(r.at) })
+        yield* bonus.accrue({ type: "permanent", clientId: String(r.clientId), amount: r.amount, reason: r.reason, at: DateTime.unsafeMake(r.at) })
         if (r.fillsBirthday) {
           yield* sql`UPDATE jupiter.clients SET birthday = ${laterBirthdayOf(random, r.at)} WHERE id = ${r.clientId}`
         }

@@ -5,7 +5,8 @@
  * discount themselves, so their orders get nothing here.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
+import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone, type LocalDate, localDate } from "../time/BusinessTime.ts"
 import type { OrderSource } from "./HostSchema.ts"
 import { OrderNotFound } from "./Orders.ts"
@@ -58,6 +59,13 @@ const parseDate = (iso: string): LocalDate => {
  * The discount for an order already in `jupiter.orders`, placed at its `created_at`, for its
  * client's birthday in `jupiter.clients`. None for an order without a client.
  */
+const decodeOrder = Rows.decodeRows(Schema.Struct({
+  source: Schema.String,
+  placedAt: Rows.Instant,
+  /** As text: a date parser would move it into the process's time zone. */
+  birthday: Schema.NullOr(Schema.String)
+}))
+
 export const birthdayDiscountForOrder = (
   orderUid: string
 ): Effect.Effect<
@@ -69,11 +77,11 @@ export const birthdayDiscountForOrder = (
     const uid = yield* parseOrderUid(orderUid)
     const sql = yield* SqlClient.SqlClient
     const { zone } = yield* BusinessTimeZone
-    const [order] = yield* sql<{ source: string; placedAt: Date; birthday: string | null }>`
-      SELECT o.source, o.created_at AS "placedAt", c.birthday
+    const [order] = yield* sql`
+      SELECT o.source, o.created_at AS "placedAt", c.birthday::text AS birthday
       FROM jupiter.orders o LEFT JOIN jupiter.clients c ON c.id = o.client_id
       WHERE o.uid = ${uid}::uuid
-    `
+    `.pipe(Effect.flatMap(decodeOrder))
     if (order === undefined) return yield* Effect.fail(new OrderNotFound({ orderUid: uid }))
     return birthdayDiscount(
       order.birthday === null ? null : parseDate(order.birthday),

@@ -6,7 +6,9 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { InvalidOrderUid, parseOrderUid } from "./OrderUid.ts"
+import type { ClientId } from "../kinds/Kind.ts"
+import * as Rows from "../store/Rows.ts"
+import { type InvalidOrderUid, parseOrderUid } from "./OrderUid.ts"
 
 export class OrderNotFound extends Schema.TaggedError<OrderNotFound>()("OrderNotFound", {
   orderUid: Schema.String
@@ -28,7 +30,7 @@ export class OrderNotClosed extends Schema.TaggedError<OrderNotClosed>()("OrderN
 export interface OrderClosed {
   readonly orderUid: string
   /** None for an order without a client: nothing to update. */
-  readonly clientId: Option.Option<number>
+  readonly clientId: Option.Option<ClientId>
   /** The client's last order time after the call. */
   readonly lastOrderAt: Option.Option<DateTime.Utc>
   /** Whether the call moved the last order time (a replayed older order does not). */
@@ -36,6 +38,16 @@ export interface OrderClosed {
   /** Whether the inactivity mark was cleared. */
   readonly inviteMarkCleared: boolean
 }
+
+const decodeOrder = Rows.decodeRows(Schema.Struct({
+  clientId: Schema.NullOr(Rows.Id),
+  status: Schema.String,
+  closedAt: Schema.NullOr(Rows.Instant)
+}))
+const decodeClient = Rows.decodeRows(Schema.Struct({ lastOrderAt: Schema.NullOr(Rows.Instant), moved: Schema.Boolean }))
+const decodeClosing = Rows.decodeRows(Schema.Struct({ uid: Schema.String, status: Schema.String, closedAt: Schema.NullOr(Rows.Instant) }))
+const decodeOrdersClosed = Rows.decodeRows(Schema.Struct({ clientsMoved: Rows.Int, inviteMarksCleared: Rows.Int }))
+const decodeBackfilled = Rows.decodeRows(Schema.Struct({ clientsChanged: Rows.Int, inviteMarksCleared: Rows.Int }))
 
 /**
  * What the host calls when an order closes (operators replay a missed event with
@@ -50,9 +62,9 @@ export const orderClosed = (
     const uid = yield* parseOrderUid(orderUid)
     const sql = yield* SqlClient.SqlClient
     return yield* sql.withTransaction(Effect.gen(function*() {
-      const [order] = yield* sql<{ clientId: number | null; status: string; closedAt: Date | null }>`
-        SELECT client_id AS "clientId", status, closed_at AS "closedAt" FROM jupiter.orders WHERE uid = ${uid}::uuid
-      `
+      const [order] = yield* sql`
+        SELECT client_id::text AS "clientId", status, closed_at AS "closedAt" FROM jupiter.orders WHERE uid = ${uid}::uuid
+      `.pipe(Effect.flatMap(decodeOrder))
       if (order === undefined) return yield* Effect.fail(new OrderNotFound({ orderUid: uid }))
       if (order.status !== "closed" || order.closedAt === null) {
         return yield* Effect.fail(
@@ -64,7 +76,7 @@ export const orderClosed = (
       }
       // The close time is taken from the row, not round-tripped through a JS Date (which keeps
       // only milliseconds), so the mark comparison below is exact.
-      const [client] = yield* sql<{ lastOrderAt: Date; moved: boolean }>`
+      const [client] = yield* sql`
         WITH o AS (SELECT closed_at FROM jupiter.orders WHERE uid = ${uid}::uuid),
         moved AS (
           UPDATE jupiter.clients c SET last_order_at = o.closed_at
@@ -75,7 +87,7 @@ export const orderClosed = (
         SELECT coalesce((SELECT last_order_at FROM moved),
                         (SELECT last_order_at FROM jupiter.clients WHERE id = ${order.clientId})) AS "lastOrderAt",
                EXISTS (SELECT 1 FROM moved) AS moved
-      `
+      `.pipe(Effect.flatMap(decodeClient))
       const cleared = yield* sql`
         UPDATE pronto_notify.client_marks m SET invite_lapse = NULL
         FROM jupiter.orders o
@@ -112,9 +124,9 @@ export const ordersClosed = (
     if (uids.length === 0) return { clientsMoved: 0, inviteMarksCleared: 0 }
     const sql = yield* SqlClient.SqlClient
     return yield* sql.withTransaction(Effect.gen(function*() {
-      const found = yield* sql<{ uid: string; status: string; closedAt: Date | null }>`
+      const found = yield* sql`
         SELECT uid::text AS uid, status, closed_at AS "closedAt" FROM jupiter.orders WHERE uid IN ${sql.in(uids)}
-      `
+      `.pipe(Effect.flatMap(decodeClosing))
       const byUid = new Map(found.map((o) => [o.uid, o]))
       for (const uid of uids) {
         const order = byUid.get(uid)
@@ -125,7 +137,7 @@ export const ordersClosed = (
           )
         }
       }
-      const [row] = yield* sql<OrdersClosed>`
+      const [row] = yield* sql`
         WITH o AS (
           SELECT client_id, max(closed_at) AS closed_at FROM jupiter.orders
           WHERE uid IN ${sql.in(uids)} AND client_id IS NOT NULL
@@ -142,7 +154,7 @@ export const ordersClosed = (
           RETURNING m.client_id
         )
         SELECT (SELECT count(*) FROM moved)::int AS "clientsMoved", (SELECT count(*) FROM cleared)::int AS "inviteMarksCleared"
-      `
+      `.pipe(Effect.flatMap(decodeOrdersClosed))
       return row!
     }))
   })
@@ -165,7 +177,7 @@ export interface Backfilled {
 export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
   function*() {
     const sql = yield* SqlClient.SqlClient
-    const [row] = yield* sql<{ clientsChanged: number; inviteMarksCleared: number }>`
+    const [row] = yield* sql`
       WITH latest AS (
         SELECT client_id, max(closed_at) AS last_order_at
         FROM jupiter.orders
@@ -184,7 +196,7 @@ export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, Sql
       )
       SELECT (SELECT count(*) FROM changed)::int AS "clientsChanged",
              (SELECT count(*) FROM cleared)::int AS "inviteMarksCleared"
-    `
+    `.pipe(Effect.flatMap(decodeBackfilled))
     return row!
   }
 )

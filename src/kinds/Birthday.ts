@@ -11,13 +11,14 @@ import { SqlClient } from "@effect/sql"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
+import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { grantTemporaryBonus } from "./Gift.ts"
 import {
   ActionStrategy,
   type BaselineMethod,
-  type BaselineObservations,
-  type Candidate,
+  BaselineObservations,
+  candidatesOf,
   make,
   ReactionRule,
   Selector
@@ -46,7 +47,7 @@ const selector = Layer.effect(
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
-        return sql<Candidate>`
+        return candidatesOf(sql`
           WITH today AS (
             SELECT d, extract(year FROM d)::int AS y
             FROM (SELECT (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS d) t
@@ -64,7 +65,7 @@ const selector = Layer.effect(
             FROM upcoming u
             WHERE u.occurs - u.today <= ${rules.daysAhead}
           )
-          SELECT d.id AS "clientId", d.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", d.trigger
+          SELECT d.id::text AS "clientId", d.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", d.trigger
           FROM due d
           LEFT JOIN pronto_notify.client_marks m ON m.client_id = d.id
           WHERE m.birthday_year IS DISTINCT FROM d.year
@@ -72,7 +73,7 @@ const selector = Layer.effect(
               SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = d.trigger
             )
           ORDER BY d.id
-        `.stream
+        `.stream)
       }
     }
   })
@@ -113,6 +114,8 @@ const actions = Layer.effect(
  * client who had ordered before, observed once per birthday at the start of the first of those days
  * on which the birthday was 0 to 14 days ahead: did the client close an order within the window?
  */
+const decodeObservations = Rows.decodeRows(BaselineObservations)
+
 const baseline: BaselineMethod = {
   describe: () =>
     `Every client with a birthday 0 to ${rules.daysAhead} days ahead of a day one year before this period's greetings ` +
@@ -121,7 +124,7 @@ const baseline: BaselineMethod = {
   unavailable: "No comparable days: no greeting in this period, or a year earlier greetings were already being sent.",
   observe: ({ inPeriod, tz, window }) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql<BaselineObservations>`
+      sql`
         WITH first AS (
           SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = ${NAME}
         ),
@@ -158,7 +161,7 @@ const baseline: BaselineMethod = {
                (SELECT count(*)::int FROM observed) AS observations,
                (SELECT count(*)::int FROM observed WHERE ordered) AS ordered
         FROM (SELECT 1) one LEFT JOIN win w ON true
-      `)
+      `.pipe(Effect.flatMap(decodeObservations)))
 }
 
 export const Birthday = make({

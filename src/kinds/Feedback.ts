@@ -9,7 +9,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Duration, Effect, Layer } from "effect"
-import { ActionStrategy, type Candidate, make, ReactionRule, Selector } from "./Kind.ts"
+import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "./Kind.ts"
 
 const NAME = "feedback"
 
@@ -33,8 +33,8 @@ const selector = Layer.effect(
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
-        return sql<Candidate>`
-          SELECT o.client_id AS "clientId", c.phone, o.uid::text AS "orderUid",
+        return candidatesOf(sql`
+          SELECT o.client_id::text AS "clientId", c.phone, o.uid::text AS "orderUid",
                  ${NAME}::text AS "actionSet", o.uid::text AS trigger
           FROM jupiter.orders o
           JOIN jupiter.clients c ON c.id = o.client_id
@@ -49,7 +49,7 @@ const selector = Layer.effect(
               WHERE n.kind = ${NAME} AND n.trigger_key = o.uid::text
             )
           ORDER BY o.closed_at, o.uid
-        `.stream
+        `.stream)
       }
     }
   })

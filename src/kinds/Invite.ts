@@ -13,6 +13,7 @@ import { SqlClient, type Statement } from "@effect/sql"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
+import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { grantTemporaryBonus } from "./Gift.ts"
 import {
@@ -20,8 +21,8 @@ import {
   type ActionPlan,
   ActionStrategy,
   type BaselineMethod,
-  type BaselineObservations,
-  type Candidate,
+  BaselineObservations,
+  candidatesOf,
   make,
   ReactionRule,
   Selector
@@ -73,7 +74,7 @@ const selector = Layer.effect(
         )
         // The instant bounds only narrow the scan (an index on last_order_at can serve them);
         // the local-date conditions of the band decide, with a day's margin for zones and DST.
-        return sql<Candidate>`
+        return candidatesOf(sql`
           WITH lapsed AS (
             SELECT c.id, c.phone, c.last_order_at,
                    (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS today,
@@ -86,7 +87,7 @@ const selector = Layer.effect(
                    ${lapseTrigger} AS trigger
             FROM lapsed l
           )
-          SELECT b.id AS "clientId", b.phone, NULL::text AS "orderUid", ${NAME}::text || ':' || b.band AS "actionSet", b.trigger
+          SELECT b.id::text AS "clientId", b.phone, NULL::text AS "orderUid", ${NAME}::text || ':' || b.band AS "actionSet", b.trigger
           FROM banded b
           LEFT JOIN pronto_notify.client_marks m ON m.client_id = b.id
           WHERE b.band IS NOT NULL
@@ -95,7 +96,7 @@ const selector = Layer.effect(
               SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = b.trigger
             )
           ORDER BY b.band, b.id
-        `.stream
+        `.stream)
       }
     }
   })
@@ -156,6 +157,8 @@ const BASELINE_WEEKS = 8
  * selector's own rule (`bandSql`), observed once per band at the start of its first such day, as the
  * invite itself goes once per lapse: did the client close an order within the window?
  */
+const decodeObservations = Rows.decodeRows(BaselineObservations)
+
 const baseline: BaselineMethod = {
   describe: (set) =>
     `Every closed-order lapse of a client that was in band ${set.band} (${
@@ -167,7 +170,7 @@ const baseline: BaselineMethod = {
   unavailable: "No invite has been sent yet, so there are no days before the first one to compare with.",
   observe: ({ tz, window }) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql<BaselineObservations>`
+      sql`
         WITH first AS (
           SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = ${NAME}
         ),
@@ -206,7 +209,7 @@ const baseline: BaselineMethod = {
                count(o.band) FILTER (WHERE o.ordered)::int AS ordered
         FROM (VALUES ('A'), ('B')) AS b(band) LEFT JOIN win w ON true LEFT JOIN observed o ON o.band = b.band
         GROUP BY b.band, w.ws, w.we
-      `)
+      `.pipe(Effect.flatMap(decodeObservations)))
 }
 
 export const Invite = make({

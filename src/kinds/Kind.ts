@@ -28,28 +28,37 @@
  *   window* is the scheduling's, and always named in full.)
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
-import { Context, Data, type DateTime, type Duration, type Effect, Layer, Schema, type Stream } from "effect"
+import { Chunk, Context, Data, type DateTime, type Duration, Effect, Layer, Schema, Stream } from "effect"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
+import * as Rows from "../store/Rows.ts"
 import type { BusinessTimeZone } from "../time/BusinessTime.ts"
 
-/** A client id, as the host stores it (`jupiter.clients.id`). */
-export type ClientId = number
+/** A client id as the host stores it (`jupiter.clients.id`, bigint): digits, exact past 2^53. */
+export type ClientId = string
 
-/** A notification id (`pronto_notify.notifications.id`). */
-export type NotificationId = number
+/** A notification id (`pronto_notify.notifications.id`, bigint): digits. */
+export type NotificationId = string
 
 /** Someone who should get a message now, and the trigger it answers. */
-export interface Candidate {
-  readonly clientId: ClientId
+export const Candidate = Schema.Struct({
+  /** Selected as `id::text`. */
+  clientId: Rows.Id,
   /** As stored by the host; normalised before sending. */
-  readonly phone: string
-  readonly orderUid: string | null
+  phone: Schema.String,
+  orderUid: Schema.NullOr(Schema.String),
   /** The action set (rotation counter) this candidate draws from: the kind, or the kind and band. */
-  readonly actionSet: string
+  actionSet: Schema.String,
   /** What the message is for: the order, the lapse, the month or the birthday year. */
-  readonly trigger: string
-}
+  trigger: Schema.String
+})
+export type Candidate = typeof Candidate.Type
+
+/** A selector's rows as candidates, decoded a chunk at a time. */
+export const candidatesOf = <E, R>(rows: Stream.Stream<unknown, E, R>): Stream.Stream<Candidate, E, R> =>
+  Stream.mapChunksEffect(rows, (chunk) => Effect.map(decodeCandidates(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray))
+
+const decodeCandidates = Rows.decodeRows(Candidate)
 
 /** What an action will do and send, decided before the attempt is recorded. */
 export interface ActionPlan {
@@ -130,15 +139,16 @@ export interface BaselineContext {
 }
 
 /** What a baseline query found for one action set: its reference days and what was observed on them. */
-export interface BaselineObservations {
-  readonly actionSet: string
-  /** Business-zone dates, inclusive; null when there are no reference days. */
-  readonly fromDay: string | null
-  readonly toDay: string | null
-  readonly observations: number
+export const BaselineObservations = Schema.Struct({
+  actionSet: Schema.String,
+  /** Business-zone dates (selected as text), inclusive; null when there are no reference days. */
+  fromDay: Schema.NullOr(Schema.String),
+  toDay: Schema.NullOr(Schema.String),
+  observations: Rows.Int,
   /** Of those, how many reacted (closed an order) within the window. */
-  readonly ordered: number
-}
+  ordered: Rows.Int
+})
+export type BaselineObservations = typeof BaselineObservations.Type
 
 /**
  * How the report estimates a kind's reaction rate without its message, from times no message was

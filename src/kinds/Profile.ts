@@ -10,7 +10,7 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { ActionStrategy, type Candidate, make, ReactionRule, Selector } from "./Kind.ts"
+import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "profile"
@@ -30,7 +30,7 @@ const selector = Layer.effect(
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
         // The month's bounds as instants (local midnights), so the orders' index serves them.
-        return sql<Candidate>`
+        return candidatesOf(sql`
           WITH month AS (
             SELECT m.first_day,
                    m.first_day::timestamp AT TIME ZONE ${tz}::text AS starts,
@@ -48,7 +48,7 @@ const selector = Layer.effect(
                   AND o.closed_at >= month.starts AND o.closed_at < month.ends
               )
           )
-          SELECT a.id AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
+          SELECT a.id::text AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
           FROM asked a
           LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
           WHERE m.profile_month IS DISTINCT FROM a.first_day
@@ -56,7 +56,7 @@ const selector = Layer.effect(
               SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
             )
           ORDER BY a.id
-        `.stream
+        `.stream)
       }
     }
   })

@@ -18,10 +18,11 @@
  * Messages in doubt are never decided.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Chunk, DateTime, Effect, Option, Ref, Stream } from "effect"
+import { Chunk, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
 import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
-import type { AnyKind, ClientId, NotificationId } from "../kinds/Kind.ts"
+import type { AnyKind, NotificationId } from "../kinds/Kind.ts"
 import { Kinds } from "../kinds/Registry.ts"
+import * as Rows from "../store/Rows.ts"
 
 /** A reaction counts only within this many days after the send (C7). */
 export const WINDOW_DAYS = 14
@@ -52,23 +53,18 @@ export interface ReactionSummary extends ReactionTally {
   readonly byKind: Readonly<Record<string, ReactionTally>>
 }
 
-interface Counts {
-  readonly kind: string
-  readonly outcome: string
-  readonly n: number
-}
+const Counts = Schema.Struct({ kind: Schema.String, outcome: Schema.String, n: Rows.Int })
+type Counts = typeof Counts.Type
+const decodeCounts = Rows.decodeRows(Counts)
 
-interface PendingBonusNotification {
-  readonly id: NotificationId
-  readonly kind: string
-  readonly clientId: ClientId
-  readonly sentAt: Date
-}
+const PendingAccrualNotification = Schema.Struct({ id: Rows.Id, kind: Schema.String, clientId: Rows.Id, sentAt: Rows.Instant })
+type PendingAccrualNotification = typeof PendingAccrualNotification.Type
+const decodePending = Rows.decodeRows(PendingAccrualNotification)
 
 /** Decides the order kinds in one statement, as of `at`. */
 const decideByOrders = (at: Date, kinds: ReadonlyArray<string>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<Counts>`
+    sql`
       WITH examined AS (
         SELECT n.id, n.kind, n.sent_at, first_order.uid, first_order.closed_at
         FROM pronto_notify.notifications n
@@ -101,7 +97,7 @@ const decideByOrders = (at: Date, kinds: ReadonlyArray<string>) =>
       SELECT kind, 'examined' AS outcome, count(*)::int AS n FROM examined GROUP BY kind
       UNION ALL
       SELECT kind, reaction, count(*)::int FROM decided GROUP BY kind, reaction
-    `)
+    `.pipe(Effect.flatMap(decodeCounts)))
 
 interface Decision {
   readonly id: NotificationId
@@ -115,7 +111,7 @@ interface Decision {
 const decideBlock = (
   at: DateTime.Utc,
   reasons: ReadonlyMap<string, string>,
-  block: ReadonlyArray<PendingBonusNotification>
+  block: ReadonlyArray<PendingAccrualNotification>
 ) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -144,7 +140,7 @@ const decideBlock = (
       })
     )
     if (decisions.length === 0) return []
-    return yield* sql<Counts>`
+    return yield* sql`
       WITH decided AS (
         UPDATE pronto_notify.notifications n
         SET reaction = d.reaction, reaction_ref = d.ref, reacted_at = d.at
@@ -153,7 +149,7 @@ const decideBlock = (
         RETURNING n.kind, n.reaction
       )
       SELECT kind, reaction AS outcome, count(*)::int AS n FROM decided GROUP BY kind, reaction
-    `
+    `.pipe(Effect.flatMap(decodeCounts))
   })
 
 /** Decides the bonus kinds, block by block, as of `at`. */
@@ -163,8 +159,8 @@ const decideByAccruals = (
   record: (counts: ReadonlyArray<Counts>) => Effect.Effect<void>
 ) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<PendingBonusNotification>`
-      SELECT id, kind, client_id AS "clientId", sent_at AS "sentAt"
+    sql`
+      SELECT id::text AS id, kind, client_id::text AS "clientId", sent_at AS "sentAt"
       FROM pronto_notify.notifications
       WHERE kind IN ${sql.in([...reasons.keys()])}
         AND status = 'sent'
@@ -173,15 +169,14 @@ const decideByAccruals = (
       ORDER BY id
     `.stream.pipe(
       Stream.grouped(BLOCK),
-      Stream.mapEffect((chunk) => {
-        const block = Chunk.toReadonlyArray(chunk)
+      Stream.mapEffect((chunk) => Effect.flatMap(decodePending(Chunk.toReadonlyArray(chunk)), (block) => {
         const examined = [...reasons.keys()].map((kind) => ({
           kind,
           outcome: "examined",
           n: block.filter((n) => n.kind === kind).length
         }))
         return Effect.flatMap(decideBlock(at, reasons, block), (decided) => record([...examined, ...decided]))
-      }),
+      })),
       Stream.runDrain
     ))
 

@@ -4,8 +4,9 @@
  * over `pronto_notify.notifications` and the host's `jupiter.orders`; and the messages left in doubt.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { UUID_PATTERN } from "../host/OrderUid.ts"
+import * as Rows from "../store/Rows.ts"
 import type { InPeriod } from "./Period.ts"
 import type { Interval } from "./Statistics.ts"
 
@@ -36,19 +37,22 @@ export interface ActionFigures {
 }
 
 /** One row of `figures`: the counts of one kind, action set and action. */
-export interface FigureRow {
-  readonly kind: string
-  readonly actionSet: string
-  readonly action: number
-  readonly sent: number
-  readonly reacted: number
-  readonly none: number
-  readonly pending: number
-  readonly medianSeconds: number | null
-  readonly bonusGranted: number
-  readonly reactingOrders: number
-  readonly reactingOrdersTotal: number
-}
+const FigureRow = Schema.Struct({
+  kind: Schema.String,
+  actionSet: Schema.String,
+  action: Rows.Int,
+  sent: Rows.Int,
+  reacted: Rows.Int,
+  none: Rows.Int,
+  pending: Rows.Int,
+  medianSeconds: Schema.NullOr(Schema.Number),
+  bonusGranted: Schema.Number,
+  reactingOrders: Rows.Int,
+  reactingOrdersTotal: Schema.Number
+})
+export type FigureRow = typeof FigureRow.Type
+const decodeFigures = Rows.decodeRows(FigureRow)
+const decodeInDoubt = Rows.decodeRows(Schema.Struct({ kind: Schema.String, count: Rows.Int }))
 
 /**
  * The sent notifications of the period, counted per kind, action set and action performed;
@@ -60,7 +64,7 @@ export const figures = (
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { inPeriod, orderKinds } = ctx
-    return yield* sql<FigureRow>`
+    return yield* sql`
       WITH n AS (
         SELECT kind, action_set, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
                CASE WHEN kind IN ${sql.in(orderKinds.length > 0 ? orderKinds : [""])} AND reaction = 'reacted'
@@ -81,7 +85,7 @@ export const figures = (
              coalesce(sum(o.total), 0)::float8 AS "reactingOrdersTotal"
       FROM n LEFT JOIN jupiter.orders o ON o.uid = n.order_uid
       GROUP BY n.kind, n.action_set, n.action
-    `
+    `.pipe(Effect.flatMap(decodeFigures))
   })
 
 /** The messages attempted in the period and left in doubt, counted per kind. */
@@ -90,9 +94,9 @@ export const inDoubt = (
 ): Effect.Effect<ReadonlyArray<{ kind: string; count: number }>, SqlError.SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    return yield* sql<{ kind: string; count: number }>`
+    return yield* sql`
       SELECT kind, count(*)::int AS count FROM pronto_notify.notifications
       WHERE status = 'in_doubt' AND ${ctx.inPeriod("attempted_at")}
       GROUP BY kind
-    `
+    `.pipe(Effect.flatMap(decodeInDoubt))
   })

@@ -13,6 +13,7 @@
 import { SqlClient, type SqlConnection, type SqlError } from "@effect/sql"
 import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
+import * as Rows from "../store/Rows.ts"
 import type { JobName } from "./Schedule.ts"
 
 export const migration = `
@@ -52,17 +53,19 @@ export type SlotResult<A> =
   /** The slot was already done; nothing was run. */
   | { readonly _tag: "AlreadyDone" }
 
-export interface JobRun {
-  readonly job: string
-  readonly slot: Date
-  readonly status: "running" | "done" | "failed" | "interrupted"
-  readonly attempts: number
-  readonly runner: string
-  readonly startedAt: Date
-  readonly finishedAt: Date | null
-  readonly summary: unknown
-  readonly error: string | null
-}
+export const JobRun = Schema.Struct({
+  job: Schema.String,
+  slot: Rows.Instant,
+  status: Schema.Literal("running", "done", "failed", "interrupted"),
+  attempts: Rows.Int,
+  runner: Schema.String,
+  startedAt: Rows.Instant,
+  finishedAt: Schema.NullOr(Rows.Instant),
+  summary: Schema.Unknown,
+  error: Schema.NullOr(Schema.String)
+})
+export type JobRun = typeof JobRun.Type
+const decodeRuns = Rows.decodeRows(JobRun)
 
 export class JobRunFailed extends Schema.TaggedError<JobRunFailed>()("JobRunFailed", {
   job: Schema.String,
@@ -233,9 +236,9 @@ export const releaseOrClose = (
 /** The recorded runs, newest slot first (for operators and tests). */
 export const list = (options: { readonly job?: JobName } = {}) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<JobRun>`
+    sql`
       SELECT job, slot, status, attempts, runner, started_at AS "startedAt", finished_at AS "finishedAt", summary, error
       FROM pronto_notify.job_runs
       ${options.job ? sql`WHERE job = ${options.job}` : sql``}
       ORDER BY slot DESC, job
-    `)
+    `.pipe(Effect.flatMap(decodeRuns)))

@@ -11,9 +11,10 @@ import { DateTime, Effect, Schema } from "effect"
 import { type ActionError, ActionStrategy, type KindRequirements, type NotificationId } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Registry.ts"
 import { Notifications } from "./Notifications.ts"
+import * as Rows from "./Rows.ts"
 
 export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
-  id: Schema.Number,
+  id: Schema.String,
   status: Schema.NullOr(Schema.String)
 }) {
   override get message() {
@@ -24,28 +25,30 @@ export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
 }
 
 /** The stored attempt, as settling needs it. */
-interface InDoubtRow {
-  readonly kind: string
-  readonly actionSet: string
-  readonly triggerKey: string
-  readonly clientId: number
-  readonly orderUid: string | null
-  readonly phone: string
-  readonly chosenAction: number
-  readonly performedAction: number
-  readonly text: string
-  readonly status: string
-  readonly attemptedAt: Date
-}
+const InDoubtRow = Schema.Struct({
+  kind: Schema.String,
+  actionSet: Schema.String,
+  triggerKey: Schema.String,
+  clientId: Rows.Id,
+  orderUid: Schema.NullOr(Schema.String),
+  phone: Schema.String,
+  chosenAction: Schema.Number,
+  performedAction: Schema.Number,
+  text: Schema.String,
+  status: Schema.String,
+  attemptedAt: Rows.Instant
+})
+const decodeAttempt = Rows.decodeRows(InDoubtRow)
 
 const lockAttempt = (id: NotificationId) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<InDoubtRow>`
-      SELECT kind, action_set AS "actionSet", trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
-             chosen_action AS "chosenAction", performed_action AS "performedAction", text, status,
-             attempted_at AS "attemptedAt"
+    sql`
+      SELECT kind, action_set AS "actionSet", trigger_key AS "triggerKey", client_id::text AS "clientId",
+             order_uid::text AS "orderUid", phone, chosen_action AS "chosenAction",
+             performed_action AS "performedAction", text, status, attempted_at AS "attemptedAt"
       FROM pronto_notify.notifications WHERE id = ${id} FOR UPDATE
     `).pipe(
+      Effect.flatMap(decodeAttempt),
       Effect.flatMap(([row]) =>
         row !== undefined && row.status === "in_doubt"
           ? Effect.succeed(row)

@@ -4,8 +4,9 @@
  * "Таблица сообщений".
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Chunk, Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { ClientId, NotificationId } from "../kinds/Kind.ts"
+import * as Rows from "./Rows.ts"
 import { outsideTransaction } from "./Transactions.ts"
 
 export interface Attempt {
@@ -26,16 +27,16 @@ export const MessageStatus = Schema.Literal("sent", "in_doubt")
 export const Reaction = Schema.Literal("pending", "reacted", "none")
 
 export class Message extends Schema.Class<Message>("Message")({
-  id: Schema.Number,
+  id: Rows.Id,
   kind: Schema.String,
-  clientId: Schema.Number,
+  clientId: Rows.Id,
   orderUid: Schema.NullOr(Schema.String),
   phone: Schema.String,
   chosenAction: Schema.Number,
   performedAction: Schema.Number,
   text: Schema.String,
   /** When it was sent; for a message in doubt, when it was attempted. */
-  sentAt: Schema.DateTimeUtcFromDate,
+  sentAt: Schema.compose(Rows.Instant, Schema.DateTimeUtcFromDate),
   status: MessageStatus,
   reaction: Reaction,
   reactionRef: Schema.NullOr(Schema.String)
@@ -48,6 +49,9 @@ export interface MessageFilter {
 }
 
 const toDate = (at: DateTime.Utc) => DateTime.toDateUtc(at)
+
+const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
+const decodeMessages = Rows.decodeRows(Message)
 
 export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
   /**
@@ -64,53 +68,57 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
   /** The messages in order of their instant, streamed: the table may be large. */
   readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
 }>() {
-  static readonly layer = Layer.effect(
-    Notifications,
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      // A row that does not decode is a bug in this module, not bad input.
-      const decodeMessage = Schema.decodeUnknown(Message)
+  static readonly make = Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return Notifications.of({
+      reserve: (a) =>
+        sql`
+          INSERT INTO pronto_notify.notifications
+            (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
+             attempted_at)
+          VALUES (${a.kind}, ${a.actionSet}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
+                  ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)})
+          ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
+          RETURNING id::text AS id
+        `.pipe(
+          Effect.flatMap(decodeId),
+          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id)),
+          outsideTransaction
+        ),
 
-      return {
-        reserve: (a) =>
-          sql<{ id: number }>`
-            INSERT INTO pronto_notify.notifications
-              (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
-               attempted_at)
-            VALUES (${a.kind}, ${a.actionSet}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
-                    ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)})
-            ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
-            RETURNING id
-          `.pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id)), outsideTransaction),
+      confirm: (id, sentAt) =>
+        sql`UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${toDate(sentAt)} WHERE id = ${id}`.pipe(
+          Effect.asVoid
+        ),
 
-        confirm: (id, sentAt) =>
-          sql`UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${toDate(sentAt)} WHERE id = ${id}`.pipe(
-            Effect.asVoid
-          ),
+      recordBonus: (id, amount, operation) =>
+        sql`
+          UPDATE pronto_notify.notifications SET bonus_granted = ${amount}, bonus_operation = ${operation} WHERE id = ${id}
+        `.pipe(Effect.asVoid),
 
-        recordBonus: (id, amount, operation) =>
-          sql`
-            UPDATE pronto_notify.notifications SET bonus_granted = ${amount}, bonus_operation = ${operation} WHERE id = ${id}
-          `.pipe(Effect.asVoid),
+      release: (id) =>
+        sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(
+          Effect.asVoid,
+          outsideTransaction
+        ),
 
-        release: (id) =>
-          sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(
-            Effect.asVoid,
-            outsideTransaction
-          ),
-
-        list: (filter) =>
-          sql`
-            SELECT id, kind, client_id AS "clientId", order_uid::text AS "orderUid", phone,
-                   chosen_action AS "chosenAction", performed_action AS "performedAction", text,
-                   coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef"
-            FROM pronto_notify.notifications
-            WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
-              AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
-              AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
-            ORDER BY coalesce(sent_at, attempted_at), id
-          `.stream.pipe(Stream.mapEffect((row) => Effect.orDie(decodeMessage(row))))
-      }
+      list: (filter) =>
+        sql`
+          SELECT id::text AS id, kind, client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
+                 chosen_action AS "chosenAction", performed_action AS "performedAction", text,
+                 coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef"
+          FROM pronto_notify.notifications
+          WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
+            AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
+            AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
+          ORDER BY coalesce(sent_at, attempted_at), id
+        `.stream.pipe(
+          Stream.mapChunksEffect((chunk) =>
+            Effect.map(decodeMessages(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray)
+          )
+        )
     })
-  )
+  })
+
+  static readonly layer = Layer.effect(Notifications, Notifications.make)
 }

@@ -72,12 +72,20 @@ const instant = (field: string) =>
     explained(field, "an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z")
   )
 
-const clientIdNeed = "a positive whole number (the client's id)"
-const clientId = Schema.Number.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER)).annotations(
-  explained("clientId", clientIdNeed)
-)
-const clientIdParam = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER))
-  .annotations(explained("clientId", clientIdNeed))
+const clientIdNeed = "a positive whole number (the client's id), as a string of digits or a number up to 9007199254740991"
+/** The largest id a bigint column holds. */
+const MAX_ID = 9223372036854775807n
+const digits = Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,18}$/), Schema.filter((s) => BigInt(s) <= MAX_ID))
+/**
+ * A client id, exact: the host's ids are bigint, so a JSON number past 2^53 would arrive rounded.
+ * A string of digits is taken as it is; a number only while it is exact. Always the digits.
+ */
+const clientId = Schema.transform(
+  Schema.Union(digits, Schema.Number.pipe(Schema.int(), Schema.between(1, Number.MAX_SAFE_INTEGER))),
+  Schema.String,
+  { strict: true, decode: (id) => String(id), encode: (id) => id }
+).annotations(explained("clientId", clientIdNeed))
+const clientIdParam = digits.annotations(explained("clientId", clientIdNeed))
 
 /** The ledger's own check, so that the API and the ledger accept exactly the same amounts. */
 const amount = Schema.Number.pipe(Schema.filter(isValidAmount)).annotations(
@@ -146,7 +154,7 @@ export const BalanceParams = Schema.Struct({
   at: Schema.optionalWith(instant("at"), { exact: true })
 })
 
-export const BalanceResponse = Schema.Struct({ clientId: Schema.Number, at: Schema.DateTimeUtc, balance: Schema.Number })
+export const BalanceResponse = Schema.Struct({ clientId: Schema.String, at: Schema.DateTimeUtc, balance: Schema.Number })
 
 export const FoundAccrual = Schema.Struct({
   operationId: Schema.String,

@@ -5,6 +5,7 @@
  */
 import { type SqlClient, type SqlError } from "@effect/sql"
 import { Effect, Schema } from "effect"
+import * as Rows from "../../store/Rows.ts"
 
 /**
  * The server's record of idempotent accruals, in the bonus server's database (a migration of the
@@ -28,6 +29,8 @@ export class KeyReused extends Schema.TaggedError<KeyReused>()("KeyReused", { ke
  * accrual (the SQL ledger joins it), so a retry after a lost answer finds it and gets the first
  * operation id; a key reused for a different request is refused.
  */
+const decodePrior = Rows.decodeRows(Schema.Struct({ operationId: Schema.String, same: Schema.Boolean }))
+
 export const accrueOnce = (sql: SqlClient.SqlClient) =>
 <E, R>(
   key: string,
@@ -37,10 +40,10 @@ export const accrueOnce = (sql: SqlClient.SqlClient) =>
   const asGiven = JSON.stringify(request)
   return Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(${`pronto_notify bonus request ${key}`}, 0))`
-    const prior = yield* sql<{ operationId: string; same: boolean }>`
+    const prior = yield* sql`
       SELECT operation_id AS "operationId", request = ${asGiven}::jsonb AS same
       FROM pronto_notify.bonus_requests WHERE key = ${key}
-    `
+    `.pipe(Effect.flatMap(decodePrior))
     if (prior[0] !== undefined) {
       if (!prior[0].same) return yield* new KeyReused({ key })
       return prior[0].operationId

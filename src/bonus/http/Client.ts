@@ -36,6 +36,7 @@ import {
   TemporaryAccrualRequest
 } from "../api/Api.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance } from "../BonusServer.ts"
+import type { ClientId } from "../../kinds/Kind.ts"
 import { BonusOutbox, make as makeOutbox, type OutboxRow, type Posted } from "./Outbox.ts"
 
 export interface Options {
@@ -164,10 +165,10 @@ export const make = (options: Options) =>
         )
       )
 
-    const balance = (clientId: number, at: DateTime.Utc) =>
+    const balance = (clientId: ClientId, at: DateTime.Utc) =>
       call("balance", client.bonus.balance({ urlParams: { clientId, at } })).pipe(Effect.map((r) => r.balance))
 
-    const spend = (clientId: number, amount: number, at: DateTime.Utc) =>
+    const spend = (clientId: ClientId, amount: number, at: DateTime.Utc) =>
       bounded("spend", client.bonus.spend({ payload: { clientId, amount, at } })).pipe(
         Effect.mapError((error) => (error instanceof InsufficientBalance ? error : failed("spend")(error)))
       )

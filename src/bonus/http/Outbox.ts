@@ -21,9 +21,10 @@
  * failures are retried for as long as it takes.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Array as Arr, Clock, Context, DateTime, Duration, Effect, Option } from "effect"
+import { Array as Arr, Clock, Context, DateTime, Duration, Effect, Option, Schema } from "effect"
 import { storedReason } from "../BonusLedger.ts"
 import type { Accrual, OperationId } from "../BonusServer.ts"
+import * as Rows from "../../store/Rows.ts"
 import { outsideTransaction } from "../../store/Transactions.ts"
 
 /**
@@ -88,17 +89,33 @@ export class BonusOutbox extends Context.Tag("pronto-notify/BonusOutbox")<BonusO
 }>() {}
 
 /** A queued accrual, as a post sends it. */
-export interface OutboxRow {
-  readonly id: number
-  readonly key: string
-  readonly type: "permanent" | "temporary"
-  readonly clientId: number
-  readonly amount: string
-  readonly reason: string | null
-  readonly accruedAt: Date
-  readonly expiresAt: Date | null
-  readonly orderUid: string | null
-}
+export const OutboxRow = Schema.Struct({
+  /** The queue's own sequence (selected as text): far below 2^53. */
+  id: Schema.NumberFromString,
+  key: Schema.String,
+  type: Schema.Literal("permanent", "temporary"),
+  clientId: Rows.Id,
+  amount: Schema.String,
+  reason: Schema.NullOr(Schema.String),
+  accruedAt: Rows.Instant,
+  expiresAt: Schema.NullOr(Rows.Instant),
+  orderUid: Schema.NullOr(Schema.String)
+})
+export type OutboxRow = typeof OutboxRow.Type
+
+const decodeOutboxRows = Rows.decodeRows(OutboxRow)
+const decodeKey = Rows.decodeRows(Schema.Struct({ key: Schema.String }))
+const decodeMarked = Rows.decodeRows(Schema.Struct({
+  id: Schema.NumberFromString,
+  key: Schema.String,
+  clientId: Rows.Id,
+  amount: Schema.String,
+  type: Schema.String,
+  refusals: Rows.Int,
+  dead: Schema.Boolean,
+  nextAttemptAt: Rows.Instant
+}))
+const decodePending = Rows.decodeRows(Schema.Struct({ pending: Rows.Int }))
 
 /** What one post of a row came to. */
 export type Posted =
@@ -128,14 +145,14 @@ export const make = ({ post, postTimeout }: Posting) =>
 
     /** Queued with the reason the bonus server will store (`order` for an order accrual). */
     const enqueue = (accrual: Accrual): Effect.Effect<OperationId, SqlError.SqlError> =>
-      sql<{ key: string }>`
+      sql`
         INSERT INTO pronto_notify.bonus_outbox (type, client_id, amount, reason, accrued_at, expires_at, order_uid)
         VALUES (${accrual.type}, ${accrual.clientId}, ${accrual.amount.toFixed(2)}::numeric,
                 ${storedReason(accrual)}, ${DateTime.toDateUtc(accrual.at)},
                 ${accrual.type === "temporary" ? DateTime.toDateUtc(accrual.expiresAt) : null},
                 ${accrual.type === "permanent" ? accrual.orderUid ?? null : null}::uuid)
         RETURNING request_key::text AS key
-      `.pipe(Effect.map((rows) => `request:${rows[0]!.key}`))
+      `.pipe(Effect.flatMap(decodeKey), Effect.map((rows) => `request:${rows[0]!.key}`))
 
     // Every post ends within `postTimeout`, so a batch is posted within `postingTime`; the lease
     // outlasts it, and a post is only started while it can end inside the lease: no other pass
@@ -146,7 +163,7 @@ export const make = ({ post, postTimeout }: Posting) =>
 
     /** Claims the next due rows after `afterId` for this pass (committed at once: no lock is kept). */
     const claim = (afterId: number) =>
-      sql<OutboxRow>`
+      sql`
         UPDATE pronto_notify.bonus_outbox o
         SET claimed_until = now() + ${Duration.toSeconds(lease)}::float8 * interval '1 second'
         WHERE o.id IN (
@@ -157,9 +174,10 @@ export const make = ({ post, postTimeout }: Posting) =>
           LIMIT ${DELIVERY_BATCH}
           FOR UPDATE SKIP LOCKED
         )
-        RETURNING o.id, o.request_key::text AS key, o.type, o.client_id AS "clientId", o.amount::text AS amount,
-                  o.reason, o.accrued_at AS "accruedAt", o.expires_at AS "expiresAt", o.order_uid::text AS "orderUid"
-      `.pipe(Effect.map((rows) => [...rows].sort((a, b) => a.id - b.id)))
+        RETURNING o.id::text AS id, o.request_key::text AS key, o.type, o.client_id::text AS "clientId",
+                  o.amount::text AS amount, o.reason, o.accrued_at AS "accruedAt", o.expires_at AS "expiresAt",
+                  o.order_uid::text AS "orderUid"
+      `.pipe(Effect.flatMap(decodeOutboxRows), Effect.map((rows) => [...rows].sort((a, b) => a.id - b.id)))
 
     const markDelivered = (delivered: ReadonlyArray<{ readonly id: number; readonly operation_id: string }>) =>
       sql`
@@ -171,7 +189,7 @@ export const make = ({ post, postTimeout }: Posting) =>
 
     /** Records failed attempts: backoff, and a dead letter after MAX_REFUSALS refusals. */
     const markFailed = (failures: ReadonlyArray<{ readonly id: number; readonly error: string; readonly refused: boolean }>) =>
-      sql<{ id: number; key: string; clientId: number; amount: string; type: string; refusals: number; dead: boolean; nextAttemptAt: Date }>`
+      sql`
         UPDATE pronto_notify.bonus_outbox o
         SET attempts = o.attempts + 1,
             refusals = o.refusals + d.refused::int,
@@ -182,9 +200,9 @@ export const make = ({ post, postTimeout }: Posting) =>
             failed_at = CASE WHEN d.refused AND o.refusals + 1 >= ${MAX_REFUSALS} THEN now() END
         FROM jsonb_to_recordset(${JSON.stringify(failures)}::jsonb) AS d(id bigint, error text, refused boolean)
         WHERE o.id = d.id AND o.delivered_at IS NULL
-        RETURNING o.id, o.request_key::text AS key, o.client_id AS "clientId", o.amount::text AS amount, o.type,
-                  o.refusals, o.failed_at IS NOT NULL AS dead, o.next_attempt_at AS "nextAttemptAt"
-      `
+        RETURNING o.id::text AS id, o.request_key::text AS key, o.client_id::text AS "clientId", o.amount::text AS amount,
+                  o.type, o.refusals, o.failed_at IS NOT NULL AS dead, o.next_attempt_at AS "nextAttemptAt"
+      `.pipe(Effect.flatMap(decodeMarked))
 
     /** Hands unstarted rows back at once rather than at the end of the lease. */
     const release = (ids: ReadonlyArray<number>) =>
@@ -247,9 +265,9 @@ export const make = ({ post, postTimeout }: Posting) =>
         if (result.lastId === undefined) break
         afterId = result.lastId
       }
-      const [left] = yield* sql<{ pending: number }>`
+      const [left] = yield* sql`
         SELECT count(*)::int AS pending FROM pronto_notify.bonus_outbox WHERE delivered_at IS NULL AND failed_at IS NULL
-      `
+      `.pipe(Effect.flatMap(decodePending))
       return { delivered, failed, deadLettered, pending: left!.pending } satisfies DeliveryReport
     }).pipe(semaphore.withPermits(1), outsideTransaction)
 
