@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
 import { Birthday } from "../src/kinds/Birthday.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
-import { bonusRows, clientMarks, daysAfter, grants, insertClient, moscow } from "./support/Fixtures.ts"
+import { bonusRows, byId, clientMarks, daysAfter, grants, insertClient, moscow } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
 
@@ -15,7 +15,7 @@ const TEXT_BONUS = "С Днем рождения! Дарим 500 бонусов 
 const RUN = moscow("2026-03-10", "13:00")
 const runBirthday = (iso = RUN) => Effect.zipRight(Harness.at(iso), Jobs.run("birthday"))
 
-const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort((a, b) => a - b))
+const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort(byId))
 
 layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
   it.effect("texts are the specification's, byte for byte", () =>
@@ -36,8 +36,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
       const summary = yield* runBirthday()
       expect(summary).toMatchObject({ kind: "birthday", selected: 2, sent: 2 })
       const stored = yield* Harness.notifications
-      expect(stored.map((n) => [n.clientId, n.triggerKey]).sort()).toEqual([[1, "1@2026"], [2, "2@2026"]])
-      expect((yield* clientMarks).map((m) => [m.clientId, m.birthdayYear])).toEqual([[1, 2026], [2, 2026]])
+      expect(stored.map((n) => [n.clientId, n.triggerKey]).sort()).toEqual([["1", "1@2026"], ["2", "2@2026"]])
+      expect((yield* clientMarks).map((m) => [m.clientId, m.birthdayYear])).toEqual([["1", 2026], ["2", 2026]])
     }))
 
   it.effect("counts days on the Moscow date, not the UTC or the database's date", () =>
@@ -86,7 +86,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
       yield* insertClient({ id: 2, birthday: "1990-03-12" })
       yield* sql`INSERT INTO pronto_notify.client_marks (client_id, birthday_year) VALUES (1, 2026), (2, 2025)`
       expect((yield* runBirthday()).sent).toBe(1)
-      expect(yield* sentTo).toEqual([2])
+      expect(yield* sentTo).toEqual(["2"])
     }))
 
   it.effect("rotates 1, 2, 1 by client id across runs; action 2 accrues 500 temporary bonuses, reason birthday, for 14 days", () =>
@@ -105,12 +105,12 @@ layer(Harness.layer, { timeout: "120 seconds" })("birthday", (it) => {
       })
       const rows = yield* bonusRows
       expect(rows.map((r) => [r.table, r.clientId, r.amount, r.reason, r.createdAt.toISOString(), r.expiresAt?.toISOString()]))
-        .toEqual([["temporary", 2, "500.00", "birthday", RUN, daysAfter(RUN, 14)]])
+        .toEqual([["temporary", "2", "500.00", "birthday", RUN, daysAfter(RUN, 14)]])
       const granted = yield* grants
       expect(granted.map((g) => [g.clientId, g.bonusGranted, g.bonusOperation]).sort()).toEqual([
-        [1, null, null],
-        [2, "500.00", `temporary:${rows[0]!.id}`],
-        [3, null, null]
+        ["1", null, null],
+        ["2", "500.00", `temporary:${rows[0]!.id}`],
+        ["3", null, null]
       ])
     }))
 

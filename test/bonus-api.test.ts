@@ -54,9 +54,10 @@ const call = (method: "GET" | "POST", path: string, body?: unknown, headers: Rec
 const post = (path: string, body: unknown, headers?: Record<string, string>) => call("POST", path, body, headers)
 const get = (path: string) => call("GET", path)
 
+/** Ids read back as text (`::text`), so they are exact whatever the driver's int8 parser. */
 interface BonusRow {
-  readonly id: number
-  readonly clientId: number
+  readonly id: string
+  readonly clientId: string
   readonly amount: string
   readonly reason: string | null
   readonly createdAt: string
@@ -67,13 +68,16 @@ interface BonusRow {
 const rows = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const iso = (d: Date) => d.toISOString()
-  const permanent = yield* sql<{ id: number; clientId: number; amount: string; reason: string | null; createdAt: Date; orderUid: string | null }>`
-    SELECT id, client_id AS "clientId", amount::text AS amount, reason, created_at AS "createdAt", order_uid::text AS "orderUid"
-    FROM jupiter.bonus_permanent ORDER BY id
+  // Ordered by the qualified bigint column, not the text alias ('10' < '9').
+  const permanent = yield* sql<{ id: string; clientId: string; amount: string; reason: string | null; createdAt: Date; orderUid: string | null }>`
+    SELECT id::text AS id, client_id::text AS "clientId", amount::text AS amount, reason, created_at AS "createdAt",
+           order_uid::text AS "orderUid"
+    FROM jupiter.bonus_permanent ORDER BY bonus_permanent.id
   `
-  const temporary = yield* sql<{ id: number; clientId: number; amount: string; reason: string | null; createdAt: Date; expiresAt: Date }>`
-    SELECT id, client_id AS "clientId", amount::text AS amount, reason, created_at AS "createdAt", expires_at AS "expiresAt"
-    FROM jupiter.bonus_temporary ORDER BY id
+  const temporary = yield* sql<{ id: string; clientId: string; amount: string; reason: string | null; createdAt: Date; expiresAt: Date }>`
+    SELECT id::text AS id, client_id::text AS "clientId", amount::text AS amount, reason, created_at AS "createdAt",
+           expires_at AS "expiresAt"
+    FROM jupiter.bonus_temporary ORDER BY bonus_temporary.id
   `
   const [requests] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pronto_notify.bonus_requests`
   return {
@@ -209,17 +213,17 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect(stored.permanent.map((r) => `permanent:${r.id}`)).toEqual([...ids, forOrder.body.operationId])
       expect(stored.permanent.map((r) => r.reason)).toEqual([...reasons, "order"])
       expect(stored.permanent[0]).toEqual({
-        id: 1,
-        clientId: 10,
+        id: "1",
+        clientId: "10",
         amount: "50.25",
         reason: "feedback",
         createdAt: AT,
         orderUid: null
       })
-      expect(stored.permanent.at(-1)).toMatchObject({ clientId: 1, amount: "300.00", createdAt: AT, orderUid: order })
+      expect(stored.permanent.at(-1)).toMatchObject({ clientId: "1", amount: "300.00", createdAt: AT, orderUid: order })
       expect(stored.temporary).toEqual([{
-        id: 1,
-        clientId: 2,
+        id: "1",
+        clientId: "2",
         amount: "100.00",
         reason: "invite",
         createdAt: AT,
@@ -251,11 +255,11 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* post("/bonus/accruals/permanent", { clientId: 8, amount: 999, reason: "order", at: AT })
 
       const at = (iso: string) => get(`/bonus/balance?clientId=7&at=${encodeURIComponent(iso)}`)
-      expect(yield* at(plus(-1))).toEqual({ status: 200, body: { clientId: 7, at: plus(-1), balance: 0 } })
+      expect(yield* at(plus(-1))).toEqual({ status: 200, body: { clientId: "7", at: plus(-1), balance: 0 } })
       expect((yield* at(AT)).body.balance).toBe(30)
       expect((yield* at(plus(2 * DAY))).body.balance).toBe(130)
       expect((yield* at(plus(15 * DAY))).body.balance).toBe(30)
-      expect((yield* at("2026-03-12T12:00:00+03:00")).body).toEqual({ clientId: 7, at: "2026-03-12T09:00:00.000Z", balance: 130 })
+      expect((yield* at("2026-03-12T12:00:00+03:00")).body).toEqual({ clientId: "7", at: "2026-03-12T09:00:00.000Z", balance: 130 })
     }))
 
   it.effect("finds a client's first accrual with a reason after an instant (exclusive) and until one (inclusive)", () =>
@@ -292,7 +296,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* fresh
       yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 50, reason: "feedback", at: plus(-1, SERVER_NOW) })
       yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 20, reason: "feedback", at: plus(1, SERVER_NOW) })
-      expect((yield* get("/bonus/balance?clientId=1")).body).toEqual({ clientId: 1, at: SERVER_NOW, balance: 50 })
+      expect((yield* get("/bonus/balance?clientId=1")).body).toEqual({ clientId: "1", at: SERVER_NOW, balance: 50 })
       const after = plus(-1, SERVER_NOW)
       // The accrual 1 ms after the server's now is in its future.
       expect((yield* get(`/bonus/first-accrual?clientId=1&reason=feedback&after=${after}`)).body).toEqual({ accrual: null })
@@ -421,7 +425,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect((yield* get(`/bonus/balance?clientId=1&at=${plus(2)}`)).body.balance).toBe(40)
       expect(yield* post("/bonus/spendings", { clientId: 1, amount: 41, at: plus(2) })).toEqual({
         status: 409,
-        body: { _tag: "InsufficientBalance", clientId: 1, requested: 41, available: 40 }
+        body: { _tag: "InsufficientBalance", clientId: "1", requested: 41, available: 40 }
       })
     }))
 
@@ -431,15 +435,15 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 80, reason: "feedback", at: plus(DAY) })
       yield* post("/bonus/accruals/temporary", { clientId: 1, amount: 100, reason: "profile", at: plus(2 * DAY), expiresAt: plus(16 * DAY) })
       const lookups = [
-        { clientId: 1, reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
-        { clientId: 1, reason: "profile", after: instant(AT), until: instant(plus(DAY)) },
-        { clientId: 2, reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
-        { clientId: 1, reason: "profile", after: instant(AT), until: instant(plus(2 * DAY)) }
+        { clientId: "1", reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
+        { clientId: "1", reason: "profile", after: instant(AT), until: instant(plus(DAY)) },
+        { clientId: "2", reason: "feedback", after: instant(AT), until: instant(plus(14 * DAY)) },
+        { clientId: "1", reason: "profile", after: instant(AT), until: instant(plus(2 * DAY)) }
       ]
       const read = Effect.gen(function*() {
         const bonus = yield* BonusServer
         return {
-          balances: yield* Effect.forEach([AT, plus(DAY), plus(3 * DAY), plus(16 * DAY)], (t) => bonus.balance(1, instant(t))),
+          balances: yield* Effect.forEach([AT, plus(DAY), plus(3 * DAY), plus(16 * DAY)], (t) => bonus.balance("1", instant(t))),
           found: yield* bonus.firstAccruals(lookups)
         }
       })
@@ -452,10 +456,10 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
 
       const spent = yield* httpBonusServer(Effect.gen(function*() {
         const bonus = yield* BonusServer
-        yield* bonus.spend(1, 150, instant(plus(3 * DAY)))
-        return yield* Effect.either(bonus.spend(1, 31, instant(plus(3 * DAY))))
+        yield* bonus.spend("1", 150, instant(plus(3 * DAY)))
+        return yield* Effect.either(bonus.spend("1", 31, instant(plus(3 * DAY))))
       }))
-      expect(spent).toEqual(Either.left(new InsufficientBalance({ clientId: 1, requested: 31, available: 30 })))
+      expect(spent).toEqual(Either.left(new InsufficientBalance({ clientId: "1", requested: 31, available: 30 })))
     }))
 
   it.effect("the HTTP BonusServer queues an accrual with its transaction and delivers it once, after the commit", () =>
@@ -464,7 +468,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const sql = yield* SqlClient.SqlClient
       const accrual = {
         type: "temporary" as const,
-        clientId: 5,
+        clientId: "5",
         amount: 100,
         reason: "invite",
         at: instant(AT),
@@ -491,8 +495,8 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect(result.again).toEqual({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 })
       const stored = yield* rows
       expect(stored.temporary).toEqual([{
-        id: 1,
-        clientId: 5,
+        id: "1",
+        clientId: "5",
         amount: "100.00",
         reason: "invite",
         createdAt: AT,
@@ -511,14 +515,14 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
     Effect.gen(function*() {
       yield* fresh
       const sql = yield* SqlClient.SqlClient
-      const accrual = { type: "permanent" as const, clientId: 5, amount: 500, reason: "birthday", at: instant(AT) }
+      const accrual = { type: "permanent" as const, clientId: "5", amount: 500, reason: "birthday", at: instant(AT) }
       // Nothing listens on port 9 of the loopback: every call is refused.
       const down = yield* Effect.provide(
         Effect.gen(function*() {
           const bonus = yield* BonusServer
           yield* sql.withTransaction(bonus.accrue(accrual))
           const report = yield* flush
-          const balance = yield* Effect.flip(bonus.balance(5, instant(AT)))
+          const balance = yield* Effect.flip(bonus.balance("5", instant(AT)))
           return { report, balance }
         }),
         BonusServerHttp.layer({ baseUrl: "http://127.0.0.1:9" })
@@ -544,7 +548,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
 
       const up = yield* httpBonusServer(flush)
       expect(up).toEqual({ delivered: 1, failed: 0, deadLettered: 0, pending: 0 })
-      expect((yield* rows).permanent).toEqual([{ id: 1, clientId: 5, amount: "500.00", reason: "birthday", createdAt: AT, orderUid: null }])
+      expect((yield* rows).permanent).toEqual([{ id: "1", clientId: "5", amount: "500.00", reason: "birthday", createdAt: AT, orderUid: null }])
       expect((yield* outboxRows)[0]).toMatchObject({ delivered: true, operationId: firstTry.body.operationId, lastError: null })
     }))
 
@@ -554,8 +558,8 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const attempt = yield* httpBonusServer(
         Effect.flatMap(BonusServer, (bonus) =>
           Effect.all([
-            Effect.flip(bonus.accrue({ type: "permanent", clientId: 1, amount: 0, reason: "x", at: instant(AT) })),
-            Effect.flip(bonus.accrue({ type: "temporary", clientId: 1, amount: 5, reason: "x", at: instant(AT), expiresAt: instant(AT) }))
+            Effect.flip(bonus.accrue({ type: "permanent", clientId: "1", amount: 0, reason: "x", at: instant(AT) })),
+            Effect.flip(bonus.accrue({ type: "temporary", clientId: "1", amount: 5, reason: "x", at: instant(AT), expiresAt: instant(AT) }))
           ]))
       )
       expect(attempt.map((e) => e.message)).toEqual([
@@ -579,7 +583,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         rules: {},
         reaction: ReactionRule.ClosedOrder(),
         selector: Layer.succeed(Selector, {
-          candidates: () => Stream.make({ clientId: 1, phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" })
+          candidates: () => Stream.make({ clientId: "1", phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" })
         }),
         actions: Layer.effect(
           ActionStrategy,
@@ -624,8 +628,8 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect(sent.summary).toMatchObject({ sent: 1, failed: 0, inDoubt: 0 })
       expect(sent.report).toEqual({ delivered: 1, failed: 0, deadLettered: 0, pending: 0 })
       expect((yield* rows).temporary).toEqual([{
-        id: 1,
-        clientId: 1,
+        id: "1",
+        clientId: "1",
         amount: "100.00",
         reason: "invite",
         createdAt: AT,
@@ -652,16 +656,16 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const headers = { "Idempotency-Key": "no-reason" }
       const first = yield* post("/bonus/accruals/permanent", { clientId: 30, amount: 2, at: AT }, headers)
       expect(yield* post("/bonus/accruals/permanent", { clientId: 30, amount: 2, at: AT }, headers)).toEqual(first)
-      expect((yield* rows).permanent.filter((r) => r.clientId === 30)).toHaveLength(1)
+      expect((yield* rows).permanent.filter((r) => r.clientId === "30")).toHaveLength(1)
 
       // The HTTP BonusServer sends no reason as null, and it arrives as NULL.
       const delivered = yield* httpBonusServer(Effect.gen(function*() {
         const bonus = yield* BonusServer
-        yield* bonus.accrue({ type: "temporary", clientId: 20, amount: 3, reason: null, at: instant(AT), expiresAt: instant(plus(DAY)) })
+        yield* bonus.accrue({ type: "temporary", clientId: "20", amount: 3, reason: null, at: instant(AT), expiresAt: instant(plus(DAY)) })
         return yield* flush
       }))
       expect(delivered).toMatchObject({ delivered: 1, pending: 0 })
-      expect((yield* rows).temporary.at(-1)).toMatchObject({ clientId: 20, reason: null })
+      expect((yield* rows).temporary.at(-1)).toMatchObject({ clientId: "20", reason: null })
     }))
 
   it.effect("an accrual for an order is stored with reason `order`, whatever reason was sent", () =>
@@ -672,18 +676,18 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* post("/bonus/accruals/permanent", { clientId: 2, amount: 5, at: AT, orderUid: order })
       yield* post("/bonus/accruals/permanent", { clientId: 3, amount: 5, reason: "feedback", at: AT })
       expect((yield* rows).permanent.map((r) => [r.clientId, r.reason, r.orderUid])).toEqual([
-        [1, "order", order],
-        [2, "order", order],
-        [3, "feedback", null]
+        ["1", "order", order],
+        ["2", "order", order],
+        ["3", "feedback", null]
       ])
       // Through the HTTP BonusServer: queued and delivered as `order`.
       yield* httpBonusServer(Effect.gen(function*() {
         const bonus = yield* BonusServer
-        yield* bonus.accrue({ type: "permanent", clientId: 4, amount: 5, reason: "birthday", at: instant(AT), orderUid: order })
+        yield* bonus.accrue({ type: "permanent", clientId: "4", amount: 5, reason: "birthday", at: instant(AT), orderUid: order })
         expect((yield* outboxReasons)).toEqual(["order"])
         yield* flush
       }))
-      expect((yield* rows).permanent.at(-1)).toMatchObject({ clientId: 4, reason: "order", orderUid: order })
+      expect((yield* rows).permanent.at(-1)).toMatchObject({ clientId: "4", reason: "order", orderUid: order })
     }))
 
   it.effect("amounts: the API takes exactly what the ledger takes (0.1 + 0.2 is 0.30)", () =>
@@ -699,7 +703,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect((yield* post("/bonus/spendings", { clientId: 1, amount: 0.1 + 0.2, at: plus(1) })).status).toBe(204)
       const queued = yield* httpBonusServer(
         Effect.flatMap(BonusServer, (bonus) =>
-          bonus.accrue({ type: "permanent", clientId: 4, amount: 0.1 + 0.2, reason: "r", at: instant(AT) }))
+          bonus.accrue({ type: "permanent", clientId: "4", amount: 0.1 + 0.2, reason: "r", at: instant(AT) }))
       )
       expect(queued).toMatch(/^request:/)
       expect((yield* rows).permanent.map((r) => r.amount)).toEqual(["0.30", "9999999999.99", "-0.30", "0.30"])
@@ -712,7 +716,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const base = yield* BonusApi.baseUrl
       const withOutbox = httpBonusServerWith({ baseUrl: base, deliver: false })
       yield* withOutbox(Effect.flatMap(BonusServer, (bonus) =>
-        sql.withTransaction(bonus.accrue({ type: "permanent", clientId: 5, amount: 10, reason: "birthday", at: instant(AT) }))))
+        sql.withTransaction(bonus.accrue({ type: "permanent", clientId: "5", amount: 10, reason: "birthday", at: instant(AT) }))))
       // The row's key, already used for another accrual: the bonus server refuses it every time.
       const [{ key }] = yield* sql<{ key: string }>`SELECT request_key::text AS key FROM pronto_notify.bonus_outbox`
       yield* post("/bonus/accruals/permanent", { clientId: 5, amount: 11, reason: "birthday", at: AT }, { "Idempotency-Key": key })
@@ -758,7 +762,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         status = code
         yield* fresh
         yield* withOutbox(Effect.flatMap(BonusServer, (bonus) =>
-          bonus.accrue({ type: "permanent", clientId: 5, amount: 10, reason: "r", at: instant(AT) })))
+          bonus.accrue({ type: "permanent", clientId: "5", amount: 10, reason: "r", at: instant(AT) })))
         // One refusal short of a dead letter, after many attempts.
         yield* sql`UPDATE pronto_notify.bonus_outbox SET attempts = 40, refusals = ${BonusServerHttp.MAX_REFUSALS - 1}`
         yield* withOutbox(flush)
@@ -794,7 +798,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const processOne = httpBonusServerWith({ baseUrl, deliver: false })
       const processTwo = httpBonusServerWith({ baseUrl, deliver: false })
       yield* processOne(Effect.flatMap(BonusServer, (bonus) =>
-        Effect.forEach([1, 2, 3], (clientId) =>
+        Effect.forEach(["1", "2", "3"], (clientId) =>
           bonus.accrue({ type: "permanent", clientId, amount: 10, reason: "r", at: instant(AT) }))))
 
       const first = yield* Effect.fork(processOne(flush))
@@ -825,7 +829,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* fresh
       const sql = yield* SqlClient.SqlClient
       const baseUrl = yield* BonusApi.baseUrl
-      const accrual = { type: "permanent" as const, clientId: 5, amount: 10, reason: "r", at: instant(AT) }
+      const accrual = { type: "permanent" as const, clientId: "5", amount: 10, reason: "r", at: instant(AT) }
       const queue = Effect.flatMap(BonusServer, (bonus) => sql.withTransaction(bonus.accrue(accrual)))
 
       yield* httpBonusServerWith({ baseUrl, deliver: false, deliveryInterval: "1 second" })(Effect.gen(function*() {
@@ -874,8 +878,8 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const { balance, delivery } = yield* httpBonusServerWith({ baseUrl, timeout: "300 millis", deliver: false })(
         Effect.gen(function*() {
           const bonus = yield* BonusServer
-          yield* sql.withTransaction(bonus.accrue({ type: "permanent", clientId: 1, amount: 1, reason: "r", at: instant(AT) }))
-          return { balance: yield* timed(bonus.balance(1, instant(AT))), delivery: yield* timed(flush) }
+          yield* sql.withTransaction(bonus.accrue({ type: "permanent", clientId: "1", amount: 1, reason: "r", at: instant(AT) }))
+          return { balance: yield* timed(bonus.balance("1", instant(AT))), delivery: yield* timed(flush) }
         })
       ).pipe(TestServices.provideLive)
       expect(Either.isLeft(balance.result) && balance.result.left).toMatchObject({

@@ -123,7 +123,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       )
       expect(messages.find((m: { orderUid: string }) => m.orderUid === uids[1])).toMatchObject({
         kind: "feedback",
-        clientId: 2,
+        clientId: "2",
         phone: "89160000002",
         chosenAction: 2,
         performedAction: 2,
@@ -150,13 +150,16 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       // Client 2 had no last order time yet; client 1 was already up to date.
       expect(backfill.stdout).toMatch(/^1 clients changed/)
       const rows = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        sql<{ id: number; lastOrderAt: Date }>`SELECT id, last_order_at AS "lastOrderAt" FROM jupiter.clients ORDER BY id`).pipe(
+        // Ordered by the qualified bigint column, not the text alias.
+        sql<{ id: string; lastOrderAt: Date }>`
+          SELECT id::text AS id, last_order_at AS "lastOrderAt" FROM jupiter.clients ORDER BY clients.id
+        `).pipe(
           Effect.provide(Database.layerUrl(url, { maxConnections: 1 })),
           Effect.orDie
         )
       expect(rows.map((r) => [r.id, r.lastOrderAt.toISOString()])).toEqual([
-        [1, new Date(hoursBeforeAt(1)).toISOString()],
-        [2, new Date(hoursBeforeAt(2)).toISOString()]
+        ["1", new Date(hoursBeforeAt(1)).toISOString()],
+        ["2", new Date(hoursBeforeAt(2)).toISOString()]
       ])
     }))
 
@@ -183,7 +186,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       const birthday = yield* Cli.run(["run", "birthday", "--at", AT, "--dry-run", "--json"], env)
       expect(birthday.code, birthday.stderr).toBe(0)
       expect(JSON.parse(birthday.stdout).messages).toEqual([{
-        clientId: 2,
+        clientId: "2",
         orderUid: null,
         phone: "8916*****02",
         chosenAction: 1,
@@ -236,7 +239,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       yield* site.behave("ok")
 
       // Every attempt in flight at the kill is in doubt (it may have reached the Site); none is "sent".
-      const first: Array<{ id: number; orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      const first: Array<{ id: string; orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
       expect(first.length).toBeGreaterThanOrEqual(1)
       expect(first.every((m) => m.status === "in_doubt")).toBe(true)
       expect(first.map((m) => m.orderUid)).toContain(uids[0])
@@ -251,11 +254,11 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       for (const m of first) expect(after.find((a) => a.orderUid === m.orderUid)?.status).toBe("in_doubt")
 
       // The operator finds the first one in the Site's log: delivered.
-      const usage = yield* Cli.run(["settle", String(first[0]!.id)], env)
+      const usage = yield* Cli.run(["settle", first[0]!.id], env)
       expect(usage.stderr.trim()).toBe("pronto-notify: say which: settle <notification-id> --delivered, or --not-delivered")
-      const settled = yield* Cli.run(["settle", String(first[0]!.id), "--delivered"], env)
+      const settled = yield* Cli.run(["settle", first[0]!.id, "--delivered"], env)
       expect(settled.code, settled.stderr).toBe(0)
-      const final: Array<{ id: number; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
+      const final: Array<{ id: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
       expect(final.find((m) => m.id === first[0]!.id)?.status).toBe("sent")
     }))
 })

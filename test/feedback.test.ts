@@ -61,7 +61,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
         [app]: TEXT_100,
         [newApp]: TEXT_50
       })
-      expect(stored.every((n) => n.status === "sent" && n.clientId === 1 && n.phone === "89160000001")).toBe(true)
+      expect(stored.every((n) => n.status === "sent" && n.clientId === "1" && n.phone === "89160000001")).toBe(true)
       expect(stored[0]!.sentAt?.toISOString()).toBe("2026-03-10T08:00:00.000Z")
       expect((yield* orderMarks).map((m) => m.orderUid).sort()).toEqual([site, app, newApp].sort())
       const sent = yield* Effect.flatMap(RecordingSender, (r) => r.sent)
@@ -124,7 +124,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       const summary = yield* runFeedback()
       expect(summary).toMatchObject({ selected: 2, sent: 1, invalid: 1 })
       const stored = yield* Harness.notifications
-      expect(stored.map((n) => [n.clientId, n.phone, n.chosenAction])).toEqual([[2, "89091582149", 1]])
+      expect(stored.map((n) => [n.clientId, n.phone, n.chosenAction])).toEqual([["2", "89091582149", 1]])
     }))
 
   it.effect("a failed send leaves no notification and no mark, and the next run sends it (C10)", () =>

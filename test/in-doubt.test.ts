@@ -59,7 +59,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("settling a message left in dou
       yield* settleDelivered(stored.id)
       const rows = yield* bonusRows
       expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({ table: "temporary", clientId: 7, amount: "100.00", reason: "invite" })
+      expect(rows[0]).toMatchObject({ table: "temporary", clientId: "7", amount: "100.00", reason: "invite" })
       expect(rows[0]!.createdAt.toISOString()).toBe(new Date(INVITE_RUN).toISOString())
       expect(rows[0]!.expiresAt?.toISOString()).toBe(new Date(Date.parse(INVITE_RUN) + 14 * 86_400_000).toISOString())
       expect((yield* grants)[0]).toMatchObject({ bonusGranted: "100.00" })
@@ -92,7 +92,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("settling a message left in dou
       const notInDoubt = yield* Effect.flip(settleNotDelivered(sent!.id))
       expect(notInDoubt.message).toBe(`notification ${sent!.id} is sent, not in doubt: nothing to settle`)
       expect((yield* Effect.flip(settleDelivered(sent!.id)))._tag).toBe("NotInDoubt")
-      expect((yield* Effect.flip(settleDelivered(999_999))).message).toBe("there is no notification 999999")
+      expect((yield* Effect.flip(settleDelivered("999999"))).message).toBe("there is no notification 999999")
       expect((yield* Harness.notifications).map((n) => n.status)).toEqual(["sent"])
     }))
 })

@@ -7,6 +7,7 @@ import { orderClosed } from "../src/host/Orders.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import {
   bonusRows,
+  byId,
   clientMarks,
   daysAfter,
   grants,
@@ -36,7 +37,7 @@ const lapsed = (id: number, lastOrderAt: string, balance?: number) =>
     }
   })
 
-const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort((a, b) => a - b))
+const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort(byId))
 
 layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
   it.effect("texts are the specification's, byte for byte", () =>
@@ -65,11 +66,11 @@ layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
 
       const lines = yield* Stream.runCollect(yield* Effect.zipRight(Harness.at(RUN), Jobs.preview("invite")))
       // Band A first, then band B, each by client id.
-      expect([...lines].map((l) => l.clientId)).toEqual([5, 6, 2, 3])
+      expect([...lines].map((l) => l.clientId)).toEqual(["5", "6", "2", "3"])
 
       const summary = yield* runInvite()
       expect(summary).toMatchObject({ kind: "invite", selected: 4, sent: 4, failed: 0 })
-      expect(yield* sentTo).toEqual([2, 3, 5, 6])
+      expect(yield* sentTo).toEqual(["2", "3", "5", "6"])
     }))
 
   it.effect("a run just after midnight in Moscow counts days from the Moscow date", () =>
@@ -127,7 +128,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
       yield* lapsed(1, moscow("2026-05-01"), 0.5)
       yield* runInvite()
       const stored = yield* Harness.notifications
-      expect(stored.map((n) => [n.clientId, n.chosenAction, n.performedAction, n.text])).toEqual([[1, 1, 2, TEXT_GIFT]])
+      expect(stored.map((n) => [n.clientId, n.chosenAction, n.performedAction, n.text])).toEqual([["1", 1, 2, TEXT_GIFT]])
       expect((yield* grants)[0]!.bonusGranted).toBe("100.00")
     }))
 
@@ -140,13 +141,13 @@ layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
       yield* runInvite()
       const stored = yield* Harness.notifications
       expect(stored.map((n) => [n.clientId, n.chosenAction, n.performedAction, n.text]).sort()).toEqual([
-        [1, 1, 2, TEXT_GIFT],
-        [2, 1, 2, TEXT_GIFT],
-        [3, 2, 2, TEXT_GIFT]
+        ["1", 1, 2, TEXT_GIFT],
+        ["2", 1, 2, TEXT_GIFT],
+        ["3", 2, 2, TEXT_GIFT]
       ])
       const accrued = (yield* bonusRows).filter((r) => r.table === "temporary")
       expect(accrued.map((r) => [r.clientId, r.amount, r.reason, r.createdAt.toISOString(), r.expiresAt!.toISOString()]).sort())
-        .toEqual([1, 2, 3].map((c) => [c, "100.00", "invite", RUN, daysAfter(RUN, 14)]))
+        .toEqual(["1", "2", "3"].map((c) => [c, "100.00", "invite", RUN, daysAfter(RUN, 14)]))
       const granted = yield* grants
       expect(granted.map((g) => g.bonusGranted)).toEqual(["100.00", "100.00", "100.00"])
       const operations = new Set(accrued.map((r) => `temporary:${r.id}`))
@@ -204,7 +205,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("invite", (it) => {
         VALUES (1, ${new Date(moscow("2026-05-01"))}), (2, ${new Date(moscow("2026-03-01"))})
       `
       expect((yield* runInvite()).selected).toBe(1)
-      expect(yield* sentTo).toEqual([2])
+      expect(yield* sentTo).toEqual(["2"])
       expect((yield* clientMarks).map((m) => m.inviteLapse?.toISOString())).toEqual([
         moscow("2026-05-01"),
         moscow("2026-05-02")

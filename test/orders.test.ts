@@ -23,7 +23,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
       const later = yield* insertOrder({ clientId: 1, closedAt: "2026-03-05T10:00:00Z" })
 
       const result = yield* orderClosed(first)
-      expect(result).toMatchObject({ orderUid: first, clientId: Option.some(1), moved: true, inviteMarkCleared: false })
+      expect(result).toMatchObject({ orderUid: first, clientId: Option.some("1"), moved: true, inviteMarkCleared: false })
       expect(Option.map(result.lastOrderAt, DateTime.formatIso)).toEqual(Option.some("2026-03-01T10:00:00.000Z"))
       expect(iso(yield* lastOrderAt(1))).toBe("2026-03-01T10:00:00.000Z")
 
@@ -64,7 +64,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
 
       expect((yield* orderClosed(next)).inviteMarkCleared).toBe(true)
       // Only the inactivity mark: the birthday mark is untouched.
-      expect(yield* clientMarks).toEqual([{ clientId: 1, inviteLapse: null, profileMonth: null, birthdayYear: 2026 }])
+      expect(yield* clientMarks).toEqual([{ clientId: "1", inviteLapse: null, profileMonth: null, birthdayYear: 2026 }])
     }))
 
   it.effect("rejects an unknown, open, cancelled or malformed order with a message, changing nothing", () =>
@@ -143,8 +143,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
         "2026-01-05T00:00:00.000Z"
       ])
       expect((yield* clientMarks).map((m) => [m.clientId, iso(m.inviteLapse)])).toEqual([
-        [6, null],
-        [7, "2026-01-05T00:00:00.000Z"]
+        ["6", null],
+        ["7", "2026-01-05T00:00:00.000Z"]
       ])
       expect(yield* backfillLastOrder).toEqual({ clientsChanged: 0, inviteMarksCleared: 0 })
     }))
@@ -174,7 +174,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
       // Never moved back by an older order in the batch.
       expect(iso(yield* lastOrderAt(2))).toBe("2026-03-30T10:00:00.000Z")
       expect(iso(yield* lastOrderAt(3))).toBe("2026-03-11T10:00:00.000Z")
-      expect((yield* clientMarks).find((m) => m.clientId === 1)?.inviteLapse ?? null).toBeNull()
+      expect((yield* clientMarks).find((m) => m.clientId === "1")?.inviteLapse ?? null).toBeNull()
       expect(yield* ordersClosed([])).toEqual({ clientsMoved: 0, inviteMarksCleared: 0 })
     }))
 })

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
 import { Profile } from "../src/kinds/Profile.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
-import { bonusRows, clientMarks, grants, insertClient, insertOrder, moscow } from "./support/Fixtures.ts"
+import { bonusRows, byId, clientMarks, grants, insertClient, insertOrder, moscow } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
 
@@ -17,7 +17,7 @@ const runProfile = (iso = RUN) => Effect.zipRight(Harness.at(iso), Jobs.run("pro
 const ordered = (id: number, closedAt: string, more: { birthday?: string } = {}) =>
   Effect.zipRight(insertClient({ id, ...more }), insertOrder({ clientId: id, closedAt }))
 
-const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort((a, b) => a - b))
+const sentTo = Effect.map(Harness.notifications, (ns) => ns.map((n) => n.clientId).sort(byId))
 
 layer(Harness.layer, { timeout: "120 seconds" })("profile", (it) => {
   it.effect("the text is the specification's, byte for byte, and the reaction reason is profile", () =>
@@ -47,14 +47,14 @@ layer(Harness.layer, { timeout: "120 seconds" })("profile", (it) => {
       expect(summary).toMatchObject({ kind: "profile", selected: 3, sent: 3, failed: 0, byAction: { "1": 3 } })
       const stored = yield* Harness.notifications
       expect(stored.map((n) => [n.clientId, n.triggerKey, n.chosenAction, n.performedAction, n.text]).sort()).toEqual([
-        [2, "2@2026-05", 1, 1, TEXT],
-        [3, "3@2026-05", 1, 1, TEXT],
-        [8, "8@2026-05", 1, 1, TEXT]
+        ["2", "2@2026-05", 1, 1, TEXT],
+        ["3", "3@2026-05", 1, 1, TEXT],
+        ["8", "8@2026-05", 1, 1, TEXT]
       ])
       expect((yield* clientMarks).map((m) => [m.clientId, m.profileMonth])).toEqual([
-        [2, "2026-05-01"],
-        [3, "2026-05-01"],
-        [8, "2026-05-01"]
+        ["2", "2026-05-01"],
+        ["3", "2026-05-01"],
+        ["8", "2026-05-01"]
       ])
       // The action grants nothing: the app accrues the bonus when the profile is filled in.
       expect((yield* grants).every((g) => g.bonusGranted === null)).toBe(true)
@@ -79,7 +79,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("profile", (it) => {
       yield* sql`INSERT INTO pronto_notify.client_marks (client_id, profile_month) VALUES (2, '2026-04-01'), (1, '2026-05-01')`
       // Client 1 is marked for May (Jupiter's flag): out. Client 2's April mark does not count.
       expect((yield* runProfile()).sent).toBe(1)
-      expect(yield* sentTo).toEqual([2])
+      expect(yield* sentTo).toEqual(["2"])
       expect((yield* runProfile(moscow("2026-06-01", "18:00"))).selected).toBe(0)
 
       // July: only who ordered in June.
@@ -87,8 +87,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("profile", (it) => {
       expect((yield* runProfile(moscow("2026-07-01", "12:30"))).sent).toBe(1)
       expect((yield* Harness.notifications).map((n) => n.triggerKey)).toEqual(["2@2026-05", "1@2026-06"])
       expect((yield* clientMarks).map((m) => [m.clientId, m.profileMonth])).toEqual([
-        [1, "2026-06-01"],
-        [2, "2026-05-01"]
+        ["1", "2026-06-01"],
+        ["2", "2026-05-01"]
       ])
     }))
 

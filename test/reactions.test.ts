@@ -24,12 +24,13 @@ const notify = (n: {
   Effect.flatMap(SqlClient.SqlClient, (sql) => {
     const at = new Date(n.sentAt ?? SENT)
     const status = n.status ?? "sent"
-    return sql<{ id: number }>`
+    // The id as text: exact whatever the driver's int8 parser, as the library's own ids are.
+    return sql<{ id: string }>`
       INSERT INTO pronto_notify.notifications
         (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
       VALUES (${n.kind}, ${n.kind}, ${`trigger-${++trigger}`}, ${n.clientId}, '89160000001', 1, 1, 'text', ${status}, ${at},
               ${status === "sent" ? at : null})
-      RETURNING id
+      RETURNING id::text AS id
     `.pipe(Effect.map((rows) => rows[0]!.id))
   })
 
@@ -43,34 +44,35 @@ const accrual = (a: {
 }) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     a.temporary
-      ? sql<{ id: number }>`
+      ? sql<{ id: string }>`
           INSERT INTO jupiter.bonus_temporary (client_id, amount, reason, created_at, expires_at)
           VALUES (${a.clientId}, ${a.amount ?? 100}, ${a.reason}, ${new Date(a.at)}, ${new Date(plus(14 * DAY, a.at))})
-          RETURNING id
+          RETURNING id::text AS id
         `.pipe(Effect.map((rows) => `temporary:${rows[0]!.id}`))
-      : sql<{ id: number }>`
+      : sql<{ id: string }>`
           INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at)
           VALUES (${a.clientId}, ${a.amount ?? 100}, ${a.reason}, ${new Date(a.at)})
-          RETURNING id
+          RETURNING id::text AS id
         `.pipe(Effect.map((rows) => `permanent:${rows[0]!.id}`)))
 
 interface Decided {
-  readonly id: number
+  readonly id: string
   readonly reaction: string
   readonly ref: string | null
   readonly reactedAt: string | null
 }
 
 const reactions = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql<{ id: number; reaction: string; ref: string | null; reactedAt: Date | null }>`
-    SELECT id, reaction, reaction_ref AS ref, reacted_at AS "reactedAt" FROM pronto_notify.notifications ORDER BY id
+  sql<{ id: string; reaction: string; ref: string | null; reactedAt: Date | null }>`
+    SELECT id::text AS id, reaction, reaction_ref AS ref, reacted_at AS "reactedAt" FROM pronto_notify.notifications
+    ORDER BY notifications.id
   `.pipe(
     Effect.map((rows) =>
-      new Map(rows.map((r): [number, Decided] => [r.id, { ...r, reactedAt: r.reactedAt?.toISOString() ?? null }]))
+      new Map(rows.map((r): [string, Decided] => [r.id, { ...r, reactedAt: r.reactedAt?.toISOString() ?? null }]))
     )
   ))
 
-const reactionOf = (id: number) => Effect.map(reactions, (all) => all.get(id)!)
+const reactionOf = (id: string) => Effect.map(reactions, (all) => all.get(id)!)
 
 const runAt = (iso: string) => Effect.zipRight(Harness.at(iso), Reactions.run)
 

@@ -8,8 +8,11 @@ import type { OrderSource, OrderStatus } from "../../src/host/HostSchema.ts"
 
 export const instant = (iso: string) => DateTime.unsafeMake(iso)
 
+/** Ids past 2^53 must be given as strings: a number there is already rounded. */
+export type IdInput = number | string
+
 export const insertClient = (client: {
-  readonly id: number
+  readonly id: IdInput
   readonly phone?: string
   readonly birthday?: string | null
   readonly lastOrderAt?: string | null
@@ -23,7 +26,7 @@ export const insertClient = (client: {
 
 export interface OrderRow {
   readonly uid?: string
-  readonly clientId: number | null
+  readonly clientId: IdInput | null
   readonly source?: OrderSource
   readonly isDelivery?: boolean
   readonly status?: OrderStatus
@@ -46,13 +49,20 @@ export const insertOrder = (order: OrderRow) =>
     `.pipe(Effect.as(uid))
   })
 
+/** Orders ids read back as text by their value, exactly (as text '10' < '9'; as numbers past 2^53, ties). */
+export const byId = (a: string, b: string) => {
+  const x = BigInt(a)
+  const y = BigInt(b)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
 /** An instant `days` (fractions allowed) after `iso`. */
 export const daysAfter = (iso: string, days: number) => new Date(Date.parse(iso) + days * 86_400_000).toISOString()
 
 /** A bonus row written directly, as the host's bonus server would (e.g. a manual adjustment). */
 export const insertBonusRow = (row: {
   readonly table: "permanent" | "temporary"
-  readonly clientId: number
+  readonly clientId: IdInput
   readonly amount: number
   readonly at: string
   readonly expiresAt?: string
@@ -70,10 +80,11 @@ export const insertBonusRow = (row: {
                   ${new Date(row.expiresAt ?? daysAfter(row.at, 14))})
         `)
 
+/** Ids read back as text (`::text`), so they are exact whatever the driver's int8 parser. */
 export interface BonusRow {
   readonly table: "permanent" | "temporary"
-  readonly id: number
-  readonly clientId: number
+  readonly id: string
+  readonly clientId: string
   readonly amount: string
   readonly reason: string | null
   readonly createdAt: Date
@@ -84,31 +95,36 @@ export interface BonusRow {
 /** Every bonus row, permanent ones first, each table by id. */
 export const bonusRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<BonusRow>`
-    SELECT 'permanent' AS table, id, client_id AS "clientId", amount::text AS amount, reason,
-           created_at AS "createdAt", NULL::timestamptz AS "expiresAt", order_uid::text AS "orderUid"
-    FROM jupiter.bonus_permanent
-    UNION ALL
-    SELECT 'temporary', id, client_id, amount::text, reason, created_at, expires_at, NULL
-    FROM jupiter.bonus_temporary
-    ORDER BY 1, 2
+    SELECT b.table, b.id::text AS id, b.client_id::text AS "clientId", b.amount::text AS amount, b.reason,
+           b.created_at AS "createdAt", b.expires_at AS "expiresAt", b.order_uid::text AS "orderUid"
+    FROM (
+      SELECT 'permanent' AS table, id, client_id, amount, reason, created_at, NULL::timestamptz AS expires_at, order_uid
+      FROM jupiter.bonus_permanent
+      UNION ALL
+      SELECT 'temporary', id, client_id, amount, reason, created_at, expires_at, NULL
+      FROM jupiter.bonus_temporary
+    ) b
+    -- by the bigint, not its text ('10' < '9')
+    ORDER BY b.table, b.id
   `)
 
 export interface ClientMarks {
-  readonly clientId: number
+  readonly clientId: string
   readonly inviteLapse: Date | null
+  /** The month's first day, as text (a date column would otherwise come back as a local-time Date). */
   readonly profileMonth: string | null
   readonly birthdayYear: number | null
 }
 
 export const clientMarks = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<ClientMarks>`
-    SELECT client_id AS "clientId", invite_lapse AS "inviteLapse", profile_month AS "profileMonth",
+    SELECT client_id::text AS "clientId", invite_lapse AS "inviteLapse", profile_month::text AS "profileMonth",
            birthday_year AS "birthdayYear"
     FROM pronto_notify.client_marks ORDER BY client_id
   `)
 
 /** The client's last order time as stored. */
-export const lastOrderAt = (clientId: number) =>
+export const lastOrderAt = (clientId: IdInput) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ lastOrderAt: Date | null }>`SELECT last_order_at AS "lastOrderAt" FROM jupiter.clients WHERE id = ${clientId}`.pipe(
       Effect.map((rows) => rows[0]?.lastOrderAt ?? null)
@@ -119,7 +135,9 @@ export const moscow = (localDate: string, time = "12:00") => new Date(`${localDa
 
 /** What each stored notification's action granted, by notification id. */
 export const grants = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql<{ id: number; clientId: number; bonusGranted: string | null; bonusOperation: string | null }>`
-    SELECT id, client_id AS "clientId", bonus_granted::text AS "bonusGranted", bonus_operation AS "bonusOperation"
-    FROM pronto_notify.notifications ORDER BY id
+  sql<{ id: string; clientId: string; bonusGranted: string | null; bonusOperation: string | null }>`
+    SELECT id::text AS id, client_id::text AS "clientId", bonus_granted::text AS "bonusGranted", bonus_operation AS "bonusOperation"
+    FROM pronto_notify.notifications
+    -- qualified: the bigint column, not the text alias ('10' < '9')
+    ORDER BY notifications.id
   `)

@@ -5,21 +5,22 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, TestClock } from "effect"
 import * as ProntoNotify from "../../src/host/ProntoNotify.ts"
-import { layerRecording } from "../../src/delivery/Sender.ts"
+import { Sender } from "../../src/delivery/Sender.ts"
 import * as TestDatabase from "./TestDatabase.ts"
 
-export const layer = Layer.mergeAll(ProntoNotify.layer(), layerRecording).pipe(
+export const layer = Layer.mergeAll(ProntoNotify.layer(), Sender.layerTest).pipe(
   Layer.provideMerge(TestDatabase.layer)
 )
 
 /** Moves the TestClock to an instant. */
 export const at = (iso: string) => TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(iso)))
 
+/** Ids read back as text (`::text`), so they are exact whatever the driver's int8 parser. */
 export interface StoredNotification {
-  readonly id: number
+  readonly id: string
   readonly kind: string
   readonly triggerKey: string
-  readonly clientId: number
+  readonly clientId: string
   readonly orderUid: string | null
   readonly phone: string
   readonly chosenAction: number
@@ -31,7 +32,9 @@ export interface StoredNotification {
 
 export const notifications = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<StoredNotification>`
-    SELECT id, kind, trigger_key AS "triggerKey", client_id AS "clientId", order_uid::text AS "orderUid", phone,
+    SELECT id::text AS id, kind, trigger_key AS "triggerKey", client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
            chosen_action AS "chosenAction", performed_action AS "performedAction", text, status, sent_at AS "sentAt"
-    FROM pronto_notify.notifications ORDER BY id
+    FROM pronto_notify.notifications
+    -- qualified: the bigint column, not the text alias ('10' < '9')
+    ORDER BY notifications.id
   `)

@@ -6,7 +6,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer } from "effect"
-import { ActionStrategy, type Candidate, make, ReactionRule, Selector } from "../../src/kinds/Kind.ts"
+import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "../../src/kinds/Kind.ts"
 import * as Trigger from "../../src/kinds/Trigger.ts"
 
 const NAME = "nudge"
@@ -23,8 +23,8 @@ export const Nudge = make({
     Selector,
     Effect.map(SqlClient.SqlClient, (sql) => ({
       candidates: () =>
-        sql<Candidate>`
-          SELECT c.id AS "clientId", c.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet",
+        candidatesOf(sql`
+          SELECT c.id::text AS "clientId", c.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet",
                  ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)} AS trigger
           FROM jupiter.clients c
           WHERE c.birthday IS NULL
@@ -33,7 +33,7 @@ export const Nudge = make({
               WHERE n.kind = ${NAME} AND n.trigger_key = ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)}
             )
           ORDER BY c.id
-        `.stream
+        `.stream)
     }))
   ),
   actions: Layer.succeed(ActionStrategy, {
