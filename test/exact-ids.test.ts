@@ -99,6 +99,22 @@ layer(Harness.layer, { timeout: "120 seconds" })("client ids past 2^53", (it) =>
       expect(listed.map((m) => m.id).sort(byId)).toEqual(stored.map((n) => n.id).sort(byId))
     }))
 
+  it.effect("the messages table lists notification ids in their numeric order, 9 before 10", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`
+        INSERT INTO pronto_notify.notifications
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+           sent_at)
+        SELECT 'feedback', 'feedback', 'same-instant-' || i, i, '89160000001', 1, 1, 'text', 'sent',
+               '2026-03-10T08:00:00Z', '2026-03-10T08:00:00Z'
+        FROM generate_series(1, 12) AS i
+      `
+      const listed = yield* Effect.flatMap(Notifications, (n) => Stream.runCollect(n.list({})))
+      expect([...listed].map((m) => m.id)).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)))
+    }))
+
   it.effect("an invite's gift of 100 temporary bonuses goes to each client exactly, not twice to one", () =>
     Effect.gen(function*() {
       yield* truncateAll

@@ -166,7 +166,7 @@ const decideByAccruals = (
         AND status = 'sent'
         AND reaction = 'pending'
         AND sent_at <= ${DateTime.toDateUtc(at)}
-      ORDER BY id
+      ORDER BY notifications.id
     `.stream.pipe(
       Stream.grouped(BLOCK),
       Stream.mapEffect((chunk) => Effect.flatMap(decodePending(Chunk.toReadonlyArray(chunk)), (block) => {

@@ -111,7 +111,7 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
             AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
             AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
-          ORDER BY coalesce(sent_at, attempted_at), id
+          ORDER BY coalesce(sent_at, attempted_at), notifications.id
         `.stream.pipe(
           Stream.mapChunksEffect((chunk) =>
             Effect.map(decodeMessages(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray)

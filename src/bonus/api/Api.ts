@@ -72,7 +72,8 @@ const instant = (field: string) =>
     explained(field, "an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z")
   )
 
-const clientIdNeed = "a positive whole number (the client's id), as a string of digits or a number up to 9007199254740991"
+// A string of digits is accepted too (README), but the short need reads the same to every caller.
+const clientIdNeed = "a positive whole number (the client's id)"
 /** The largest id a bigint column holds. */
 const MAX_ID = 9223372036854775807n
 const digits = Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,18}$/), Schema.filter((s) => BigInt(s) <= MAX_ID))
