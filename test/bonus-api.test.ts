@@ -12,6 +12,7 @@ import * as Job from "../src/engine/Job.ts"
 import * as Kind from "../src/kinds/Kind.ts"
 import { ActionFailed, ActionStrategy, ReactionRule, Selector } from "../src/kinds/Kind.ts"
 import { Invite } from "../src/kinds/Invite.ts"
+import * as Reactions from "../src/reactions/Reactions.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
 import { insertClient, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -668,26 +669,43 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect((yield* rows).temporary.at(-1)).toMatchObject({ clientId: "20", reason: null })
     }))
 
-  it.effect("an accrual for an order is stored with reason `order`, whatever reason was sent", () =>
+  it.effect("an accrual's reason is stored as sent, with an order UID too, and a review bonus for an order is the feedback reaction", () =>
     Effect.gen(function*() {
       yield* fresh
+      const sql = yield* SqlClient.SqlClient
       const order = "6f1c2a4e-1d7b-4c36-9a51-0e5f0b3f9c11"
-      yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 5, reason: "feedback", at: AT, orderUid: order })
+      // Client 1 got a feedback message an hour before the app accrued the review bonus for the order.
+      const [feedback] = yield* sql<{ id: string }>`
+        INSERT INTO pronto_notify.notifications
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at, sent_at)
+        VALUES ('feedback', 'feedback', 'review-for-order', 1, '89160000001', 1, 1, 'text', 'sent',
+                ${new Date(plus(-3_600_000))}, ${new Date(plus(-3_600_000))})
+        RETURNING id::text AS id
+      `
+      const review = yield* post("/bonus/accruals/permanent", { clientId: 1, amount: 5, reason: "feedback", at: AT, orderUid: order })
       yield* post("/bonus/accruals/permanent", { clientId: 2, amount: 5, at: AT, orderUid: order })
+      yield* post("/bonus/accruals/permanent", { clientId: 3, amount: 5, reason: "order", at: AT, orderUid: order })
       yield* post("/bonus/accruals/permanent", { clientId: 3, amount: 5, reason: "feedback", at: AT })
       expect((yield* rows).permanent.map((r) => [r.clientId, r.reason, r.orderUid])).toEqual([
-        ["1", "order", order],
-        ["2", "order", order],
+        ["1", "feedback", order],
+        ["2", null, order],
+        ["3", "order", order],
         ["3", "feedback", null]
       ])
-      // Through the HTTP BonusServer: queued and delivered as `order`.
+      // The reaction job (at the served clock, SERVER_NOW, inside the 14-day window) finds the review.
+      yield* Reactions.run
+      const [decided] = yield* sql<{ reaction: string; ref: string | null }>`
+        SELECT reaction, reaction_ref AS ref FROM pronto_notify.notifications WHERE id = ${feedback!.id}::bigint
+      `
+      expect(decided).toEqual({ reaction: "reacted", ref: review.body.operationId })
+      // Through the HTTP BonusServer: queued and delivered with the reason given.
       yield* httpBonusServer(Effect.gen(function*() {
         const bonus = yield* BonusServer
         yield* bonus.accrue({ type: "permanent", clientId: "4", amount: 5, reason: "birthday", at: instant(AT), orderUid: order })
-        expect((yield* outboxReasons)).toEqual(["order"])
+        expect((yield* outboxReasons)).toEqual(["birthday"])
         yield* flush
       }))
-      expect((yield* rows).permanent.at(-1)).toMatchObject({ clientId: "4", reason: "order", orderUid: order })
+      expect((yield* rows).permanent.at(-1)).toMatchObject({ clientId: "4", reason: "birthday", orderUid: order })
     }))
 
   it.effect("amounts: the API takes exactly what the ledger takes (0.1 + 0.2 is 0.30)", () =>

@@ -52,23 +52,24 @@ layer(Harness.layer, { timeout: "120 seconds" })("bonus ledger", (it) => {
       ])
     }))
 
-  it.effect("an accrual with an order UID is an order accrual: stored with reason `order` whatever reason is given", () =>
+  it.effect("an accrual with an order UID keeps the reason it was given; only accrueForOrder writes `order`", () =>
     Effect.gen(function*() {
       yield* truncateAll
       const uid = "6f1c2a4e-1d7b-4c36-9a51-0e5f0b3f9c11"
       for (const reason of ["feedback", "ORDER", "", null]) {
         yield* Effect.flatMap(bonus, (b) => b.accrue({ type: "permanent", clientId: "1", amount: 5, reason, at: day(0), orderUid: uid }))
       }
-      // Without an order UID the reason is kept, `null` included.
       yield* accruePermanent("1", 5, day(0), "feedback")
       yield* accruePermanent("1", 5, day(0), null)
+      yield* accrueForOrder({ clientId: "1", orderUid: uid, amount: 5, at: day(0) })
       expect((yield* bonusRows).map((r) => [r.reason, r.orderUid])).toEqual([
-        ["order", uid],
-        ["order", uid],
-        ["order", uid],
-        ["order", uid],
+        ["feedback", uid],
+        ["ORDER", uid],
+        ["", uid],
+        [null, uid],
         ["feedback", null],
-        [null, null]
+        [null, null],
+        ["order", uid]
       ])
     }))
 

@@ -1,9 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { DateTime, Effect, Layer } from "effect"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
+import { BonusServer } from "../src/bonus/BonusServer.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
-import { insertClient, insertOrder } from "./support/Fixtures.ts"
+import { bonusRows, insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import * as TestDatabase from "./support/TestDatabase.ts"
 
@@ -102,6 +103,36 @@ layer(testLayer, { timeout: "120 seconds" })("reaction job", (it) => {
       expect(summary).toMatchObject({ job: "reactions", at: plus(4 * DAY), examined: 2, reacted: 2, none: 0, pending: 0 })
       expect(summary.byKind.feedback).toEqual({ examined: 1, reacted: 1, none: 0, pending: 0 })
       expect(summary.byKind.profile).toEqual({ examined: 1, reacted: 1, none: 0, pending: 0 })
+    }))
+
+  it.effect("a review bonus that carries the reviewed order's UID, accrued through the SQL ledger, is the feedback reaction", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const feedback = yield* notify({ kind: "feedback", clientId: 1 })
+      const reviewed = yield* insertOrder({ clientId: 1, closedAt: plus(-DAY) })
+      const review = yield* Effect.flatMap(BonusServer, (bonus) =>
+        bonus.accrue({
+          type: "permanent",
+          clientId: "1",
+          amount: 50,
+          reason: "feedback",
+          at: DateTime.unsafeMake(plus(2 * DAY)),
+          orderUid: reviewed
+        }))
+      // The host's own order accrual for the same order: reason `order`, never a review.
+      const forOrder = yield* BonusLedger.accrueForOrder({
+        clientId: "1",
+        orderUid: reviewed,
+        amount: 5,
+        at: DateTime.unsafeMake(plus(DAY))
+      })
+      expect(yield* bonusRows).toMatchObject([
+        { reason: "feedback", orderUid: reviewed },
+        { reason: "order", orderUid: reviewed }
+      ])
+      yield* runAt(plus(3 * DAY))
+      expect(yield* reactionOf(feedback)).toEqual({ id: feedback, reaction: "reacted", ref: review, reactedAt: plus(2 * DAY) })
+      expect(forOrder).not.toBe(review)
     }))
 
   it.effect("invite and birthday react with the first closed order, recording its UID and close time", () =>

@@ -61,16 +61,10 @@ const failed = (operation: string) => (error: SqlError.SqlError) =>
   new BonusServerError({ operation, reason: error.message })
 
 /**
- * The reason an accrual is stored with: an accrual with an order UID is an order accrual by
- * definition, so it gets reason `order` whatever the caller passed (SPEC: every accrual made for
- * an order gets reason `order`); any other keeps its reason as given, `null` included.
- */
-export const storedReason = (accrual: Accrual): string | null =>
-  accrual.type === "permanent" && accrual.orderUid !== undefined ? ORDER_REASON : accrual.reason
-
-/**
  * Accrues bonuses for an order, always with reason `order`: there is no reason to pass, so an
- * order accrual cannot be stored without it. Works with any BonusServer.
+ * order accrual cannot be stored without it. The one path that writes `order`: any other accrual
+ * keeps the reason it is given, an order UID or not (a review bonus names the order it reviews
+ * and stays `feedback`). Works with any BonusServer.
  */
 export const accrueForOrder = (accrual: {
   readonly clientId: ClientId
@@ -123,7 +117,7 @@ export const make = Effect.gen(function*() {
     if (accrual.type === "permanent") {
       return sql`
         INSERT INTO jupiter.bonus_permanent (client_id, amount, reason, created_at, order_uid)
-        VALUES (${accrual.clientId}, ${amount}::numeric, ${storedReason(accrual)}, ${at}, ${accrual.orderUid ?? null}::uuid)
+        VALUES (${accrual.clientId}, ${amount}::numeric, ${accrual.reason}, ${at}, ${accrual.orderUid ?? null}::uuid)
         RETURNING id::text AS id
       `.pipe(Effect.flatMap(decodeId), Effect.map((rows) => `permanent:${rows[0]!.id}`), Effect.mapError(failed("accrue")))
     }

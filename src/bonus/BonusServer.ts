@@ -14,7 +14,7 @@ export type Accrual =
     readonly clientId: ClientId
     /** Positive, at most two decimals. */
     readonly amount: number
-    /** With an `orderUid` it is an order accrual: stored with reason `order`, whatever is given. */
+    /** Stored exactly as given, with or without an `orderUid` (`accrueForOrder` gives `order`). */
     readonly reason: string | null
     readonly at: DateTime.Utc
     readonly orderUid?: string | undefined

@@ -14,9 +14,9 @@
  * Instants are ISO-8601 with an offset; `at` defaults to the server's now. An accrual's reason
  * is never validated nor refused (SPEC): a string is stored exactly as given; absent or `null` is
  * stored as NULL (a client that does not send it yet keeps working); any other JSON value is
- * stored as its text (`5` as "5", `true` as "true", an object or array as its JSON). A permanent
- * accrual with an `orderUid` is an order accrual: it is stored with reason `order`, whatever
- * reason was sent (SPEC: every accrual made for an order gets reason `order`). An accrual with an
+ * stored as its text (`5` as "5", `true` as "true", an object or array as its JSON). An
+ * `orderUid` changes nothing about the reason: a review bonus that names the order it reviews is
+ * stored as `feedback`, and the host's order accruals send `order` themselves. An accrual with an
  * `Idempotency-Key` header is made once per key: a retry returns the first answer (the library's
  * HTTP client always sends one).
  *

@@ -7,7 +7,6 @@
 import { HttpApi, HttpApiBuilder, HttpApiError, HttpServerError } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Cause, DateTime, Effect, Layer, Option } from "effect"
-import { ORDER_REASON } from "../BonusLedger.ts"
 import { type Accrual, BonusServer, BonusServerError, type OperationId } from "../BonusServer.ts"
 import { BonusApi, describeIssues, expiryProblem, InvalidRequest } from "./Api.ts"
 import * as Idempotency from "./Idempotency.ts"
@@ -64,8 +63,6 @@ export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
     const answer = (operationId: OperationId) => ({ operationId })
 
     return handlers
-      // An order accrual is stored with reason `order` whatever reason was sent; the request is
-      // kept as given, so a retry must repeat it to reuse the key.
       .handle("accruePermanent", ({ headers, payload }) =>
         Effect.gen(function*() {
           const at = yield* nowOr(payload.at)
@@ -82,7 +79,7 @@ export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
               type: "permanent",
               clientId: payload.clientId,
               amount: payload.amount,
-              reason: payload.orderUid === undefined ? payload.reason : ORDER_REASON,
+              reason: payload.reason,
               at,
               ...(payload.orderUid === undefined ? {} : { orderUid: payload.orderUid })
             })

@@ -22,7 +22,6 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Array as Arr, Clock, Context, DateTime, Duration, Effect, Option, Schema } from "effect"
-import { storedReason } from "../BonusLedger.ts"
 import type { Accrual, OperationId } from "../BonusServer.ts"
 import * as Rows from "../../store/Rows.ts"
 import { outsideTransaction } from "../../store/Transactions.ts"
@@ -143,12 +142,12 @@ export const make = ({ post, postTimeout }: Posting) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /** Queued with the reason the bonus server will store (`order` for an order accrual). */
+    /** Queued with the reason as given: the bonus server stores it as is. */
     const enqueue = (accrual: Accrual): Effect.Effect<OperationId, SqlError.SqlError> =>
       sql`
         INSERT INTO pronto_notify.bonus_outbox (type, client_id, amount, reason, accrued_at, expires_at, order_uid)
         VALUES (${accrual.type}, ${accrual.clientId}, ${accrual.amount.toFixed(2)}::numeric,
-                ${storedReason(accrual)}, ${DateTime.toDateUtc(accrual.at)},
+                ${accrual.reason}, ${DateTime.toDateUtc(accrual.at)},
                 ${accrual.type === "temporary" ? DateTime.toDateUtc(accrual.expiresAt) : null},
                 ${accrual.type === "permanent" ? accrual.orderUid ?? null : null}::uuid)
         RETURNING request_key::text AS key
