@@ -1,17 +1,19 @@
 /**
  * The HTML report as a reader sees it: rendered for a known dataset, opened from a file in
- * headless Chromium (Debian's, driven by playwright-core), and checked for what it shows.
+ * headless Chromium (the system's or @sparticuz/chromium's, see support/Browser.ts; driven by
+ * playwright-core), and checked for what it shows.
  */
 import { DateTime } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Report from "../src/report/Report.ts"
 import { escapeHtml, renderHtml } from "../src/report/Html.ts"
 import { newcombeDifference, wilson } from "../src/report/Statistics.ts"
+import * as Chromium from "./support/Browser.ts"
 
 const figures = (
   action: number,
@@ -87,17 +89,6 @@ const data: Report.ReportData = {
   observationalNote: Report.OBSERVATIONAL_NOTE
 }
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
-
 interface Mark {
   readonly kind: string
   readonly band: string | null
@@ -121,7 +112,7 @@ describe("the HTML report in Chromium", () => {
     directory = mkdtempSync(join(tmpdir(), "pronto-report-"))
     const file = join(directory, "report.html")
     writeFileSync(file, html)
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS })
+    browser = await Chromium.launch()
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     page.on("request", (request) => requests.push(request.url()))
     await page.goto(pathToFileURL(file).toString(), { waitUntil: "load" })
