@@ -2,12 +2,28 @@
  * `npm test` tells the truth: vitest, run as a child process with the suite's own global setup,
  * exits 1 when a test fails and 0 when all pass, with DATABASE_URL and without it (then the setup
  * starts an embedded server, whose package would otherwise end the process with exit code 0).
+ * vitest runs in a copy of the checkout under a directory anyone may enter, so the embedded server
+ * (as root, user postgres) starts wherever this checkout lives.
  */
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
-import { describe, expect, inject, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { copyCheckout } from "./support/CheckoutCopy.ts"
 
-const root = path.resolve(import.meta.dirname, "..")
+let parent: string
+let root: string
+
+beforeAll(() => {
+  parent = fs.mkdtempSync(path.join(os.tmpdir(), "pronto-exit-code-"))
+  fs.chmodSync(parent, 0o755)
+  root = copyCheckout(path.join(parent, "checkout"))
+})
+
+afterAll(() => {
+  if (parent) fs.rmSync(parent, { recursive: true, force: true })
+})
 
 interface Run {
   readonly code: number | null
