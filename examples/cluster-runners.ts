@@ -22,7 +22,9 @@
 import { RunnerAddress } from "@effect/cluster"
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
-import { clusterLayer, ClusterJobs, Database, ProntoNotify, SiteSender } from "../src/index.ts"
+import { ProntoNotify, SiteSender } from "@pronto/notify"
+import { clusterLayer, ClusterJobs } from "@pronto/notify/cluster"
+import { Database } from "@pronto/notify/postgres"
 
 const runner = Layer.unwrapEffect(
   Effect.gen(function*() {

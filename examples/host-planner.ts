@@ -5,6 +5,9 @@
  *
  *   DATABASE_URL=postgres://... SITE_URL=https://... SITE_KEY=... npx tsx examples/host-planner.ts
  *
+ * It uses `@pronto/notify/postgres` for its connection (DATABASE_URL, else an embedded server): a
+ * host passes its own `PgClient.layer` instead, as in `host-embed.ts`.
+ *
  * What a host should do when a run fails (the database or the bonus server was away): try the job
  * again on its next minute, and the next, for as long as `runLatest` still targets that slot (the
  * slot's catch-up window, e.g. until 22:00 on the 1st for profile); once it returns nothing the
@@ -13,16 +16,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { DateTime, Effect, HashSet, Layer, Option, Ref, Schedule } from "effect"
-import {
-  BusinessTimeZone,
-  Database,
-  due,
-  type JobName,
-  JOB_NAMES,
-  ProntoNotify,
-  Scheduler,
-  SiteSender
-} from "../src/index.ts"
+import { BusinessTimeZone, due, type JobName, JOB_NAMES, ProntoNotify, Scheduler, SiteSender } from "@pronto/notify"
+import { Database } from "@pronto/notify/postgres"
 
 /** What the planner does each minute: the jobs due now, and those whose last run failed. */
 const tick = (failed: Ref.Ref<HashSet.HashSet<JobName>>) =>

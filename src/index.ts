@@ -1,14 +1,15 @@
 /**
- * pronto-notify: the public API. Nothing outside this module is public.
+ * @pronto/notify: the library a host embeds. It needs only `effect`, `@effect/sql` (the host's
+ * SqlClient) and `@effect/platform`; what needs more has an entry of its own:
+ * `@pronto/notify/postgres` (a PgClient from DATABASE_URL, or embedded PostgreSQL),
+ * `@pronto/notify/cluster` (the jobs as Effect Cluster crons) and `@pronto/notify/bonus-api` (the
+ * bonus server's HTTP API and a BonusServer over it). Nothing outside these entries is public.
  */
 export { BusinessTimeZone, DEFAULT_TIME_ZONE, InvalidTimeZone } from "./time/BusinessTime.ts"
 export { parseIsoInstant } from "./time/Instant.ts"
 export { withClockAt } from "./time/Clock.ts"
 export type { LocalDate } from "./time/BusinessTime.ts"
 
-export * as Database from "./database/Database.ts"
-export { DatabaseUnavailable } from "./database/Database.ts"
-export type { EmbeddedOptions } from "./database/EmbeddedPostgres.ts"
 export { migrate } from "./store/Migrations.ts"
 export { installReferenceHostSchema, ORDER_SOURCES, ORDER_STATUSES } from "./host/HostSchema.ts"
 export type { OrderSource, OrderStatus } from "./host/HostSchema.ts"
@@ -69,8 +70,6 @@ export {
 
 export * as Reactions from "./reactions/Reactions.ts"
 export type { ReactionSummary, ReactionTally } from "./reactions/Reactions.ts"
-export * as BonusApi from "./bonus/BonusApi.ts"
-export * as BonusServerHttp from "./bonus/BonusServerHttp.ts"
 
 export {
   cronOf,
@@ -87,8 +86,6 @@ export {
 export type { JobName, ScheduleEntry } from "./scheduling/Schedule.ts"
 export * as Scheduler from "./scheduling/Scheduler.ts"
 export * as JobRuns from "./scheduling/JobRuns.ts"
-export * as ClusterJobs from "./scheduling/ClusterJobs.ts"
-export { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "./scheduling/Cluster.ts"
 
 export * as Report from "./report/Report.ts"
 export type {

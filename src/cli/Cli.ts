@@ -1,10 +1,13 @@
 /**
- * The `pronto-notify` command line: the root command over one module per subcommand. Configuration
- * comes from the environment only (C12): DATABASE_URL (absent: embedded PostgreSQL), SITE_URL,
- * SITE_KEY, NOTIFY_TIME_ZONE.
+ * The `pronto-notify` command line: the root command over one module per subcommand, its help an
+ * overview and the settings. Configuration comes from the environment only (C12): the variables
+ * of config/Deployment's SETTINGS.
  */
-import { Command } from "@effect/cli"
-import { Schema } from "effect"
+import { Command, HelpDoc } from "@effect/cli"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import { Array as Arr, Schema } from "effect"
+import { SETTINGS } from "../config/Deployment.ts"
+import { KINDS } from "../kinds/Registry.ts"
 import { createRequire } from "node:module"
 import * as BackfillLastOrder from "./BackfillLastOrder.ts"
 import * as Demo from "./Demo.ts"
@@ -25,7 +28,18 @@ import * as Settle from "./Settle.ts"
 const packageJson: unknown = createRequire(import.meta.url)("../../package.json")
 export const VERSION = Schema.decodeUnknownSync(Schema.Struct({ version: Schema.String }))(packageJson).version
 
+const OVERVIEW = `Sends the Pronto delivery chain's win-back messages (${
+  KINDS.join(", ")
+}) through the chain's Site: each job selects its customers as of an instant, gives each the next action of its rotation, and does the action (a bonus, a mark) and the sending in one transaction; the reaction job decides which messages made customers act, and the report says which message and action works best. Run a job by hand (run), on the schedule (serve, or the host's own planner with due), and look at what was sent (messages, report). Configured by the environment only; \`pronto-notify <command> --help\` describes a command, --version prints the version.`
+
+const HELP = HelpDoc.blocks([
+  HelpDoc.p(OVERVIEW),
+  HelpDoc.h1("ENVIRONMENT"),
+  HelpDoc.descriptionList(Arr.map(SETTINGS, (s): [Span.Span, HelpDoc.HelpDoc] => [Span.text(s.name), HelpDoc.p(s.meaning)]))
+])
+
 export const command = Command.make("pronto-notify").pipe(
+  Command.withDescription(HELP),
   Command.withSubcommands([
     Migrate.command,
     Run.command,

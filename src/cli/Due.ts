@@ -10,7 +10,10 @@ import { businessTimeZone, parseInstant, printJson } from "./Common.ts"
 export const command = Command.make(
   "due",
   {
-    at: Options.text("at").pipe(Options.withDescription("an ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00")),
+    at: Options.text("at").pipe(
+      Options.withPseudoName("instant"),
+      Options.withDescription("an ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00")
+    ),
     json: Options.boolean("json").pipe(Options.withDescription("print a JSON array of job names"))
   },
   (args) =>

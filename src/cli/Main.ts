@@ -1,10 +1,14 @@
 /**
  * The `pronto-notify` program: the command line with one line on stderr and a non-zero exit for
- * any error, and logs on stderr so that `--json` output stays clean. `bin.ts` runs it on Node.
+ * any error, and logs on stderr so that `--json` output stays clean; help without @effect/cli's
+ * built-in options, and colour only at a terminal. `bin.ts` runs it on Node.
  */
+import { CliConfig } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
-import { cli } from "./Cli.ts"
+import { cli, command } from "./Cli.ts"
+import { type Streams, withColourWhereWanted } from "./Colour.ts"
+import * as Mistyped from "./Mistyped.ts"
 
 const oneLine = (error: unknown): string =>
   typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message !== ""
@@ -16,8 +20,12 @@ const isCliValidation = (error: unknown) =>
   ["CommandMismatch", "CorrectedFlag", "HelpRequested", "InvalidArgument", "InvalidValue", "MissingValue", "MissingFlag", "MultipleValuesDetected", "MissingSubcommand", "NoBuiltInMatch", "UnclusteredFlag"].includes(String(error._tag))
 
 /** The command line over these arguments (`process.argv`), with its error output and logging. */
-export const main = (argv: ReadonlyArray<string>) =>
-  Effect.suspend(() => cli(argv)).pipe(
+export const main = (
+  argv: ReadonlyArray<string>,
+  streams: Streams = { outIsTerminal: process.stdout.isTTY === true, errIsTerminal: process.stderr.isTTY === true }
+) =>
+  Mistyped.check("pronto-notify", command, argv.slice(2)).pipe(
+    Effect.zipRight(Effect.suspend(() => cli(argv))),
     Effect.catchAllCause((cause) => {
       const failure = Cause.failureOption(cause)
       // @effect/cli has already printed what was wrong with the arguments.
@@ -32,7 +40,9 @@ export const main = (argv: ReadonlyArray<string>) =>
         Effect.zipRight(Effect.failCause(cause))
       )
     }),
+    Effect.provide(CliConfig.layer({ showBuiltIns: false })),
     Effect.provide(NodeContext.layer),
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
-    Logger.withMinimumLogLevel(LogLevel.Info)
+    Logger.withMinimumLogLevel(LogLevel.Info),
+    withColourWhereWanted(streams)
   )

@@ -3,16 +3,24 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Option, Stream } from "effect"
-import { Kinds } from "../kinds/Registry.ts"
+import { Kinds, KINDS } from "../kinds/Registry.ts"
 import { Notifications } from "../store/Notifications.ts"
 import { businessTimeZone, json, libraryLayer, parseOptionalInstant } from "./Common.ts"
 
 export const command = Command.make(
   "messages",
   {
-    kind: Options.text("kind").pipe(Options.optional),
-    from: Options.text("from").pipe(Options.optional),
-    to: Options.text("to").pipe(Options.optional),
+    kind: Options.choice("kind", KINDS).pipe(Options.withDescription("only this kind's messages"), Options.optional),
+    from: Options.text("from").pipe(
+      Options.withPseudoName("instant"),
+      Options.withDescription("only messages sent at or after this ISO-8601 instant (with an offset)"),
+      Options.optional
+    ),
+    to: Options.text("to").pipe(
+      Options.withPseudoName("instant"),
+      Options.withDescription("only messages sent before this instant"),
+      Options.optional
+    ),
     json
   },
   (args) =>

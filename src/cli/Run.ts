@@ -7,13 +7,14 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
 import * as SiteSender from "../delivery/SiteSender.ts"
 import * as Jobs from "../engine/Jobs.ts"
-import { Kinds } from "../kinds/Registry.ts"
+import { Kinds, KINDS } from "../kinds/Registry.ts"
 import * as Reactions from "../reactions/Reactions.ts"
 import { withClockAt } from "../time/Clock.ts"
 import { BadInput, businessTimeZone, json, libraryLayer, parseOptionalInstant, printJson } from "./Common.ts"
 
 const at = Options.text("at").pipe(
-  Options.withDescription("run as of this ISO-8601 instant (default: now)"),
+  Options.withPseudoName("instant"),
+  Options.withDescription("run as of this ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00 (default: now)"),
   Options.optional
 )
 
@@ -41,7 +42,9 @@ const runReactions = (args: { readonly at: Option.Option<string>; readonly json:
 export const command = Command.make(
   "run",
   {
-    kind: Args.text({ name: "kind" }).pipe(Args.withDescription("feedback, invite, profile, birthday or reactions")),
+    kind: Args.choice([...KINDS, "reactions"].map((k): [string, string] => [k, k]), { name: "kind" }).pipe(
+      Args.withDescription("the kind whose messages to send, or reactions: the reaction job")
+    ),
     at,
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("show who would get which text; change nothing")),
     json

@@ -9,7 +9,10 @@
  * Anything else is a failed send. A timeout or a connection lost after the request went out is
  * ambiguous and never retried blindly: it is reported in doubt.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+// By module: @effect/platform's index also loads its HTTP server, router and sockets.
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as Deployment from "../config/Deployment.ts"
 import { maskPhone } from "./Phone.ts"
