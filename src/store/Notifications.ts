@@ -3,9 +3,10 @@
  * chosen and done, the exact text, when, and the customer's reaction. Jupiter shows it as
  * "Таблица сообщений".
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { Chunk, Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import { Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { ClientId, NotificationId } from "../kinds/Kind.ts"
+import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
 import { outsideTransaction } from "./Transactions.ts"
 
@@ -51,7 +52,10 @@ export interface MessageFilter {
 const toDate = (at: DateTime.Utc) => DateTime.toDateUtc(at)
 
 const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
-const decodeMessages = Rows.decodeRows(Message)
+
+/** Rows per page of `list`, and where a page ends: the last row's instant (exact, UTC text) and id. */
+const LIST_PAGE = 1_000
+const ListKey = Schema.Struct({ pageAt: Schema.String, id: Rows.Id })
 
 export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
   /**
@@ -102,21 +106,31 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           outsideTransaction
         ),
 
-      list: (filter) =>
-        sql`
-          SELECT id::text AS id, kind, client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
-                 chosen_action AS "chosenAction", performed_action AS "performedAction", text,
-                 coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef"
-          FROM pronto_notify.notifications
-          WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
-            AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
-            AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
-          ORDER BY coalesce(sent_at, attempted_at), notifications.id
-        `.stream.pipe(
-          Stream.mapChunksEffect((chunk) =>
-            Effect.map(decodeMessages(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray)
-          )
-        )
+      list: (filter) => {
+        const page = (after: Statement.Fragment, limit: number) =>
+          sql`
+            SELECT id::text AS id, kind, client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
+                   chosen_action AS "chosenAction", performed_action AS "performedAction", text,
+                   coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef",
+                   to_char(coalesce(sent_at, attempted_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "pageAt"
+            FROM pronto_notify.notifications
+            WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
+              AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
+              AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
+              AND ${after}
+            ORDER BY coalesce(sent_at, attempted_at), notifications.id
+            LIMIT ${limit}
+          `
+        // Keyset pages, not a cursor: a lost connection fails the listing instead of hanging it.
+        return KeysetPages.stream({
+          sql,
+          row: Message,
+          key: ListKey,
+          size: LIST_PAGE,
+          resume: (k) => sql`(coalesce(sent_at, attempted_at), notifications.id) > (${k.pageAt}::timestamptz, ${k.id}::bigint)`,
+          page
+        })
+      }
     })
   })
 

@@ -23,9 +23,18 @@ export interface Received {
   readonly body: string
 }
 
-/** How to answer: a status, headers and a body (gzip-encoded when `gzip`), or hang, or drop the connection. */
+/**
+ * How to answer: a status, headers and a body (gzip-encoded when `gzip`), after `delayMs`; or hang,
+ * or drop the connection.
+ */
 export type Answer =
-  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string; readonly gzip?: boolean }
+  | {
+    readonly status: number
+    readonly headers?: Record<string, string>
+    readonly body?: string
+    readonly gzip?: boolean
+    readonly delayMs?: number
+  }
   | "hang"
   | "drop"
 
@@ -64,7 +73,10 @@ export const make = (options: { readonly certificate?: Certificate } = {}): Effe
         if (a === "hang") return
         if (a === "drop") return void req.socket.destroy()
         const body = a.gzip ? zlib.gzipSync(a.body ?? "") : (a.body ?? "")
-        res.writeHead(a.status, { ...a.headers, ...(a.gzip ? { "content-encoding": "gzip" } : {}) }).end(body)
+        setTimeout(
+          () => res.writeHead(a.status, { ...a.headers, ...(a.gzip ? { "content-encoding": "gzip" } : {}) }).end(body),
+          a.delayMs ?? 0
+        )
       })
     }
     const server = options.certificate === undefined
