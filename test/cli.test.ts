@@ -96,6 +96,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       expect(JSON.parse(result.stdout)).toEqual({
         kind: "feedback",
         at: expect.stringMatching(/^2026-03-10T08:00:00\.\d{3}Z$/),
+        run: expect.any(Number),
         selected: 3,
         sent: 3,
         failed: 0,
