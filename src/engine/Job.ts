@@ -137,7 +137,10 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     )
 
   yield* selector.candidates(at).pipe(
-    Stream.takeUntilEffect(() => stopping),
+    // Checked before a candidate is taken, so no rotation turn is spent on one left for later.
+    Stream.mapEffect((candidate) => Effect.map(stopping, (stopped) => (stopped ? Option.none() : Option.some(candidate)))),
+    Stream.takeWhile(Option.isSome),
+    Stream.map((taken) => taken.value),
     Stream.tap(() => bump("selected")),
     validPhones((candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate))),
     withActions(rotation.take, actionCountOf(kind)),

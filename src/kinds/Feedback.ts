@@ -82,9 +82,10 @@ export const Feedback = make({
   schedule: {
     cron: "0 11-22 * * *",
     words: "every hour from 11:00 to 22:00",
-    // Shorter than the step to the next slot; the 24-hour look-back (C3) covers a skipped hour.
+    // Shorter than the step to the next slot; the 24-hour look-back (C3) covers a skipped hour. The
+    // 22:00 slot's window closes with the sending hours (scheduling/Schedule): its own minute.
     catchUp: Duration.hours(1),
-    catchUpWords: "within the hour"
+    catchUpWords: "within the hour; the 22:00 slot within its minute"
   },
   actionSets: [{ name: NAME, band: null, actions: 2 }],
   rules,

@@ -71,21 +71,34 @@ const decodeRuns = Rows.decodeRows(JobRun)
 export class JobRunFailed extends Schema.TaggedError<JobRunFailed>()("JobRunFailed", {
   job: Schema.String,
   slot: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** Present when the run ended but left work a retry can do: how many messages it could not send. */
+  unsent: Schema.optional(Schema.Number),
+  /** Present when the run stopped because the Site's answers stayed ambiguous. */
+  stoppedByBreaker: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
     return `${this.job} for the slot ${this.slot} failed: ${this.reason}; it runs again when the slot is asked for again`
   }
 }
 
+/** What a run that ended left to do: messages a retry would send (definite failures, a breaker's stop). */
+export interface Leftover {
+  readonly unsent: number
+  readonly stoppedByBreaker: boolean
+  readonly reason: string
+}
+
 /**
  * Runs `run` for the job's slot unless that slot is done; waits while another run of the same job
- * holds the lock. The summary is stored with the slot.
+ * holds the lock. The summary is stored with the slot. A run whose summary has a `leftover` leaves
+ * the slot failed, with its summary, so that asking for the slot again runs it again.
  */
 export const runSlot = <A, E extends { readonly message: string }, R>(
   job: JobName,
   slot: DateTime.Utc,
-  run: Effect.Effect<A, E, R>
+  run: Effect.Effect<A, E, R>,
+  leftover: (summary: A) => Option.Option<Leftover> = () => Option.none()
 ): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError, R | SqlClient.SqlClient> =>
   Effect.scoped(
     Effect.gen(function*() {
@@ -156,6 +169,11 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
         Effect.exit
       )
       if (Exit.isSuccess(exit)) {
+        const left = leftover(exit.value)
+        if (Option.isSome(left)) {
+          yield* finish("failed", exit.value, left.value.reason)
+          return yield* new JobRunFailed({ job, slot: slotIso, ...left.value })
+        }
         yield* finish("done", exit.value, null)
         return { _tag: "Ran", summary: exit.value } as SlotResult<A>
       }
