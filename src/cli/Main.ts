@@ -3,7 +3,8 @@
  * any error, and logs on stderr so that `--json` output stays clean. `bin.ts` runs it on Node.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
+import type { Teardown } from "@effect/platform/Runtime"
+import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { cli } from "./Cli.ts"
 
 const oneLine = (error: unknown): string =>
@@ -19,6 +20,8 @@ const isCliValidation = (error: unknown) =>
 export const main = (argv: ReadonlyArray<string>) =>
   Effect.suspend(() => cli(argv)).pipe(
     Effect.catchAllCause((cause) => {
+      // A stop by a signal: the command has said what it had to.
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
       const failure = Cause.failureOption(cause)
       // @effect/cli has already printed what was wrong with the arguments.
       if (Option.isSome(failure) && isCliValidation(failure.value)) return Effect.failCause(cause)
@@ -36,3 +39,12 @@ export const main = (argv: ReadonlyArray<string>) =>
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
     Logger.withMinimumLogLevel(LogLevel.Info)
   )
+
+/**
+ * How the process exits: 1 for any failure; otherwise the status the command set
+ * (`process.exitCode`: `run`'s outcome, see `Run.EXIT`), also when a signal stopped it; else 0.
+ */
+export const teardown: Teardown = (exit, onExit) => {
+  const own = Number(process.exitCode ?? 0)
+  onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : Number.isInteger(own) ? own : 0)
+}

@@ -74,7 +74,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const notifications = yield* Notifications
   const session = yield* RunSession.acquire
 
-  const released = yield* notifications.releaseAbandoned(kind.name, session.token)
+  const released = yield* notifications.releaseAbandoned(kind.name)
   if (released > 0) {
     yield* Effect.logInfo(`${kind.name}: released ${released} attempts whose POST never started (their run is gone); sending them now`)
   }

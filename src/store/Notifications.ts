@@ -73,6 +73,18 @@ const toDate = (at: DateTime.Utc) => DateTime.toDateUtc(at)
  */
 export const RUN_LOCK_SPACE = "pronto_notify runs"
 
+/**
+ * Whether the run that made the notification `n` has ended: its token's lock is free (or it has no
+ * token, from before runs were recorded).
+ */
+export const runIsGone = (sql: SqlClient.SqlClient): Statement.Fragment =>
+  sql`(n.run_token IS NULL OR NOT EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = hashtext(${RUN_LOCK_SPACE})::oid AND l.objid = n.run_token::oid AND l.objsubid = 2
+  ))`
+
 const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
 
 /** Rows per page of `list`, and where a page ends: the last row's instant (exact, UTC text) and id. */
@@ -120,9 +132,14 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
   readonly release: (id: NotificationId) => Effect.Effect<void, SqlError.SqlError>
   /**
    * Forgets the attempts of a kind whose POST never started, made by runs that are gone (their
-   * token's lock is free) other than `runToken`: their messages certainly never left. How many.
+   * token's lock is free): their messages certainly never left. How many.
    */
-  readonly releaseAbandoned: (kind: string, runToken: number) => Effect.Effect<number, SqlError.SqlError>
+  readonly releaseAbandoned: (kind: string) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Records messages in doubt as sent, settled at `at` (sent when their POST started), with the
+   * bonuses their actions granted (`holdingBonuses`); inside the settling transaction.
+   */
+  readonly settleSent: (ids: ReadonlyArray<NotificationId>, at: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
   /** The messages in order of their instant, streamed: the table may be large. */
   readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
 }>() {
@@ -179,19 +196,30 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           outsideTransaction
         ),
 
-      releaseAbandoned: (kind, runToken) =>
+      releaseAbandoned: (kind) =>
         sql`
           DELETE FROM pronto_notify.notifications n
           WHERE n.kind = ${kind} AND n.status = 'in_doubt' AND n.post_started_at IS NULL
-            AND n.run_token IS NOT NULL AND n.run_token <> ${runToken}
-            AND NOT EXISTS (
-              SELECT 1 FROM pg_locks l
-              WHERE l.locktype = 'advisory' AND l.granted
-                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                AND l.classid = hashtext(${RUN_LOCK_SPACE})::oid AND l.objid = n.run_token::oid AND l.objsubid = 2
-            )
+            AND n.run_token IS NOT NULL AND ${runIsGone(sql)}
           RETURNING n.id::text AS id
         `.pipe(Effect.map((rows) => rows.length), outsideTransaction),
+
+      settleSent: (ids, at) =>
+        ids.length === 0 ? Effect.void : Effect.flatMap(FiberRef.get(heldBonuses), (held) => {
+          const bonuses = Option.match(held, {
+            onNone: () => [],
+            onSome: (map) => [...map].map(([id, b]) => ({ id, amount: b.amount, operation: b.operation }))
+          })
+          return sql`
+            UPDATE pronto_notify.notifications n
+            SET status = 'sent', sent_at = coalesce(n.post_started_at, n.attempted_at), settled_at = ${toDate(at)},
+                bonus_granted = coalesce(b.amount, n.bonus_granted), bonus_operation = coalesce(b.operation, n.bonus_operation)
+            FROM unnest(${[...ids]}::bigint[]) AS i(id)
+            LEFT JOIN jsonb_to_recordset(${JSON.stringify(bonuses)}::jsonb) AS b(id bigint, amount numeric, operation text)
+              ON b.id = i.id
+            WHERE n.id = i.id AND n.status = 'in_doubt'
+          `.pipe(Effect.asVoid)
+        }),
 
       list: (filter) => {
         const page = (after: Statement.Fragment, limit: number) =>
