@@ -131,6 +131,66 @@ layer(quiet, { timeout: "180 seconds", excludeTestServices: true })("candidates 
       expect(new Set(phones).size).toBe(n)
     }))
 
+  // Each connection a run uses, terminated mid-run: the run ends (failed, or finished on new
+  // connections), the slot is retried until done, and no order gets two messages.
+  const targets: ReadonlyArray<[string, string]> = [
+    [
+      "the run's session (attempts, POST starts)",
+      `pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = hashtext('pronto_notify runs')::oid)`
+    ],
+    ["the notifications' transactions", "state = 'idle in transaction'"],
+    [
+      "the job's lock",
+      `pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = hashtext('pronto_notify job_runs')::oid)`
+    ],
+    ["the pool's idle connections (pages, rotation)", "state = 'idle'"]
+  ]
+  for (const [name, where] of targets) {
+    it.scoped(`${name} terminated mid-run: the slot is retried to the end and nothing is sent twice`, () =>
+      Effect.gen(function*() {
+        yield* truncateAll
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`TRUNCATE pronto_notify.job_runs`
+        const recorder = yield* RecordingSender
+        const before = (yield* recorder.sent).length
+        const database = yield* currentDatabase
+        const admin = yield* adminClient
+        const n = 300
+        yield* seedOrders(n)
+        let answered = 0
+        const killed: Array<number> = []
+        yield* recorder.answerWith(() =>
+          ++answered === 50 ? Effect.map(terminate(admin, database, where), (pids) => void killed.push(...pids)) : Effect.void
+        )
+        const attempts: Array<string> = []
+        for (let i = 0; i < 4; i++) {
+          const result = yield* Scheduler.runSlot("feedback", slot).pipe(
+            withClockAt(slot),
+            Effect.either,
+            Effect.timeout("30 seconds")
+          )
+          attempts.push(result._tag === "Right" ? result.right._tag : result.left._tag)
+          if (result._tag === "Right") break
+          yield* Effect.sleep("200 millis")
+        }
+        yield* recorder.answerWith(() => Effect.void)
+        expect(killed.length, name).toBeGreaterThan(0)
+        expect(attempts.at(-1), attempts.join()).toBe("Ran")
+        const [row] = yield* JobRuns.list()
+        expect(row).toMatchObject({ status: "done" })
+        const phones = (yield* recorder.sent).slice(before).map((m) => m.phone)
+        expect(new Set(phones).size).toBe(phones.length)
+        const stored = yield* sql<{ status: string; n: number }>`
+          SELECT status, count(*)::int AS n FROM pronto_notify.notifications GROUP BY status
+        `
+        const sent = stored.find((r) => r.status === "sent")?.n ?? 0
+        const inDoubt = stored.find((r) => r.status === "in_doubt")?.n ?? 0
+        expect(sent + inDoubt).toBe(n)
+        expect(inDoubt).toBeLessThanOrEqual(8)
+        expect(phones.length).toBeGreaterThanOrEqual(sent)
+      }))
+  }
+
   it.scoped("the reaction job's pages survive their connection being terminated between blocks", () =>
     Effect.gen(function*() {
       yield* truncateAll
