@@ -131,8 +131,15 @@ export const command = Command.make(
             process.exitCode = exitStatusOf(summary)
           })
         )
-      // Stopped by a signal, the run still reports what it did, once the messages in flight are done.
-      const program = Effect.flatMap(Jobs.run(kind, { onInterrupt: report }), report)
+      // Stopped by a signal, the run still reports what it did, once the messages in flight are done;
+      // stopped before it began, it exits as stopped all the same.
+      const program = Effect.flatMap(Jobs.run(kind, { onInterrupt: report }), report).pipe(
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            process.exitCode = EXIT.interrupted
+          })
+        )
+      )
       return yield* asOf(program.pipe(Effect.provide(Layer.merge(libraryLayer(zone), SiteSender.layer(site)))))
     })
 ).pipe(Command.withDescription("run one job as of an instant"))
