@@ -86,7 +86,6 @@ const currentSlot = (entry: ScheduleEntry) =>
     return slot
   })
 
-
 /**
  * Runs a job for the slot its schedule says is current, once: nothing when no slot is within its
  * catch-up window. A host's planner calls it each minute; `runLatestRetrying` adds the retries.
