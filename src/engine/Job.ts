@@ -10,7 +10,7 @@
 import { DateTime, Effect, Option, Ref, Stream } from "effect"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
 import { Notifications } from "../store/Notifications.ts"
-import { reportInvalid, validPhones, withActions } from "./Candidates.ts"
+import { reportInvalid, validPhones, type WithAction, withActions } from "./Candidates.ts"
 import { deliver, Outcome } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
 import * as RunSession from "./RunSession.ts"
@@ -128,7 +128,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
 
   // A candidate's delivery and its count are one uninterruptible step: a stop waits for both, so
   // the summary of an interrupted run counts every message that went out.
-  const handle = (item: Parameters<typeof deliver>[2]) =>
+  const handle = (item: WithAction) =>
     Effect.uninterruptible(
       Effect.flatMap(stopping, (stopped) =>
         stopped
