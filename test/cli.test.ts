@@ -96,6 +96,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       expect(JSON.parse(result.stdout)).toEqual({
         kind: "feedback",
         at: expect.stringMatching(/^2026-03-10T08:00:00\.\d{3}Z$/),
+        run: expect.any(Number),
         selected: 3,
         sent: 3,
         failed: 0,
@@ -226,7 +227,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       fs.rmSync(file)
     }))
 
-  it.scopedLive("a process killed after the Site got the message leaves it in doubt, and it is never sent again", () =>
+  it.scopedLive("a process killed after the Site got the message leaves it in doubt, and it is never sent again; attempts that never started are sent by the next run", () =>
     Effect.gen(function*() {
       const { env, site, uids } = yield* setup
       const child = Cli.start(["run", "feedback", "--at", AT], env)
@@ -243,22 +244,29 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       expect(first.length).toBeGreaterThanOrEqual(1)
       expect(first.every((m) => m.status === "in_doubt")).toBe(true)
       expect(first.map((m) => m.orderUid)).toContain(uids[0])
+      // Of those, only the ones whose POST had started stay in doubt; the rest certainly never left.
+      const doubt: Array<{ id: string; orderUid: string; postStartedAt: string | null }> = JSON.parse(
+        (yield* Cli.run(["in-doubt", "--json"], env)).stdout
+      )
+      const started = doubt.filter((m) => m.postStartedAt !== null)
+      expect(started.map((m) => m.orderUid)).toContain(uids[0])
       const receivedBefore = (yield* site.received).length
 
+      // The next run releases the attempts whose POST never started and sends them, with the rest.
       const rerun = yield* Cli.run(["run", "feedback", "--at", "2026-03-10T12:00:00+03:00", "--json"], env)
-      expect(JSON.parse(rerun.stdout)).toMatchObject({ selected: 3 - first.length, sent: 3 - first.length })
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ selected: 3 - started.length, sent: 3 - started.length })
       const resent = (yield* site.received).slice(receivedBefore)
-      expect(resent).toHaveLength(3 - first.length)
+      expect(resent).toHaveLength(3 - started.length)
       const after: Array<{ orderUid: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
       expect(after.map((m) => m.orderUid).sort()).toEqual([...uids].sort())
-      for (const m of first) expect(after.find((a) => a.orderUid === m.orderUid)?.status).toBe("in_doubt")
+      for (const m of started) expect(after.find((a) => a.orderUid === m.orderUid)?.status).toBe("in_doubt")
 
       // The operator finds the first one in the Site's log: delivered.
-      const usage = yield* Cli.run(["settle", first[0]!.id], env)
+      const usage = yield* Cli.run(["settle", started[0]!.id], env)
       expect(usage.stderr.trim()).toBe("pronto-notify: say which: settle <notification-id> --delivered, or --not-delivered")
-      const settled = yield* Cli.run(["settle", first[0]!.id, "--delivered"], env)
+      const settled = yield* Cli.run(["settle", started[0]!.id, "--delivered"], env)
       expect(settled.code, settled.stderr).toBe(0)
       const final: Array<{ id: string; status: string }> = JSON.parse((yield* Cli.run(["messages", "--json"], env)).stdout)
-      expect(final.find((m) => m.id === first[0]!.id)?.status).toBe("sent")
+      expect(final.find((m) => m.id === started[0]!.id)?.status).toBe("sent")
     }))
 })

@@ -5,12 +5,12 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Layer, Logger, LogLevel, Option, Schedule } from "effect"
+import { DateTime, type Duration, Effect, Layer, Logger, LogLevel, Option, Schedule } from "effect"
 import { withClockAt } from "../src/time/Clock.ts"
 import * as ClusterJobs from "../src/scheduling/ClusterJobs.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
 import { CLUSTER_TABLE_PREFIX, clusterLayer, prepareClusterStorage } from "../src/scheduling/Cluster.ts"
-import { RecordingSender } from "../src/delivery/Sender.ts"
+import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 
@@ -23,12 +23,12 @@ class NotYet {
 }
 
 /** Polls until `check` finds something. */
-const waitFor = <A, E, R>(check: Effect.Effect<Option.Option<A>, E, R>, what: string) =>
+const waitFor = <A, E, R>(check: Effect.Effect<Option.Option<A>, E, R>, what: string, within: Duration.DurationInput = "20 seconds") =>
   check.pipe(
     Effect.orDie,
     Effect.flatMap(Option.match({ onNone: () => Effect.fail(new NotYet()), onSome: Effect.succeed })),
     Effect.retry(Schedule.spaced("200 millis")),
-    Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`timed out waiting for ${what}`) })
+    Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting for ${what}`) })
   )
 
 /** Quiet below warnings: no test here reads the runner's info logs. */
@@ -102,4 +102,30 @@ layer(quiet, { timeout: "60 seconds", excludeTestServices: true })("ClusterJobs"
       const [stored] = yield* Harness.notifications
       expect(stored).toMatchObject({ orderUid: order, status: "sent" })
     }))
+
+  it.effect("a tick whose send failed is retried within its slot's window, and once the Site recovers the slot is done", () =>
+    Effect.gen(function*() {
+      const recorder = yield* RecordingSender
+      const before = (yield* recorder.sent).length
+      yield* insertClient({ id: 2 })
+      const order = yield* insertOrder({ clientId: 2, closedAt: "2026-03-11T06:00:00Z" })
+      let calls = 0
+      yield* recorder.answerWith(() =>
+        calls++ === 0 ? Effect.fail(new SendFailed({ reason: "the Site answered HTTP 500" })) : Effect.void
+      )
+      yield* Effect.gen(function*() {
+        yield* Layer.launch(ClusterJobs.layer.pipe(Layer.provide(clusterLayer(Option.none())))).pipe(Effect.forkScoped)
+        // The 11:00 tick fails its send, waits 10 s and runs the slot again.
+        const feedback = yield* waitFor(
+          Effect.map(JobRuns.list({ job: "feedback" }), (rows) =>
+            Option.fromNullable(rows.find((r) => r.slot.toISOString() === "2026-03-11T08:00:00.000Z" && r.status === "done"))),
+          "the 11:00 feedback slot, retried",
+          "45 seconds"
+        )
+        expect(feedback.attempts).toBe(2)
+        expect(feedback.summary).toMatchObject({ selected: 1, sent: 1, failed: 0 })
+      }).pipe(Effect.scoped, withClockAt(DateTime.unsafeMake("2026-03-11T07:59:58Z")))
+      expect((yield* recorder.sent).slice(before).map((m) => m.phone)).toEqual(["89160000002"])
+      expect((yield* Harness.notifications).filter((n) => n.orderUid === order).map((n) => n.status)).toEqual(["sent"])
+    }), { timeout: 90_000 })
 })

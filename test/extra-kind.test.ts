@@ -45,6 +45,7 @@ layer(Layer.merge(Harness.layer, Kinds.layer([...BUILT_IN, Nudge])), { timeout: 
         expect(Option.map(first, (r) => (r._tag === "Ran" ? r.summary : r._tag))).toEqual(Option.some({
           kind: "nudge",
           at: "2026-03-10T12:00:00.000Z",
+          run: expect.any(Number),
           selected: 3,
           sent: 3,
           failed: 0,

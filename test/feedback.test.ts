@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient, SqlError } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
 import { Feedback } from "../src/kinds/Feedback.ts"
 import { Notifications } from "../src/store/Notifications.ts"
@@ -48,6 +48,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       expect(summary).toEqual({
         kind: "feedback",
         at: "2026-03-10T08:00:00.000Z",
+        run: expect.any(Number),
         selected: 3,
         sent: 3,
         failed: 0,
@@ -125,6 +126,32 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       expect(summary).toMatchObject({ selected: 2, sent: 1, invalid: 1 })
       const stored = yield* Harness.notifications
       expect(stored.map((n) => [n.clientId, n.phone, n.chosenAction])).toEqual([["2", "89091582149", 1]])
+    }))
+
+  it.effect("an invalid phone is reported once per trigger, in a bounded line, and counted in every run", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      yield* insertClient({ id: 1, phone: "7".repeat(100_000) })
+      yield* insertClient({ id: 2, phone: "12345" })
+      const first = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(3) })
+      yield* insertOrder({ clientId: 2, closedAt: hoursBefore(2) })
+      const lines: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message))))
+      const runs = [yield* runFeedback().pipe(Effect.provide(capture))]
+      expect(lines.filter((l) => l.includes("invalid phone"))).toEqual([
+        `not sent: invalid phone 7777*********…77 (100000 digits) for client 1 order ${first}; reported once, counted as invalid until corrected`,
+        expect.stringContaining("invalid phone ***** for client 2")
+      ])
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300)
+      // The next runs select the same rows and count them, but say nothing more of them.
+      lines.length = 0
+      runs.push(yield* runFeedback(hoursBefore(-1)).pipe(Effect.provide(capture)))
+      runs.push(yield* runFeedback(hoursBefore(-2)).pipe(Effect.provide(capture)))
+      expect(lines.filter((l) => l.includes("invalid phone"))).toEqual([])
+      expect(runs.map((r) => [r.selected, r.invalid, r.sent])).toEqual([[2, 2, 0], [2, 2, 0], [2, 2, 0]])
+      // Corrected on file, it is sent.
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE jupiter.clients SET phone = '89091582149' WHERE id = 1`)
+      expect(yield* runFeedback(hoursBefore(-3))).toMatchObject({ selected: 2, invalid: 1, sent: 1 })
     }))
 
   it.effect("a failed send leaves no notification and no mark, and the next run sends it (C10)", () =>

@@ -29,4 +29,12 @@ describe("phones", () => {
     expect(maskPhone("+7 (909) 158-21-49")).toBe("7909*****49")
     expect(maskPhone("12345")).toBe("*****")
   })
+
+  it("keeps a mask short however long the number: at most 9 stars, then the count of digits", () => {
+    expect(maskPhone("890915821491234")).toBe("8909*********34")
+    expect(maskPhone("8909158214912345")).toBe("8909*********…45 (16 digits)")
+    const huge = maskPhone("8".repeat(99_999) + "7")
+    expect(huge).toBe("8888*********…87 (100000 digits)")
+    expect(huge.length).toBeLessThan(40)
+  })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Option } from "effect"
-import { due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun } from "../src/scheduling/Schedule.ts"
+import { due, entryOf, JOB_NAMES, latestSlot, nextSlot, SCHEDULE, slotToRun, windowEnd } from "../src/scheduling/Schedule.ts"
 
 const MOSCOW = DateTime.zoneUnsafeMakeNamed("Europe/Moscow")
 const at = (iso: string) => DateTime.unsafeMake(iso)
@@ -114,15 +114,39 @@ describe("slots and the missed-slot policy", () => {
     // Back at 23:30: the 22:00 slot is past its hour; nothing runs at night (11:00 looks back 24 h).
     expect(slotToRun(feedback, msk("2026-03-10T23:30"), MOSCOW)).toEqual(Option.none())
     expect(slotToRun(feedback, msk("2026-03-11T09:00"), MOSCOW)).toEqual(Option.none())
-    // 22:59:59 is still within 22:00's hour.
-    expect(slotToRun(feedback, at("2026-03-10T19:59:59Z"), MOSCOW).pipe(Option.map(iso))).toEqual(
+    // The 22:00 slot keeps only its own minute: no message after it, however late the process is back.
+    expect(slotToRun(feedback, at("2026-03-10T19:00:59.999Z"), MOSCOW).pipe(Option.map(iso))).toEqual(
       Option.some("2026-03-10T19:00:00.000Z")
     )
+    expect(slotToRun(feedback, at("2026-03-10T19:01:00Z"), MOSCOW)).toEqual(Option.none())
+    expect(slotToRun(feedback, at("2026-03-10T19:59:59Z"), MOSCOW)).toEqual(Option.none())
+    // The 21:00 slot's hour ends at 22:00, as every other slot's.
+    expect(slotToRun(feedback, at("2026-03-10T18:59:59.999Z"), MOSCOW).pipe(Option.map(iso))).toEqual(
+      Option.some("2026-03-10T18:00:00.000Z")
+    )
+  })
+
+  it("a message job's window never passes 22:00 business time; the reaction job sends nothing and is not bound", () => {
+    const ends = (job: string, slot: string) => iso(windowEnd(entryOf(job), msk(slot), MOSCOW))
+    expect(ends("feedback", "2026-03-10T11:00")).toBe(iso(msk("2026-03-10T12:00")))
+    expect(ends("feedback", "2026-03-10T21:00")).toBe(iso(msk("2026-03-10T22:00")))
+    expect(ends("feedback", "2026-03-10T22:00")).toBe(iso(msk("2026-03-10T22:01")))
+    expect(ends("invite", "2026-03-10T12:00")).toBe(iso(msk("2026-03-10T22:00")))
+    expect(ends("profile", "2026-04-01T12:30")).toBe(iso(msk("2026-04-01T22:00")))
+    expect(ends("birthday", "2026-03-10T13:00")).toBe(iso(msk("2026-03-10T22:00")))
+    expect(ends("reactions", "2026-03-10T04:00")).toBe(iso(msk("2026-03-11T04:00")))
+    expect(SCHEDULE.map((e) => [e.job, e.sends])).toEqual([
+      ["feedback", true],
+      ["invite", true],
+      ["profile", true],
+      ["birthday", true],
+      ["reactions", false]
+    ])
   })
 
   it("invite missed at 12:00 runs later the same day until 22:00, and a day late it waits for the next 12:00", () => {
     const invite = entryOf("invite")
-    expect(slotToRun(invite, msk("2026-03-10T21:59"), MOSCOW).pipe(Option.map(iso))).toEqual(
+    expect(slotToRun(invite, at("2026-03-10T18:59:59.999Z"), MOSCOW).pipe(Option.map(iso))).toEqual(
       Option.some("2026-03-10T09:00:00.000Z")
     )
     expect(slotToRun(invite, msk("2026-03-10T22:00"), MOSCOW)).toEqual(Option.none())

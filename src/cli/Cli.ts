@@ -12,6 +12,7 @@ import { createRequire } from "node:module"
 import * as BackfillLastOrder from "./BackfillLastOrder.ts"
 import * as Demo from "./Demo.ts"
 import * as Due from "./Due.ts"
+import * as InDoubt from "./InDoubt.ts"
 import * as Messages from "./Messages.ts"
 import * as Migrate from "./Migrate.ts"
 import * as OrderClosed from "./OrderClosed.ts"
@@ -47,6 +48,7 @@ export const command = Command.make("pronto-notify").pipe(
     OrderClosed.command,
     BackfillLastOrder.command,
     Settle.command,
+    InDoubt.command,
     Report.command,
     Demo.command,
     Due.command,

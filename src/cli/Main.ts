@@ -5,7 +5,8 @@
  */
 import { CliConfig } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
+import type { Teardown } from "@effect/platform/Runtime"
+import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { cli, command } from "./Cli.ts"
 import { type Streams, withColourWhereWanted } from "./Colour.ts"
 import * as Mistyped from "./Mistyped.ts"
@@ -27,6 +28,8 @@ export const main = (
   Mistyped.check("pronto-notify", command, argv.slice(2)).pipe(
     Effect.zipRight(Effect.suspend(() => cli(argv))),
     Effect.catchAllCause((cause) => {
+      // A stop by a signal: the command has said what it had to.
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
       const failure = Cause.failureOption(cause)
       // @effect/cli has already printed what was wrong with the arguments.
       if (Option.isSome(failure) && isCliValidation(failure.value)) return Effect.failCause(cause)
@@ -46,3 +49,12 @@ export const main = (
     Logger.withMinimumLogLevel(LogLevel.Info),
     withColourWhereWanted(streams)
   )
+
+/**
+ * How the process exits: 1 for any failure; otherwise the status the command set
+ * (`process.exitCode`: `run`'s outcome, see `Run.EXIT`), also when a signal stopped it; else 0.
+ */
+export const teardown: Teardown = (exit, onExit) => {
+  const own = Number(process.exitCode ?? 0)
+  onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : Number.isInteger(own) ? own : 0)
+}

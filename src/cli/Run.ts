@@ -1,11 +1,12 @@
 /**
  * `pronto-notify run <kind> [--at <instant>] [--dry-run] [--json]`: one job as of an instant.
- * A kind sends its messages (or with --dry-run only shows them); `run reactions` runs the
- * reaction job.
+ * A kind sends its messages (or with --dry-run only shows them) and exits with a status that says
+ * how it went (`EXIT`); `run reactions` runs the reaction job.
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
 import * as SiteSender from "../delivery/SiteSender.ts"
+import type { RunSummary } from "../engine/Job.ts"
 import * as Jobs from "../engine/Jobs.ts"
 import { Kinds, KINDS } from "../kinds/Registry.ts"
 import * as Reactions from "../reactions/Reactions.ts"
@@ -17,6 +18,41 @@ const at = Options.text("at").pipe(
   Options.withDescription("run as of this ISO-8601 instant with an offset, e.g. 2026-03-01T12:00:00+03:00 (default: now)"),
   Options.optional
 )
+
+/**
+ * The exit status of a kind's run, for a cron wrapper: 0 when every message selected went out (or
+ * there was nothing to send; invalid phones are never sendable), otherwise the most urgent of
+ * these. Any error (bad input, the database, a run that failed) is 1.
+ */
+export const EXIT = {
+  /** Some sends failed for certain: the next run (or the slot's retry) sends them. */
+  failed: 3,
+  /** Some messages are in doubt: an operator settles them (`in-doubt`, `settle`). */
+  inDoubt: 4,
+  /** Stopped by a signal (SIGTERM, SIGINT) after the messages in flight; the rest is for the next run. */
+  interrupted: 5
+} as const
+
+export const exitStatusOf = (summary: RunSummary): number =>
+  summary.stopped === "interrupted"
+    ? EXIT.interrupted
+    : summary.inDoubt > 0
+    ? EXIT.inDoubt
+    : summary.failed > 0
+    ? EXIT.failed
+    : 0
+
+const formatRunSummary = (summary: RunSummary): ReadonlyArray<string> => [
+  `${summary.kind} at ${summary.at} (run ${summary.run}): selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, in doubt ${summary.inDoubt}, invalid phones ${summary.invalid}`,
+  ...Object.entries(summary.byAction).map(([action, n]) => `  action ${action}: ${n} sent`),
+  ...(summary.stopped === undefined ? [] : [`  stopped early (${stopWords[summary.stopped]}); the rest is left for a later run`])
+]
+
+const stopWords: Record<NonNullable<RunSummary["stopped"]>, string> = {
+  "circuit-breaker": "the Site's answers stayed ambiguous",
+  "sending-hours": "the sending hours are over",
+  interrupted: "stopped by a signal"
+}
 
 const formatSummary = (summary: Reactions.ReactionSummary): ReadonlyArray<string> => [
   `reactions at ${summary.at}: examined ${summary.examined}, reacted ${summary.reacted}, none ${summary.none}, still pending ${summary.pending}`,
@@ -91,14 +127,22 @@ export const command = Command.make(
       const site = yield* SiteSender.siteConfig.pipe(
         Effect.mapError((e) => new BadInput({ message: `${e.message} to send messages, or use --dry-run` }))
       )
-      const program = Effect.gen(function*() {
-        const summary = yield* Jobs.run(kind)
-        if (args.json) return yield* printJson(summary)
-        yield* Console.log(
-          `${summary.kind} at ${summary.at}: selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, in doubt ${summary.inDoubt}, invalid phones ${summary.invalid}`
+      const report = (summary: RunSummary) =>
+        Effect.zipRight(
+          args.json ? printJson(summary) : Effect.forEach(formatRunSummary(summary), (line) => Console.log(line)),
+          Effect.sync(() => {
+            process.exitCode = exitStatusOf(summary)
+          })
         )
-        for (const [action, n] of Object.entries(summary.byAction)) yield* Console.log(`  action ${action}: ${n} sent`)
-      })
+      // Stopped by a signal, the run still reports what it did, once the messages in flight are done;
+      // stopped before it began, it exits as stopped all the same.
+      const program = Effect.flatMap(Jobs.run(kind, { onInterrupt: report }), report).pipe(
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            process.exitCode = EXIT.interrupted
+          })
+        )
+      )
       return yield* asOf(program.pipe(Effect.provide(Layer.merge(libraryLayer(zone), SiteSender.layer(site)))))
     })
 ).pipe(Command.withDescription("run one job as of an instant"))

@@ -22,6 +22,6 @@ export const command = Command.make("schedule", {}, () =>
       }); it never replays every missed slot`
     )
     yield* Console.log(
-      "a run that fails is tried again after 10s, 20s, 40s ... (at most 5m apart) while its slot is within that window, then given up (logged as an error)"
+      "a run that fails or leaves sends failed is tried again after 10s, 20s, 40s ... (at most 5m apart; after a circuit-breaker stop 5m, 10m ... at most 1h apart) while its slot is within that window, then given up (logged as an error); no message job's window passes 22:00"
     )
   })).pipe(Command.withDescription("the whole schedule, in words and cron form"))

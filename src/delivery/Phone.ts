@@ -14,9 +14,18 @@ export const normalizePhone = (raw: string): Option.Option<string> => {
   return Option.none()
 }
 
-/** For logs: the first four and the last two digits, the rest hidden. */
+/** At most this many hidden digits are shown as stars: a mask has a bounded length, however long the input. */
+const MAX_STARS = 9
+
+/**
+ * For logs: the first four and the last two digits, the rest hidden (`8909*****49`); a longer
+ * number shows at most 9 stars and then how many digits it has, so a line never grows with it.
+ */
 export const maskPhone = (raw: string): string => {
   const digits = raw.replace(/\D/g, "")
   if (digits.length <= 6) return "*".repeat(digits.length)
-  return `${digits.slice(0, 4)}${"*".repeat(digits.length - 6)}${digits.slice(-2)}`
+  const hidden = digits.length - 6
+  return hidden <= MAX_STARS
+    ? `${digits.slice(0, 4)}${"*".repeat(hidden)}${digits.slice(-2)}`
+    : `${digits.slice(0, 4)}${"*".repeat(MAX_STARS)}…${digits.slice(-2)} (${digits.length} digits)`
 }

@@ -1,11 +1,12 @@
 /**
- * The stages a kind's candidates pass before delivery: phones normalised (invalid ones counted and
- * logged masked, never sent), then each candidate's action from the rotation, one counter per action
+ * The stages a kind's candidates pass before delivery: phones normalised (invalid ones counted,
+ * reported once per trigger, masked, and never sent), then each candidate's action from the rotation, one counter per action
  * set, turns taken in blocks in the stream's order (C2).
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import { maskPhone, normalizePhone } from "../delivery/Phone.ts"
 import type { Candidate } from "../kinds/Kind.ts"
+import * as InvalidPhones from "../store/InvalidPhones.ts"
 import { actionOfTurn } from "./Rotation.ts"
 
 /** Candidates whose rotation turns are taken in one statement per action set. */
@@ -24,21 +25,27 @@ export interface WithAction extends Ready {
 /** For logs: the client and, when the trigger is one, the order. */
 export const who = (c: Candidate) => `client ${c.clientId}${c.orderUid ? ` order ${c.orderUid}` : ""}`
 
-/** Normalises phones; invalid ones are logged (masked) and counted, never sent. */
-export const validPhones = (onInvalid: Effect.Effect<void>) => <E, R>(candidates: Stream.Stream<Candidate, E, R>) =>
+/** Normalises phones; `onInvalid` is told of each candidate whose phone cannot be sent to. */
+export const validPhones = <E2, R2>(onInvalid: (candidate: Candidate) => Effect.Effect<void, E2, R2>) =>
+<E, R>(candidates: Stream.Stream<Candidate, E, R>): Stream.Stream<Ready, E | E2, R | R2> =>
   candidates.pipe(
     Stream.mapEffect((candidate) =>
       Option.match(normalizePhone(candidate.phone), {
-        onNone: () =>
-          Effect.logWarning(`not sent: invalid phone ${maskPhone(candidate.phone)} for ${who(candidate)}`).pipe(
-            Effect.zipRight(onInvalid),
-            Effect.as(Option.none<Ready>())
-          ),
+        onNone: () => Effect.as(onInvalid(candidate), Option.none<Ready>()),
         onSome: (phone) => Effect.succeed(Option.some<Ready>({ candidate, phone }))
       })
     ),
     Stream.filterMap((ready) => ready)
   )
+
+/** Logs an invalid phone (masked) the first time its trigger meets it; later runs only count it. */
+export const reportInvalid = (kind: string) => (candidate: Candidate) =>
+  Effect.flatMap(InvalidPhones.remember(kind, candidate.trigger, candidate.clientId), (first) =>
+    first
+      ? Effect.logWarning(
+        `not sent: invalid phone ${maskPhone(candidate.phone)} for ${who(candidate)}; reported once, counted as invalid until corrected`
+      )
+      : Effect.void)
 
 /**
  * Gives each candidate its action, in stream order, one counter per action set: `take` reserves

@@ -1,21 +1,37 @@
 /**
- * The engine: one run of one kind at the instant the Clock gives (C1). Candidates stream from the
- * kind's Selector in its fixed order; invalid phones are counted and skipped; each candidate gets
- * its action from the Rotation (C2); then, with bounded concurrency, each is delivered
- * (`Delivery`): planned, its attempt committed, its actions and send in one transaction (C10).
+ * The engine: one run of one kind at the instant the Clock gives (C1). The run takes a session of
+ * its own (`RunSession`: its token, held for as long as it lives), releases the attempts that runs
+ * now gone left before their POST, then streams candidates from the kind's Selector in its fixed
+ * order; invalid phones are counted and skipped; each candidate gets its action from the Rotation
+ * (C2); then, with bounded concurrency, each is delivered (`Delivery`). The run stops taking
+ * candidates when the Site's answers stay ambiguous (a circuit breaker), at the end of its sending
+ * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
-import { DateTime, Effect, Ref, Stream } from "effect"
+import { DateTime, Effect, Option, Ref, Stream } from "effect"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
-import { validPhones, withActions } from "./Candidates.ts"
+import { Notifications } from "../store/Notifications.ts"
+import { reportInvalid, validPhones, type WithAction, withActions } from "./Candidates.ts"
 import { deliver, Outcome } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
+import * as RunSession from "./RunSession.ts"
 
 /** Messages in flight at once. */
 export const CONCURRENCY = 8
 
+/**
+ * After this many ambiguous outcomes in a row (no answer, a gateway error, a dropped connection)
+ * the Site is taken to be in trouble: the run stops taking candidates and leaves them for later.
+ */
+export const BREAKER_THRESHOLD = 5
+
+/** Why a run stopped before its last candidate. */
+export type Stop = "circuit-breaker" | "sending-hours" | "interrupted"
+
 export interface RunSummary {
   readonly kind: string
   readonly at: string
+  /** The run's token: its attempts carry it (see the messages in doubt, settle by run). */
+  readonly run: number
   readonly selected: number
   readonly sent: number
   readonly failed: number
@@ -23,9 +39,16 @@ export interface RunSummary {
   readonly invalid: number
   /** Sent messages per performed action. */
   readonly byAction: Readonly<Record<string, number>>
+  /** Present when the run stopped before its last candidate; the rest is left for a later run. */
+  readonly stopped?: Stop
 }
 
-type Counter = "selected" | "failed" | "inDoubt" | "invalid"
+export interface RunOptions {
+  /** No send starts at or after this instant: the run stops taking candidates there. */
+  readonly until?: DateTime.Utc | undefined
+  /** Told the summary when the run is interrupted, once the messages in flight have finished. */
+  readonly onInterrupt?: ((summary: RunSummary) => Effect.Effect<void>) | undefined
+}
 
 /** How many actions rotate in each of the kind's action sets; another set is a bug in its selector. */
 export const actionCountOf = (kind: AnyKind) => (actionSet: string): Effect.Effect<number> => {
@@ -35,35 +58,103 @@ export const actionCountOf = (kind: AnyKind) => (actionSet: string): Effect.Effe
     : Effect.succeed(set.actions)
 }
 
+type Tally = Omit<RunSummary, "kind" | "at" | "run" | "stopped">
+type Counter = "selected" | "failed" | "inDoubt" | "invalid"
+
+export const describeSummary = (s: RunSummary): string =>
+  `${s.kind} at ${s.at}: selected ${s.selected}, sent ${s.sent}, failed ${s.failed}, in doubt ${s.inDoubt}, invalid ${s.invalid}` +
+  (s.stopped === undefined ? "" : `; stopped early (${s.stopped})`)
+
 /** Runs a kind as of the Clock's now. */
-export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind) {
+export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, options: RunOptions = {}) {
   const at = yield* DateTime.now
   yield* Effect.annotateCurrentSpan({ kind: kind.name, at: DateTime.formatIso(at) })
   const selector = yield* Selector
   const rotation = yield* Rotation
-  const tally = yield* Ref.make({ selected: 0, sent: 0, failed: 0, inDoubt: 0, invalid: 0, byAction: {} as Record<string, number> })
-  const bump = (key: Counter) => Ref.update(tally, (t) => ({ ...t, [key]: t[key] + 1 }))
+  const notifications = yield* Notifications
+  const session = yield* RunSession.acquire
 
-  yield* selector.candidates(at).pipe(
-    Stream.tap(() => bump("selected")),
-    validPhones(bump("invalid")),
-    withActions(rotation.take, actionCountOf(kind)),
-    Stream.mapEffect((item) => deliver(kind.name, at, item), { concurrency: CONCURRENCY, unordered: true }),
-    Stream.runForEach(Outcome.$match({
-      Sent: ({ performedAction }) =>
+  const released = yield* notifications.releaseAbandoned(kind.name)
+  if (released > 0) {
+    yield* Effect.logInfo(`${kind.name}: released ${released} attempts whose POST never started (their run is gone); sending them now`)
+  }
+
+  const tally = yield* Ref.make<Tally>({ selected: 0, sent: 0, failed: 0, inDoubt: 0, invalid: 0, byAction: {} })
+  const bump = (key: Counter, by = 1) => Ref.update(tally, (t) => ({ ...t, [key]: t[key] + by }))
+  const stop = yield* Ref.make(Option.none<Stop>())
+  const ambiguousInARow = yield* Ref.make(0)
+  const summary = (stopped: Option.Option<Stop>) =>
+    Effect.map(Ref.get(tally), (t): RunSummary => ({
+      kind: kind.name,
+      at: DateTime.formatIso(at),
+      run: session.token,
+      ...t,
+      ...Option.match(stopped, { onNone: () => ({}), onSome: (reason) => ({ stopped: reason }) })
+    }))
+
+  /** Whether to stop taking candidates: the breaker tripped, or the sending hours are over. */
+  const stopping = Effect.gen(function*() {
+    if (Option.isSome(yield* Ref.get(stop))) return true
+    if (options.until === undefined || DateTime.lessThan(yield* DateTime.now, options.until)) return false
+    yield* Ref.set(stop, Option.some<Stop>("sending-hours"))
+    yield* Effect.logWarning(`${kind.name}: the sending hours are over; the rest is left for a later run`)
+    return true
+  })
+
+  const record = Outcome.$match({
+    Sent: ({ performedAction }) =>
+      Effect.zipRight(
+        Ref.set(ambiguousInARow, 0),
         Ref.update(tally, (t) => ({
           ...t,
           sent: t.sent + 1,
           byAction: { ...t.byAction, [performedAction]: (t.byAction[performedAction] ?? 0) + 1 }
-        })),
-      Failed: () => bump("failed"),
-      InDoubt: () => bump("inDoubt"),
-      Skipped: () => Effect.void
-    }))
+        }))
+      ),
+    Failed: () => Effect.zipRight(Ref.set(ambiguousInARow, 0), bump("failed")),
+    InDoubt: () =>
+      Effect.gen(function*() {
+        yield* bump("inDoubt")
+        const inARow = yield* Ref.updateAndGet(ambiguousInARow, (n) => n + 1)
+        if (inARow === BREAKER_THRESHOLD && Option.isNone(yield* Ref.getAndSet(stop, Option.some<Stop>("circuit-breaker")))) {
+          yield* Effect.logError(
+            `${kind.name}: ${BREAKER_THRESHOLD} ambiguous outcomes in a row: the Site may be down; stopped taking candidates, ` +
+              "the rest is left for a later run"
+          )
+        }
+      }),
+    Skipped: () => Effect.void
+  })
+
+  // A candidate's delivery and its count are one uninterruptible step: a stop waits for both, so
+  // the summary of an interrupted run counts every message that went out.
+  const handle = (item: WithAction) =>
+    Effect.uninterruptible(
+      Effect.flatMap(stopping, (stopped) =>
+        stopped
+          ? bump("selected", -1)
+          : Effect.flatMap(deliver(kind.name, at, item, session), record))
+    )
+
+  yield* selector.candidates(at).pipe(
+    // Checked before a candidate is taken, so no rotation turn is spent on one left for later.
+    Stream.mapEffect((candidate) => Effect.map(stopping, (stopped) => (stopped ? Option.none() : Option.some(candidate)))),
+    Stream.takeWhile(Option.isSome),
+    Stream.map((taken) => taken.value),
+    Stream.tap(() => bump("selected")),
+    validPhones((candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate))),
+    withActions(rotation.take, actionCountOf(kind)),
+    Stream.mapEffect(handle, { concurrency: CONCURRENCY, unordered: true }),
+    Stream.runDrain,
+    Effect.onInterrupt(() =>
+      Effect.flatMap(summary(Option.some("interrupted")), (s) =>
+        Effect.zipRight(
+          Effect.logWarning(describeSummary(s)),
+          options.onInterrupt === undefined ? Effect.void : options.onInterrupt(s)
+        ))
+    )
   )
-  const summary: RunSummary = { kind: kind.name, at: DateTime.formatIso(at), ...(yield* Ref.get(tally)) }
-  yield* Effect.logInfo(
-    `${kind.name} at ${summary.at}: selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, in doubt ${summary.inDoubt}, invalid ${summary.invalid}`
-  )
-  return summary
-}, (effect, kind) => Effect.provide(effect, kind.layer))
+  const done = yield* summary(yield* Ref.get(stop))
+  yield* Effect.logInfo(describeSummary(done))
+  return done
+}, (effect, kind) => Effect.provide(Effect.scoped(effect), kind.layer))

@@ -12,8 +12,9 @@ import * as Preview from "./Preview.ts"
 const resolve = (kind: AnyKind | string) =>
   typeof kind === "string" ? Effect.flatMap(Kinds, (registry) => registry.get(kind)) : Effect.succeed(kind)
 
-/** Runs one kind as of the Clock's now. */
-export const run = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Job.run)
+/** Runs one kind as of the Clock's now (`options`: when to stop taking candidates, what to do if interrupted). */
+export const run = (kind: AnyKind | string, options?: Job.RunOptions) =>
+  Effect.flatMap(resolve(kind), (k) => Job.run(k, options))
 
 /** What a run would send now, changing nothing. */
 export const preview = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Preview.preview)

@@ -35,7 +35,8 @@ export const preview = (kind: AnyKind) =>
         }
       )
     return selector.candidates(at).pipe(
-      validPhones(Effect.void),
+      // A dry run reports nothing of its own: invalid phones simply get no line.
+      validPhones(() => Effect.void),
       withActions(peekAndAdvance, actionCountOf(kind)),
       Stream.mapEffect(({ candidate, chosenAction, phone }) =>
         Effect.map(strategy.plan(candidate, chosenAction, at), (plan): PreviewLine => ({

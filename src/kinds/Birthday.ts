@@ -8,7 +8,7 @@
  * rotation: the discount (applied by `host/BirthdayDiscount`) or 500 temporary bonuses.
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer, Schema } from "effect"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
 import * as Rows from "../store/Rows.ts"
@@ -18,7 +18,7 @@ import {
   ActionStrategy,
   type BaselineMethod,
   BaselineObservations,
-  candidatesOf,
+  keysetPages,
   make,
   ReactionRule,
   Selector
@@ -39,41 +39,49 @@ const rules = {
   bonusReason: "birthday"
 }
 
+/** Where a page of candidates ends: the last one's client. */
+const PageKey = Schema.Struct({ clientId: Rows.Id })
+
 const selector = Layer.effect(
   Selector,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // A page resumes after the last client read, by id (C2).
+    const resume = (k: typeof PageKey.Type) => sql`d.id > ${k.clientId}::bigint`
     const { name: tz } = yield* BusinessTimeZone
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
-        return candidatesOf(sql`
-          WITH today AS (
-            SELECT d, extract(year FROM d)::int AS y
-            FROM (SELECT (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS d) t
-          ), upcoming AS (
-            SELECT c.id, c.phone, today.d AS today,
-                   CASE WHEN pronto_notify.birthday_in_year(c.birthday, today.y) >= today.d
-                        THEN pronto_notify.birthday_in_year(c.birthday, today.y)
-                        ELSE pronto_notify.birthday_in_year(c.birthday, today.y + 1)
-                   END AS occurs
-            FROM jupiter.clients c CROSS JOIN today
-            WHERE c.birthday IS NOT NULL
-          ), due AS (
-            SELECT u.id, u.phone, extract(year FROM u.occurs)::int AS year,
-                   ${Trigger.clientSql(sql, sql`u.id`, sql`extract(year FROM u.occurs)::int`)} AS trigger
-            FROM upcoming u
-            WHERE u.occurs - u.today <= ${rules.daysAhead}
-          )
-          SELECT d.id::text AS "clientId", d.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", d.trigger
-          FROM due d
-          LEFT JOIN pronto_notify.client_marks m ON m.client_id = d.id
-          WHERE m.birthday_year IS DISTINCT FROM d.year
-            AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = d.trigger
+        return keysetPages(sql, PageKey, resume, (after, limit) =>
+          sql`
+            WITH today AS (
+              SELECT d, extract(year FROM d)::int AS y
+              FROM (SELECT (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS d) t
+            ), upcoming AS (
+              SELECT c.id, c.phone, today.d AS today,
+                     CASE WHEN pronto_notify.birthday_in_year(c.birthday, today.y) >= today.d
+                          THEN pronto_notify.birthday_in_year(c.birthday, today.y)
+                          ELSE pronto_notify.birthday_in_year(c.birthday, today.y + 1)
+                     END AS occurs
+              FROM jupiter.clients c CROSS JOIN today
+              WHERE c.birthday IS NOT NULL
+            ), due AS (
+              SELECT u.id, u.phone, extract(year FROM u.occurs)::int AS year,
+                     ${Trigger.clientSql(sql, sql`u.id`, sql`extract(year FROM u.occurs)::int`)} AS trigger
+              FROM upcoming u
+              WHERE u.occurs - u.today <= ${rules.daysAhead}
             )
-          ORDER BY d.id
-        `.stream)
+            SELECT d.id::text AS "clientId", d.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", d.trigger
+            FROM due d
+            LEFT JOIN pronto_notify.client_marks m ON m.client_id = d.id
+            WHERE m.birthday_year IS DISTINCT FROM d.year
+              AND NOT EXISTS (
+                SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = d.trigger
+              )
+              AND ${after}
+            ORDER BY d.id
+            LIMIT ${limit}
+          `)
       }
     }
   })

@@ -8,8 +8,8 @@
  * with reason `feedback`, which is the reaction.
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer } from "effect"
-import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "./Kind.ts"
+import { DateTime, Duration, Effect, Layer, Schema } from "effect"
+import { ActionStrategy, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
 
 const NAME = "feedback"
 
@@ -26,30 +26,39 @@ const rules = {
   reactionReason: "feedback"
 }
 
+/** Where a page of candidates ends: the last order's close instant (exact, UTC text) and UID. */
+const PageKey = Schema.Struct({ closedAt: Schema.String, orderUid: Schema.String })
+
 const selector = Layer.effect(
   Selector,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // A page resumes after the last order read: by close time, then UID (C2).
+    const resume = (k: typeof PageKey.Type) => sql`(o.closed_at, o.uid) > (${k.closedAt}::timestamptz, ${k.orderUid}::uuid)`
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
-        return candidatesOf(sql`
-          SELECT o.client_id::text AS "clientId", c.phone, o.uid::text AS "orderUid",
-                 ${NAME}::text AS "actionSet", o.uid::text AS trigger
-          FROM jupiter.orders o
-          JOIN jupiter.clients c ON c.id = o.client_id
-          WHERE o.status = 'closed'
-            AND o.is_delivery
-            AND o.source IN ${sql.in(rules.sources)}
-            AND o.closed_at > ${now}::timestamptz - make_interval(hours => ${rules.windowHours})
-            AND o.closed_at <= ${now}
-            AND NOT EXISTS (SELECT 1 FROM pronto_notify.order_marks m WHERE m.order_uid = o.uid)
-            AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n
-              WHERE n.kind = ${NAME} AND n.trigger_key = o.uid::text
-            )
-          ORDER BY o.closed_at, o.uid
-        `.stream)
+        return keysetPages(sql, PageKey, resume, (after, limit) =>
+          sql`
+            SELECT o.client_id::text AS "clientId", c.phone, o.uid::text AS "orderUid",
+                   ${NAME}::text AS "actionSet", o.uid::text AS trigger,
+                   to_char(o.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "closedAt"
+            FROM jupiter.orders o
+            JOIN jupiter.clients c ON c.id = o.client_id
+            WHERE o.status = 'closed'
+              AND o.is_delivery
+              AND o.source IN ${sql.in(rules.sources)}
+              AND o.closed_at > ${now}::timestamptz - make_interval(hours => ${rules.windowHours})
+              AND o.closed_at <= ${now}
+              AND NOT EXISTS (SELECT 1 FROM pronto_notify.order_marks m WHERE m.order_uid = o.uid)
+              AND NOT EXISTS (
+                SELECT 1 FROM pronto_notify.notifications n
+                WHERE n.kind = ${NAME} AND n.trigger_key = o.uid::text
+              )
+              AND ${after}
+            ORDER BY o.closed_at, o.uid
+            LIMIT ${limit}
+          `)
       }
     }
   })
@@ -73,9 +82,10 @@ export const Feedback = make({
   schedule: {
     cron: "0 11-22 * * *",
     words: "every hour from 11:00 to 22:00",
-    // Shorter than the step to the next slot; the 24-hour look-back (C3) covers a skipped hour.
+    // Shorter than the step to the next slot; the 24-hour look-back (C3) covers a skipped hour. The
+    // 22:00 slot's window closes with the sending hours (scheduling/Schedule): its own minute.
     catchUp: Duration.hours(1),
-    catchUpWords: "within the hour"
+    catchUpWords: "within the hour; the 22:00 slot within its minute"
   },
   actionSets: [{ name: NAME, band: null, actions: 2 }],
   rules,

@@ -10,7 +10,7 @@
  * clears it (`host/Orders`).
  */
 import { SqlClient, type Statement } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
 import * as Rows from "../store/Rows.ts"
@@ -22,7 +22,7 @@ import {
   ActionStrategy,
   type BaselineMethod,
   BaselineObservations,
-  candidatesOf,
+  keysetPages,
   make,
   ReactionRule,
   Selector
@@ -58,10 +58,15 @@ export const bandSql = (sql: SqlClient.SqlClient, today: Statement.Fragment, las
     WHEN (${today}) - (${lastDay}) > ${rules.twoWeeksDays} AND (${today}) - (${lastDay}) < ${rules.fourWeeksDays} THEN 'B'
   END`
 
+/** Where a page of candidates ends: the last one's band and client. */
+const PageKey = Schema.Struct({ band: Schema.String, clientId: Rows.Id })
+
 const selector = Layer.effect(
   Selector,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // A page resumes after the last client read: band A before band B, then by id (C2).
+    const resume = (k: typeof PageKey.Type) => sql`(b.band, b.id) > (${k.band}, ${k.clientId}::bigint)`
     const { name: tz } = yield* BusinessTimeZone
     return {
       candidates: (at) => {
@@ -74,29 +79,33 @@ const selector = Layer.effect(
         )
         // The instant bounds only narrow the scan (an index on last_order_at can serve them);
         // the local-date conditions of the band decide, with a day's margin for zones and DST.
-        return candidatesOf(sql`
-          WITH lapsed AS (
-            SELECT c.id, c.phone, c.last_order_at,
-                   (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS today,
-                   (c.last_order_at AT TIME ZONE ${tz}::text)::date AS last_day
-            FROM jupiter.clients c
-            WHERE c.last_order_at > ${now}::timestamptz - make_interval(months => ${rules.bandAMonths}, days => 2)
-              AND c.last_order_at < ${now}::timestamptz - make_interval(days => ${rules.twoWeeksDays - 1})
-          ), banded AS (
-            SELECT l.id, l.phone, l.last_order_at, ${bandSql(sql, sql`l.today`, sql`l.last_day`)} AS band,
-                   ${lapseTrigger} AS trigger
-            FROM lapsed l
-          )
-          SELECT b.id::text AS "clientId", b.phone, NULL::text AS "orderUid", ${NAME}::text || ':' || b.band AS "actionSet", b.trigger
-          FROM banded b
-          LEFT JOIN pronto_notify.client_marks m ON m.client_id = b.id
-          WHERE b.band IS NOT NULL
-            AND m.invite_lapse IS DISTINCT FROM b.last_order_at
-            AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = b.trigger
+        return keysetPages(sql, PageKey, resume, (after, limit) =>
+          sql`
+            WITH lapsed AS (
+              SELECT c.id, c.phone, c.last_order_at,
+                     (${now}::timestamptz AT TIME ZONE ${tz}::text)::date AS today,
+                     (c.last_order_at AT TIME ZONE ${tz}::text)::date AS last_day
+              FROM jupiter.clients c
+              WHERE c.last_order_at > ${now}::timestamptz - make_interval(months => ${rules.bandAMonths}, days => 2)
+                AND c.last_order_at < ${now}::timestamptz - make_interval(days => ${rules.twoWeeksDays - 1})
+            ), banded AS (
+              SELECT l.id, l.phone, l.last_order_at, ${bandSql(sql, sql`l.today`, sql`l.last_day`)} AS band,
+                     ${lapseTrigger} AS trigger
+              FROM lapsed l
             )
-          ORDER BY b.band, b.id
-        `.stream)
+            SELECT b.id::text AS "clientId", b.phone, NULL::text AS "orderUid", ${NAME}::text || ':' || b.band AS "actionSet",
+                   b.trigger, b.band
+            FROM banded b
+            LEFT JOIN pronto_notify.client_marks m ON m.client_id = b.id
+            WHERE b.band IS NOT NULL
+              AND m.invite_lapse IS DISTINCT FROM b.last_order_at
+              AND NOT EXISTS (
+                SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = b.trigger
+              )
+              AND ${after}
+            ORDER BY b.band, b.id
+            LIMIT ${limit}
+          `)
       }
     }
   })

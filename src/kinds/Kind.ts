@@ -28,9 +28,10 @@
  *   window* is the scheduling's, and always named in full.)
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
-import { Chunk, Context, Data, type DateTime, type Duration, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Data, type DateTime, type Duration, type Effect, Layer, Schema, type Stream } from "effect"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import type { Notifications } from "../store/Notifications.ts"
+import * as KeysetPages from "../store/KeysetPages.ts"
 import * as Rows from "../store/Rows.ts"
 import type { BusinessTimeZone } from "../time/BusinessTime.ts"
 
@@ -54,11 +55,22 @@ export const Candidate = Schema.Struct({
 })
 export type Candidate = typeof Candidate.Type
 
-/** A selector's rows as candidates, decoded a chunk at a time. */
-export const candidatesOf = <E, R>(rows: Stream.Stream<unknown, E, R>): Stream.Stream<Candidate, E, R> =>
-  Stream.mapChunksEffect(rows, (chunk) => Effect.map(decodeCandidates(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray))
+/** Rows per page of a selector's keyset paging. */
+export const PAGE_SIZE = 1_000
 
-const decodeCandidates = Rows.decodeRows(Candidate)
+/**
+ * A selector's candidates, read in keyset pages (`store/KeysetPages`): `page(after, limit)` is one
+ * statement that selects, in the kind's fixed order, the first `limit` rows satisfying `after`
+ * (`true`, then `resume(key)` of the last row read); every row carries its key's columns, which
+ * `key` decodes. A run holds no cursor, and rows it has handled are never read twice.
+ */
+export const keysetPages = <K, I>(
+  sql: SqlClient.SqlClient,
+  key: Schema.Schema<K, I>,
+  resume: (key: K) => Statement.Fragment,
+  page: (after: Statement.Fragment, limit: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>
+): Stream.Stream<Candidate, SqlError.SqlError> =>
+  KeysetPages.stream({ sql, row: Candidate, key, size: PAGE_SIZE, resume, page })
 
 /** What an action will do and send, decided before the attempt is recorded. */
 export interface ActionPlan {
@@ -79,7 +91,7 @@ export class ActionFailed extends Schema.TaggedError<ActionFailed>()("ActionFail
 
 export type ActionError = SqlError.SqlError | ActionFailed
 
-/** Who gets a message: candidates at an instant, in the kind's fixed order (C2), streamed. */
+/** Who gets a message: candidates at an instant, in the kind's fixed order (C2), streamed (`keysetPages`). */
 export class Selector extends Context.Tag("pronto-notify/Selector")<Selector, {
   readonly candidates: (at: DateTime.Utc) => Stream.Stream<Candidate, SqlError.SqlError>
 }>() {}

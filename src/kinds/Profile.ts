@@ -8,9 +8,10 @@
  * `profile`, which is the reaction (C7).
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer, Schema } from "effect"
+import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "./Kind.ts"
+import { ActionStrategy, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "profile"
@@ -21,42 +22,50 @@ const rules = {
   reactionReason: "profile"
 }
 
+/** Where a page of candidates ends: the last one's client. */
+const PageKey = Schema.Struct({ clientId: Rows.Id })
+
 const selector = Layer.effect(
   Selector,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // A page resumes after the last client read, by id (C2).
+    const resume = (k: typeof PageKey.Type) => sql`a.id > ${k.clientId}::bigint`
     const { name: tz } = yield* BusinessTimeZone
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
         // The month's bounds as instants (local midnights), so the orders' index serves them.
-        return candidatesOf(sql`
-          WITH month AS (
-            SELECT m.first_day,
-                   m.first_day::timestamp AT TIME ZONE ${tz}::text AS starts,
-                   (m.first_day + interval '1 month') AT TIME ZONE ${tz}::text AS ends
-            FROM (SELECT (date_trunc('month', ${now}::timestamptz AT TIME ZONE ${tz}::text) - interval '1 month')::date
-                         AS first_day) m
-          ), asked AS (
-            SELECT c.id, c.phone, ${Trigger.clientSql(sql, sql`c.id`, sql`to_char(month.first_day, 'YYYY-MM')`)} AS trigger,
-                   month.first_day
-            FROM jupiter.clients c CROSS JOIN month
-            WHERE c.birthday IS NULL
-              AND EXISTS (
-                SELECT 1 FROM jupiter.orders o
-                WHERE o.client_id = c.id AND o.status = 'closed'
-                  AND o.closed_at >= month.starts AND o.closed_at < month.ends
-              )
-          )
-          SELECT a.id::text AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
-          FROM asked a
-          LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
-          WHERE m.profile_month IS DISTINCT FROM a.first_day
-            AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
+        return keysetPages(sql, PageKey, resume, (after, limit) =>
+          sql`
+            WITH month AS (
+              SELECT m.first_day,
+                     m.first_day::timestamp AT TIME ZONE ${tz}::text AS starts,
+                     (m.first_day + interval '1 month') AT TIME ZONE ${tz}::text AS ends
+              FROM (SELECT (date_trunc('month', ${now}::timestamptz AT TIME ZONE ${tz}::text) - interval '1 month')::date
+                           AS first_day) m
+            ), asked AS (
+              SELECT c.id, c.phone, ${Trigger.clientSql(sql, sql`c.id`, sql`to_char(month.first_day, 'YYYY-MM')`)} AS trigger,
+                     month.first_day
+              FROM jupiter.clients c CROSS JOIN month
+              WHERE c.birthday IS NULL
+                AND EXISTS (
+                  SELECT 1 FROM jupiter.orders o
+                  WHERE o.client_id = c.id AND o.status = 'closed'
+                    AND o.closed_at >= month.starts AND o.closed_at < month.ends
+                )
             )
-          ORDER BY a.id
-        `.stream)
+            SELECT a.id::text AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
+            FROM asked a
+            LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
+            WHERE m.profile_month IS DISTINCT FROM a.first_day
+              AND NOT EXISTS (
+                SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
+              )
+              AND ${after}
+            ORDER BY a.id
+            LIMIT ${limit}
+          `)
       }
     }
   })

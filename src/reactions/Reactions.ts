@@ -22,6 +22,7 @@ import { Chunk, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
 import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
 import type { AnyKind, NotificationId } from "../kinds/Kind.ts"
 import { Kinds } from "../kinds/Registry.ts"
+import * as KeysetPages from "../store/KeysetPages.ts"
 import * as Rows from "../store/Rows.ts"
 
 /** A reaction counts only within this many days after the send (C7). */
@@ -59,7 +60,6 @@ const decodeCounts = Rows.decodeRows(Counts)
 
 const PendingAccrualNotification = Schema.Struct({ id: Rows.Id, kind: Schema.String, clientId: Rows.Id, sentAt: Rows.Instant })
 type PendingAccrualNotification = typeof PendingAccrualNotification.Type
-const decodePending = Rows.decodeRows(PendingAccrualNotification)
 
 /** Decides the order kinds in one statement, as of `at`. */
 const decideByOrders = (at: Date, kinds: ReadonlyArray<string>) =>
@@ -152,40 +152,53 @@ const decideBlock = (
     `.pipe(Effect.flatMap(decodeCounts))
   })
 
-/** Decides the bonus kinds, block by block, as of `at`. */
+/**
+ * Decides the bonus kinds, block by block, as of `at`. Each block is one keyset page (by id), a
+ * short statement of its own: no cursor, so a lost connection fails the job like any statement.
+ */
 const decideByAccruals = (
   at: DateTime.Utc,
   reasons: ReadonlyMap<string, string>,
   record: (counts: ReadonlyArray<Counts>) => Effect.Effect<void>
-) =>
+): Effect.Effect<void, SqlError.SqlError | BonusServerError, SqlClient.SqlClient | BonusServer> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`
-      SELECT id::text AS id, kind, client_id::text AS "clientId", sent_at AS "sentAt"
-      FROM pronto_notify.notifications
-      WHERE kind IN ${sql.in([...reasons.keys()])}
-        AND status = 'sent'
-        AND reaction = 'pending'
-        AND sent_at <= ${DateTime.toDateUtc(at)}
-      ORDER BY notifications.id
-    `.stream.pipe(
+    KeysetPages.stream({
+      sql,
+      row: PendingAccrualNotification,
+      key: PendingAccrualNotification,
+      size: BLOCK,
+      resume: (last) => sql`id > ${last.id}::bigint`,
+      page: (after, limit) =>
+        sql`
+          SELECT id::text AS id, kind, client_id::text AS "clientId", sent_at AS "sentAt"
+          FROM pronto_notify.notifications
+          WHERE kind IN ${sql.in([...reasons.keys()])}
+            AND status = 'sent'
+            AND reaction = 'pending'
+            AND sent_at <= ${DateTime.toDateUtc(at)}
+            AND ${after}
+          ORDER BY notifications.id
+          LIMIT ${limit}
+        `
+    }).pipe(
       Stream.grouped(BLOCK),
-      Stream.mapEffect((chunk) => Effect.flatMap(decodePending(Chunk.toReadonlyArray(chunk)), (block) => {
+      Stream.mapEffect((chunk) => {
+        const block = Chunk.toReadonlyArray(chunk)
         const examined = [...reasons.keys()].map((kind) => ({
           kind,
           outcome: "examined",
           n: block.filter((n) => n.kind === kind).length
         }))
         return Effect.flatMap(decideBlock(at, reasons, block), (decided) => record([...examined, ...decided]))
-      })),
+      }),
       Stream.runDrain
     ))
 
 const emptyTally: ReactionTally = { examined: 0, reacted: 0, none: 0, pending: 0 }
 
 /**
- * Runs the reaction job as of the Clock's now, for every kind of the `Kinds` registry. Outside any
- * transaction: the pending accrual-kind notifications are read through a cursor while each block
- * is decided on other connections.
+ * Runs the reaction job as of the Clock's now, for every kind of the `Kinds` registry, outside any
+ * transaction: each block of pending accrual-kind notifications is read and decided on its own.
  */
 export const run: Effect.Effect<
   ReactionSummary,

@@ -10,9 +10,10 @@
  * before the POST) make that take-over send nothing twice. A release that fails is logged and the
  * lock's connection closed (`releaseOrClose`): a pooled connection never keeps a job's lock.
  */
-import { SqlClient, type SqlConnection, type SqlError } from "@effect/sql"
+import { SqlClient, type SqlError } from "@effect/sql"
 import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
+import { describe, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
 import * as Rows from "../store/Rows.ts"
 import type { JobName } from "./Schedule.ts"
 
@@ -70,31 +71,41 @@ const decodeRuns = Rows.decodeRows(JobRun)
 export class JobRunFailed extends Schema.TaggedError<JobRunFailed>()("JobRunFailed", {
   job: Schema.String,
   slot: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** Present when the run ended but left work a retry can do: how many messages it could not send. */
+  unsent: Schema.optional(Schema.Number),
+  /** Present when the run stopped because the Site's answers stayed ambiguous. */
+  stoppedByBreaker: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
     return `${this.job} for the slot ${this.slot} failed: ${this.reason}; it runs again when the slot is asked for again`
   }
 }
 
+/** What a run that ended left to do: messages a retry would send (definite failures, a breaker's stop). */
+export interface Leftover {
+  readonly unsent: number
+  readonly stoppedByBreaker: boolean
+  readonly reason: string
+}
+
 /**
  * Runs `run` for the job's slot unless that slot is done; waits while another run of the same job
- * holds the lock. The summary is stored with the slot.
+ * holds the lock. The summary is stored with the slot. A run whose summary has a `leftover` leaves
+ * the slot failed, with its summary, so that asking for the slot again runs it again.
  */
 export const runSlot = <A, E extends { readonly message: string }, R>(
   job: JobName,
   slot: DateTime.Utc,
-  run: Effect.Effect<A, E, R>
+  run: Effect.Effect<A, E, R>,
+  leftover: (summary: A) => Option.Option<Leftover> = () => Option.none()
 ): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError, R | SqlClient.SqlClient> =>
   Effect.scoped(
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const conn = yield* sql.reserve
-      // Statements of the lock's own connection, built with the client's escaping.
-      const onLock = <Row extends object>(statement: ReturnType<typeof sql<Row>>) => {
-        const [text, params] = statement.compile()
-        return conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
-      }
+      // Statements of the lock's own connection.
+      const onLock = onConnection(conn)
       const slotIso = DateTime.formatIso(slot)
       const slotDate = DateTime.toDateUtc(slot)
 
@@ -158,6 +169,11 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
         Effect.exit
       )
       if (Exit.isSuccess(exit)) {
+        const left = leftover(exit.value)
+        if (Option.isSome(left)) {
+          yield* finish("failed", exit.value, left.value.reason)
+          return yield* new JobRunFailed({ job, slot: slotIso, ...left.value })
+        }
         yield* finish("done", exit.value, null)
         return { _tag: "Ran", summary: exit.value } as SlotResult<A>
       }
@@ -170,68 +186,7 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
     })
   )
 
-/** An error's own words, with the database's reason when it has one. */
-const describe = (error: { readonly message: string; readonly cause?: unknown }) =>
-  error.cause instanceof Error && error.cause.message !== error.message
-    ? `${error.message}: ${error.cause.message}`
-    : error.message
-
-/** Whether a failed statement was answered by the server (an SQL error), rather than by a broken connection. */
-const answeredByServer = (error: SqlError.SqlError) =>
-  typeof error.cause === "object" && error.cause !== null && "severity" in error.cause
-
-/** Asks `check` every 20 ms, for up to 5 seconds, until it holds; whether it did. */
-const within5s = <E>(check: Effect.Effect<boolean, E>, tries = 250): Effect.Effect<boolean, E> =>
-  Effect.flatMap(check, (ok) =>
-    ok || tries <= 1 ? Effect.succeed(ok) : Effect.zipRight(Effect.sleep(Duration.millis(20)), within5s(check, tries - 1)))
-
-/**
- * Releases a session-level advisory lock held by the reserved connection `conn` (backend `pid`).
- * If the release fails, or the server says the session did not hold the lock, the connection must
- * not go back to the pool still holding it (a later blocking lock would wait forever): the failure
- * is logged as an error naming the lock, and the connection's backend is terminated from another
- * connection, which ends the lock server-side even when the client side of `conn` is already
- * broken. It then waits until `conn` itself has seen its connection break, so that the pool
- * discards it instead of handing it out again. Never fails.
- */
-export const releaseOrClose = (
-  conn: SqlConnection.Connection,
-  pid: number,
-  lock: string,
-  unlock: Effect.Effect<boolean, SqlError.SqlError>
-): Effect.Effect<void, never, SqlClient.SqlClient> =>
-  unlock.pipe(
-    Effect.flatMap((released) =>
-      released ? Effect.void : Effect.fail({ message: "the server says this session did not hold it" })
-    ),
-    Effect.catchAll((error) =>
-      Effect.gen(function*() {
-        yield* Effect.logError(
-          `could not release ${lock}: ${describe(error)}; closing its connection (backend ${pid}) so that the lock ends with it`
-        )
-        const sql = yield* SqlClient.SqlClient
-        const backendGone = sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid}
-        `.pipe(Effect.map((rows) => rows[0]?.n === 0))
-        const connBroken = conn.executeRaw("SELECT 1", []).pipe(
-          Effect.as(false),
-          Effect.catchAll((e) => Effect.succeed(!answeredByServer(e)))
-        )
-        yield* sql`SELECT pg_terminate_backend(${pid})`.pipe(
-          Effect.zipRight(within5s(backendGone)),
-          Effect.zipRight(within5s(connBroken)),
-          Effect.flatMap((closed) =>
-            closed
-              ? Effect.void
-              : Effect.logError(`the connection holding ${lock} (backend ${pid}) did not close within 5 seconds`)
-          ),
-          Effect.catchAll((e) =>
-            Effect.logError(`could not close the connection holding ${lock} (backend ${pid}): ${describe(e)}`)
-          )
-        )
-      })
-    )
-  )
+export { releaseOrClose }
 
 /** The recorded runs, newest slot first (for operators and tests). */
 export const list = (options: { readonly job?: JobName } = {}) =>

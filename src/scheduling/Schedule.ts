@@ -6,9 +6,12 @@
  *
  * Missed slots: a process that was down at a scheduled time runs a job, when it comes back, only
  * for the job's latest slot, and only within that slot's catch-up window; it never replays every
- * missed slot. The windows end by 23:00 so that a late start never texts customers at night.
+ * missed slot. A message job's window also ends with its sending hours, 22:00 business time (the
+ * 22:00 slot keeps its own minute), and a run of its slot stops taking candidates there, so that no
+ * catch-up or retry ever texts a customer at an hour the specification would not.
  */
 import { Cron, DateTime, Duration, Option } from "effect"
+import { localParts } from "../time/BusinessTime.ts"
 import type { Timing } from "../kinds/Kind.ts"
 import { BUILT_IN, type Registry } from "../kinds/Registry.ts"
 
@@ -20,7 +23,12 @@ export type JobName = string
 
 export interface ScheduleEntry extends Timing {
   readonly job: JobName
+  /** Whether the job texts customers (a kind's), so that its runs keep to the sending hours. */
+  readonly sends: boolean
 }
+
+/** Messages go out from 11:00 to 22:00 business time, the hours of the specification's schedule. */
+export const SENDING_HOURS = { from: 11, until: 22 } as const
 
 /**
  * Why the reaction job runs at 04:00: it sends nothing, so the night suits it; it is clear of every
@@ -39,8 +47,8 @@ const reactionsTiming: Timing = {
 /** The schedule of a registry's kinds, in their order, then the reaction job. */
 export const scheduleOf = (kinds: Pick<Registry, "kinds">): ReadonlyArray<ScheduleEntry> =>
   Object.freeze([
-    ...kinds.kinds.map((kind) => Object.freeze({ job: kind.name, ...kind.schedule })),
-    Object.freeze({ job: REACTIONS_JOB, ...reactionsTiming })
+    ...kinds.kinds.map((kind) => Object.freeze({ job: kind.name, sends: true, ...kind.schedule })),
+    Object.freeze({ job: REACTIONS_JOB, sends: false, ...reactionsTiming })
   ])
 
 /** The schedule of the built-in kinds, the only one a deployment has. */
@@ -86,12 +94,26 @@ export const nextSlot = (e: Timing, at: DateTime.DateTime, zone: DateTime.TimeZo
   DateTime.unsafeMake(Cron.next(cronOf(e, zone), DateTime.toEpochMillis(at)))
 
 /**
- * The slot a run at `at` should do under the missed-slot policy: the latest slot, if `at` is still
- * within its catch-up window; none otherwise.
+ * When a slot's window closes: its catch-up window's end, and for a message job no later than the
+ * end of the slot's sending day (22:00 business time; the 22:00 slot keeps its own minute). A run of
+ * the slot stops taking candidates there, and a retry is due only before it.
  */
-export const slotToRun = (e: Timing, at: DateTime.DateTime, zone: DateTime.TimeZone): Option.Option<DateTime.Utc> => {
+export const windowEnd = (e: ScheduleEntry, slot: DateTime.Utc, zone: DateTime.TimeZone): DateTime.Utc => {
+  const catchUpEnd = DateTime.addDuration(slot, e.catchUp)
+  if (!e.sends) return catchUpEnd
+  const { day, month, year } = localParts(slot, zone)
+  const endOfDay = DateTime.toUtc(
+    DateTime.unsafeMakeZoned({ year, month, day, hours: SENDING_HOURS.until }, { timeZone: zone, adjustForTimeZone: true })
+  )
+  const sendingEnd = DateTime.max(endOfDay, DateTime.addDuration(slot, Duration.minutes(1)))
+  return DateTime.min(catchUpEnd, sendingEnd)
+}
+
+/**
+ * The slot a run at `at` should do under the missed-slot policy: the latest slot, if `at` is still
+ * within its window (`windowEnd`); none otherwise.
+ */
+export const slotToRun = (e: ScheduleEntry, at: DateTime.DateTime, zone: DateTime.TimeZone): Option.Option<DateTime.Utc> => {
   const slot = latestSlot(e, at, zone)
-  return DateTime.toEpochMillis(at) < DateTime.toEpochMillis(slot) + Duration.toMillis(e.catchUp)
-    ? Option.some(slot)
-    : Option.none()
+  return DateTime.lessThan(at, windowEnd(e, slot, zone)) ? Option.some(slot) : Option.none()
 }

@@ -5,7 +5,7 @@
  * `pronto-notify serve` all come through here.
  */
 import type { SqlClient, SqlError } from "@effect/sql"
-import { DateTime, Duration, Effect, Option, Ref, Schedule } from "effect"
+import { DateTime, Duration, Effect, Option, Ref } from "effect"
 import type { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
 import type { Sender } from "../delivery/Sender.ts"
 import * as Jobs from "../engine/Jobs.ts"
@@ -16,7 +16,7 @@ import * as Reactions from "../reactions/Reactions.ts"
 import type { Notifications } from "../store/Notifications.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import * as JobRuns from "./JobRuns.ts"
-import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, slotToRun } from "./Schedule.ts"
+import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, slotToRun, windowEnd } from "./Schedule.ts"
 
 /** What every job needs from the host: the library's layer, a Sender, a BonusServer, SQL. */
 export type JobRequirements =
@@ -30,16 +30,40 @@ export type JobRequirements =
 export type JobSummary = RunSummary | Reactions.ReactionSummary
 export type JobError = SqlError.SqlError | BonusServerError | UnknownKind
 
-/** The effect a job name runs, as of the Clock's now. */
-export const runJob = (job: JobName): Effect.Effect<JobSummary, JobError, JobRequirements> =>
-  job === REACTIONS_JOB ? Reactions.run : Jobs.run(job)
+/**
+ * The effect a job name runs, as of the Clock's now; a kind's run stops taking candidates at
+ * `until` (the end of its slot's window).
+ */
+export const runJob = (job: JobName, until?: DateTime.Utc): Effect.Effect<JobSummary, JobError, JobRequirements> =>
+  job === REACTIONS_JOB ? Reactions.run : Jobs.run(job, { until })
 
 /** The schedule of the kinds in the context's registry. */
 const schedule = Effect.map(Kinds, scheduleOf)
 
-/** Runs a job for a slot unless that slot already ran (`JobRuns`). */
+/**
+ * What a kind's run left for a retry of its slot: the messages whose send failed for certain, and
+ * the candidates it did not take because the circuit breaker stopped it. A stop at the end of the
+ * sending hours leaves nothing a retry could do.
+ */
+export const leftoverOf = (summary: JobSummary): Option.Option<JobRuns.Leftover> => {
+  if (!("kind" in summary)) return Option.none()
+  const stoppedByBreaker = summary.stopped === "circuit-breaker"
+  if (summary.failed === 0 && !stoppedByBreaker) return Option.none()
+  const reasons = [
+    ...(summary.failed > 0 ? [`${summary.failed} messages not sent (definite failures)`] : []),
+    ...(stoppedByBreaker ? ["stopped by the circuit breaker: the Site's answers stayed ambiguous"] : [])
+  ]
+  return Option.some({ unsent: summary.failed, stoppedByBreaker, reason: reasons.join("; ") })
+}
+
+/** Runs a job for a slot unless that slot already ran (`JobRuns`); a run that left work leaves it failed. */
 export const runSlot = (job: JobName, slot: DateTime.Utc) =>
-  JobRuns.runSlot(job, slot, runJob(job)).pipe(
+  Effect.gen(function*() {
+    const entry = yield* entryInContext(job)
+    const { zone } = yield* BusinessTimeZone
+    const until = entry.sends ? windowEnd(entry, slot, zone) : undefined
+    return yield* JobRuns.runSlot(job, slot, runJob(job, until), leftoverOf)
+  }).pipe(
     Effect.tap((result) =>
       result._tag === "AlreadyDone"
         ? Effect.logInfo(`${job} for ${DateTime.formatIso(slot)}: already done, nothing to run`)
@@ -47,6 +71,8 @@ export const runSlot = (job: JobName, slot: DateTime.Utc) =>
     ),
     Effect.annotateLogs({ job, slot: DateTime.formatIso(slot) })
   )
+
+const entryInContext = (job: JobName) => Effect.map(schedule, (s) => entryOf(job, s))
 
 /** The slot the schedule says is current for an entry: its latest while within its catch-up window. */
 const currentSlot = (entry: ScheduleEntry) =>
@@ -59,8 +85,6 @@ const currentSlot = (entry: ScheduleEntry) =>
     }
     return slot
   })
-
-const entryInContext = (job: JobName) => Effect.map(schedule, (s) => entryOf(job, s))
 
 /**
  * Runs a job for the slot its schedule says is current, once: nothing when no slot is within its
@@ -77,20 +101,38 @@ export const runLatest = (job: JobName) =>
 export const RETRY_FIRST = Duration.seconds(10)
 export const RETRY_MAX = Duration.minutes(5)
 
-/** The waits between attempts at a failed slot: 10 s, 20 s, 40 s … at most 5 min. */
-export const retryWaits: Schedule.Schedule<Duration.Duration> = Schedule.delays(
-  Schedule.union(Schedule.exponential(RETRY_FIRST), Schedule.spaced(RETRY_MAX))
-)
+/**
+ * After the circuit breaker stopped a run the Site is likely down, and each retry may leave a few
+ * more messages in doubt: the waits start at 5 minutes and double up to an hour.
+ */
+export const BREAKER_RETRY_FIRST = Duration.minutes(5)
+export const BREAKER_RETRY_MAX = Duration.hours(1)
 
 type SlotError = JobRuns.JobRunFailed | SqlError.SqlError
 
 const reasonOf = (error: SlotError) => (error._tag === "JobRunFailed" ? error.reason : error.message)
+const byBreaker = (error: SlotError) => error._tag === "JobRunFailed" && error.stoppedByBreaker === true
+
+/** The wait before the retry that follows `failures` failures (1, 2, …) of the kind of `error`. */
+export const retryWait = (error: SlotError, failures: number): Duration.Duration => {
+  const [first, max] = byBreaker(error) ? [BREAKER_RETRY_FIRST, BREAKER_RETRY_MAX] : [RETRY_FIRST, RETRY_MAX]
+  return Duration.min(Duration.times(first, 2 ** Math.min(failures - 1, 20)), max)
+}
+
+/** The error that ends a slot's retries: what it could not do, in one line naming the job and the slot. */
+const givenUp = (entry: ScheduleEntry, slotIso: string, error: SlotError) =>
+  error._tag === "JobRunFailed" && error.unsent !== undefined
+    ? `${entry.job} for ${slotIso}: its catch-up window (${entry.catchUpWords}) closed with ${error.unsent} messages ` +
+      `still not sent${error.stoppedByBreaker ? " and candidates left untaken by the circuit breaker" : ""}; ` +
+      "later runs of the job select what is still due"
+    : `${entry.job} for ${slotIso}: given up: its catch-up window (${entry.catchUpWords}) ends before another ` +
+      `attempt; the next slot does the work. Last error: ${reasonOf(error)}`
 
 /**
- * `attempt` (a run of the entry's slot), and after a failure the same again after each of
- * `retryWaits`, for as long as the slot is still the one the missed-slot policy would run at the
- * next attempt (a failure on the 1st must not lose the month's profile run). Past the window it
- * gives up with an error naming the job and the slot; the job's next slot does the work. Never fails.
+ * `attempt` (a run of the entry's slot), and after a failure the same again after `retryWait`, for
+ * as long as the slot is still the one the missed-slot policy would run at the next attempt (a
+ * failure on the 1st must not lose the month's profile run). Past the window it gives up with one
+ * error naming the job, the slot and what was left; the job's next slot does the work. Never fails.
  */
 const retryWithinWindow = (
   entry: ScheduleEntry,
@@ -98,30 +140,25 @@ const retryWithinWindow = (
   attempt: Effect.Effect<JobRuns.SlotResult<JobSummary>, SlotError, JobRequirements>
 ): Effect.Effect<Option.Option<JobRuns.SlotResult<JobSummary>>, never, JobRequirements> => {
   const slotIso = DateTime.formatIso(slot)
-  const stillDue = (error: SlotError, wait: Duration.Duration) =>
-    Effect.gen(function*() {
-      const { zone } = yield* BusinessTimeZone
-      const retryAt = DateTime.addDuration(yield* DateTime.now, wait)
-      const due = Option.exists(slotToRun(entry, retryAt, zone), (s) => DateTime.Equivalence(s, slot))
-      if (due) {
-        yield* Effect.logWarning(`${entry.job} for ${slotIso} failed: ${reasonOf(error)}; trying again in ${Duration.format(wait)}`)
-      }
-      return due
-    })
-  return attempt.pipe(
-    Effect.retry(retryWaits.pipe(Schedule.checkEffect(stillDue))),
-    Effect.map(Option.some),
-    Effect.catchAll((error) =>
-      Effect.as(
-        Effect.logError(
-          `${entry.job} for ${slotIso}: given up: its catch-up window (${entry.catchUpWords}) ends before another ` +
-            `attempt; the next slot does the work. Last error: ${reasonOf(error)}`
-        ),
-        Option.none()
+  const loop = (failures: number): Effect.Effect<Option.Option<JobRuns.SlotResult<JobSummary>>, never, JobRequirements> =>
+    attempt.pipe(
+      Effect.map(Option.some),
+      Effect.catchAll((error) =>
+        Effect.gen(function*() {
+          const { zone } = yield* BusinessTimeZone
+          const wait = retryWait(error, failures)
+          const retryAt = DateTime.addDuration(yield* DateTime.now, wait)
+          if (!Option.exists(slotToRun(entry, retryAt, zone), (s) => DateTime.Equivalence(s, slot))) {
+            yield* Effect.logError(givenUp(entry, slotIso, error))
+            return Option.none()
+          }
+          yield* Effect.logWarning(`${entry.job} for ${slotIso} failed: ${reasonOf(error)}; trying again in ${Duration.format(wait)}`)
+          yield* Effect.sleep(wait)
+          return yield* loop(failures + 1)
+        })
       )
-    ),
-    Effect.annotateLogs({ job: entry.job, slot: slotIso })
-  )
+    )
+  return loop(1).pipe(Effect.annotateLogs({ job: entry.job, slot: slotIso }))
 }
 
 /**

@@ -1,17 +1,34 @@
 /**
- * Settling a message left in doubt (a timeout, a dropped connection, a crash between the Site's
- * answer and the commit). An operator who has found out, e.g. from the Site's log, says which:
+ * Messages left in doubt (no answer, a dropped connection, a gateway's error or a crash after the
+ * POST started): listing them, and settling them one by one or in bulk (by ids, or by kind, attempt
+ * time and run) once an operator knows, e.g. from the Site's log, whether the Site delivered them:
  *
- * - delivered: the message's actions and marks are done now, in one transaction, as of the
- *   attempt's instant (a gift expires 14 days after it), and the message becomes `sent`;
- * - not delivered: the attempt is forgotten, and the next run of its kind sends it afresh.
+ * - delivered: each message's actions and marks are done now, as of the settling instant (a gift's
+ *   14 days start when it is granted), and the message becomes `sent` (sent at its POST's start,
+ *   settled now);
+ * - not delivered: the attempts are forgotten, and the next run of each kind sends them afresh.
+ *
+ * Only attempts of runs that have ended are settled: one still running is delivering it.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Schema } from "effect"
+import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import { DateTime, Effect, Schema, Stream } from "effect"
 import { type ActionError, ActionStrategy, type KindRequirements, type NotificationId } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Registry.ts"
-import { Notifications } from "./Notifications.ts"
+import * as KeysetPages from "./KeysetPages.ts"
+import { holdingBonuses, Notifications, runIsGone } from "./Notifications.ts"
 import * as Rows from "./Rows.ts"
+
+/** Which messages in doubt: given ids, or every one of a kind, an attempt-time range and a run. */
+export interface InDoubtFilter {
+  readonly ids?: ReadonlyArray<NotificationId> | undefined
+  readonly kind?: string | undefined
+  /** Attempted at or after. */
+  readonly from?: DateTime.Utc | undefined
+  /** Attempted before. */
+  readonly to?: DateTime.Utc | undefined
+  /** The run that attempted them (its summary's `run`). */
+  readonly run?: number | undefined
+}
 
 export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
   id: Schema.String,
@@ -20,12 +37,15 @@ export class NotInDoubt extends Schema.TaggedError<NotInDoubt>()("NotInDoubt", {
   override get message() {
     return this.status === null
       ? `there is no notification ${this.id}`
+      : this.status === "in_doubt"
+      ? `notification ${this.id} belongs to a run that is still going: settle it once that run has ended`
       : `notification ${this.id} is ${this.status}, not in doubt: nothing to settle`
   }
 }
 
-/** The stored attempt, as settling needs it. */
-const InDoubtRow = Schema.Struct({
+/** A message in doubt, as an operator needs it to find out. */
+export class InDoubtMessage extends Schema.Class<InDoubtMessage>("InDoubtMessage")({
+  id: Rows.Id,
   kind: Schema.String,
   actionSet: Schema.String,
   triggerKey: Schema.String,
@@ -35,64 +55,128 @@ const InDoubtRow = Schema.Struct({
   chosenAction: Schema.Number,
   performedAction: Schema.Number,
   text: Schema.String,
-  status: Schema.String,
-  attemptedAt: Rows.Instant
-})
-const decodeAttempt = Rows.decodeRows(InDoubtRow)
+  attemptedAt: Schema.compose(Rows.Instant, Schema.DateTimeUtcFromDate),
+  /** When its POST started; null for an attempt from before that was recorded (it may have started). */
+  postStartedAt: Schema.NullOr(Schema.compose(Rows.Instant, Schema.DateTimeUtcFromDate)),
+  /** The run that attempted it; null for attempts from before runs were recorded. */
+  run: Schema.NullOr(Rows.Int)
+}) {}
 
-const lockAttempt = (id: NotificationId) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`
-      SELECT kind, action_set AS "actionSet", trigger_key AS "triggerKey", client_id::text AS "clientId",
-             order_uid::text AS "orderUid", phone, chosen_action AS "chosenAction",
-             performed_action AS "performedAction", text, status, attempted_at AS "attemptedAt"
-      FROM pronto_notify.notifications WHERE id = ${id} FOR UPDATE
-    `).pipe(
-      Effect.flatMap(decodeAttempt),
-      Effect.flatMap(([row]) =>
-        row !== undefined && row.status === "in_doubt"
-          ? Effect.succeed(row)
-          : Effect.fail(new NotInDoubt({ id, status: row?.status ?? null }))
-      )
-    )
+/** How many were settled, and which. */
+export interface Settled {
+  readonly settled: number
+  readonly ids: ReadonlyArray<NotificationId>
+}
 
-/** The Site did deliver it: do what the message promised, and record it sent. */
-export const settleDelivered = (id: NotificationId): Effect.Effect<
-  void,
+/** Messages settled as delivered per transaction. */
+const BATCH = 500
+
+const COLUMNS = `n.id::text AS id, n.kind, n.action_set AS "actionSet", n.trigger_key AS "triggerKey",
+  n.client_id::text AS "clientId", n.order_uid::text AS "orderUid", n.phone, n.chosen_action AS "chosenAction",
+  n.performed_action AS "performedAction", n.text, n.attempted_at AS "attemptedAt",
+  n.post_started_at AS "postStartedAt", n.run_token AS run`
+
+/** The filter as a condition on `n`, the notification: in doubt, and made by a run that has ended. */
+const matching = (sql: SqlClient.SqlClient, f: InDoubtFilter): Statement.Fragment =>
+  sql`n.status = 'in_doubt' AND ${runIsGone(sql)}
+    AND ${f.ids === undefined ? sql`true` : f.ids.length === 0 ? sql`false` : sql`n.id IN ${sql.in([...f.ids])}`}
+    AND ${f.kind === undefined ? sql`true` : sql`n.kind = ${f.kind}`}
+    AND ${f.from === undefined ? sql`true` : sql`n.attempted_at >= ${DateTime.toDateUtc(f.from)}`}
+    AND ${f.to === undefined ? sql`true` : sql`n.attempted_at < ${DateTime.toDateUtc(f.to)}`}
+    AND ${f.run === undefined ? sql`true` : sql`n.run_token = ${f.run}`}`
+
+/** The messages in doubt that a filter selects (of runs that have ended), by id, streamed. */
+export const list = (filter: InDoubtFilter = {}): Stream.Stream<InDoubtMessage, SqlError.SqlError, SqlClient.SqlClient> =>
+  Stream.unwrap(Effect.map(SqlClient.SqlClient, (sql) =>
+    KeysetPages.stream({
+      sql,
+      row: InDoubtMessage,
+      key: InDoubtMessage,
+      size: BATCH,
+      resume: (last) => sql`n.id > ${last.id}::bigint`,
+      page: (after, limit) =>
+        sql`
+          SELECT ${sql.literal(COLUMNS)} FROM pronto_notify.notifications n
+          WHERE ${matching(sql, filter)} AND ${after}
+          ORDER BY n.id LIMIT ${limit}
+        `
+    })))
+
+const decodeMessages = Rows.decodeRows(InDoubtMessage)
+
+/** With ids, every one must be in doubt and of a run that has ended: nothing is settled otherwise. */
+const checkIds = (filter: InDoubtFilter) =>
+  Effect.gen(function*() {
+    if (filter.ids === undefined || filter.ids.length === 0) return
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ id: string; status: string; settleable: boolean }>`
+      SELECT n.id::text AS id, n.status, ${matching(sql, { ids: filter.ids })} AS settleable
+      FROM pronto_notify.notifications n WHERE n.id IN ${sql.in([...filter.ids])}
+    `
+    for (const id of filter.ids) {
+      const row = rows.find((r) => r.id === id)
+      if (row === undefined || !row.settleable) return yield* new NotInDoubt({ id, status: row?.status ?? null })
+    }
+  })
+
+/** The Site did deliver them: do what each message promised, now, and record them sent. */
+export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
+  Settled,
   NotInDoubt | UnknownKind | ActionError | SqlError.SqlError,
   KindRequirements
 > =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const notifications = yield* Notifications
-    yield* sql.withTransaction(Effect.gen(function*() {
-      const attempt = yield* lockAttempt(id)
-      const at = DateTime.unsafeFromDate(attempt.attemptedAt)
-      const kind = yield* Effect.flatMap(Kinds, (registry) => registry.get(attempt.kind))
-      const strategy = yield* Effect.provide(ActionStrategy, kind.actions)
-      yield* strategy.perform(
-        {
-          clientId: attempt.clientId,
-          phone: attempt.phone,
-          orderUid: attempt.orderUid,
-          actionSet: attempt.actionSet,
-          trigger: attempt.triggerKey
-        },
-        { performedAction: attempt.performedAction, text: attempt.text },
-        id,
-        at
-      )
-      yield* notifications.confirm(id, at)
-    }))
-    yield* Effect.logInfo(`notification ${id} settled as delivered`)
+    const registry = yield* Kinds
+    yield* checkIds(filter)
+    const settled: Array<NotificationId> = []
+    let after = "0"
+    while (true) {
+      const batch = yield* sql.withTransaction(holdingBonuses(Effect.gen(function*() {
+        const rows = yield* sql`
+          SELECT ${sql.literal(COLUMNS)} FROM pronto_notify.notifications n
+          WHERE ${matching(sql, filter)} AND n.id > ${after}::bigint
+          ORDER BY n.id LIMIT ${BATCH} FOR UPDATE OF n
+        `.pipe(Effect.flatMap(decodeMessages))
+        const now = yield* DateTime.now
+        for (const m of rows) {
+          const kind = yield* registry.get(m.kind)
+          const strategy = yield* Effect.provide(ActionStrategy, kind.actions)
+          yield* strategy.perform(
+            { clientId: m.clientId, phone: m.phone, orderUid: m.orderUid, actionSet: m.actionSet, trigger: m.triggerKey },
+            { performedAction: m.performedAction, text: m.text },
+            m.id,
+            now
+          )
+        }
+        yield* notifications.settleSent(rows.map((m) => m.id), now)
+        return rows
+      })))
+      settled.push(...batch.map((m) => m.id))
+      if (batch.length < BATCH) break
+      after = batch[batch.length - 1]!.id
+    }
+    yield* Effect.logInfo(`${settled.length} notifications settled as delivered: their actions are done, they are sent`)
+    return { settled: settled.length, ids: settled }
   })
 
-/** The Site did not deliver it: forget the attempt, so the next run sends it. */
-export const settleNotDelivered = (id: NotificationId): Effect.Effect<void, NotInDoubt | SqlError.SqlError, SqlClient.SqlClient> =>
+/** The Site did not deliver them: forget the attempts, so that the next run of each kind sends them. */
+export const settleAllNotDelivered = (
+  filter: InDoubtFilter
+): Effect.Effect<Settled, NotInDoubt | SqlError.SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* sql.withTransaction(
-      Effect.zipRight(lockAttempt(id), sql`DELETE FROM pronto_notify.notifications WHERE id = ${id}`)
-    )
-    yield* Effect.logInfo(`notification ${id} settled as not delivered: the next run sends it`)
+    yield* checkIds(filter)
+    const rows = yield* sql<{ id: string }>`
+      DELETE FROM pronto_notify.notifications n WHERE ${matching(sql, filter)} RETURNING n.id::text AS id
+    `
+    yield* Effect.logInfo(`${rows.length} notifications settled as not delivered: the next runs send them`)
+    return { settled: rows.length, ids: rows.map((r) => r.id) }
   })
+
+/** The Site did deliver this one: do what it promised, now, and record it sent. */
+export const settleDelivered = (id: NotificationId) => Effect.asVoid(settleAllDelivered({ ids: [id] }))
+
+/** The Site did not deliver this one: forget the attempt, so that the next run sends it. */
+export const settleNotDelivered = (id: NotificationId) => Effect.asVoid(settleAllNotDelivered({ ids: [id] }))

@@ -9,6 +9,8 @@ import { REQUESTS_TABLE } from "../bonus/api/Idempotency.ts"
 import { OUTBOX_TABLE } from "../bonus/http/Outbox.ts"
 import { BusinessTimeZone, DEFAULT_TIME_ZONE } from "../time/BusinessTime.ts"
 import { migration as JOB_RUNS_TABLE } from "../scheduling/JobRuns.ts"
+import { migration as INVALID_PHONES_TABLE } from "./InvalidPhones.ts"
+import { attemptsMigration } from "./Notifications.ts"
 
 export const SCHEMA = "pronto_notify"
 
@@ -112,7 +114,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "1_initial": ddl(initial),
   "2_bonus_http": ddl(REQUESTS_TABLE + OUTBOX_TABLE),
   "3_job_runs": ddl(JOB_RUNS_TABLE),
-  "4_action_sets": actionSets
+  "4_action_sets": actionSets,
+  "5_delivery": ddl(attemptsMigration + INVALID_PHONES_TABLE)
 }
 
 const runMigrator = Migrator.make({})

@@ -3,11 +3,27 @@
  * chosen and done, the exact text, when, and the customer's reaction. Jupiter shows it as
  * "Таблица сообщений".
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { Chunk, Context, DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import { Context, DateTime, Effect, FiberRef, Layer, Option, Schema, Stream } from "effect"
 import type { ClientId, NotificationId } from "../kinds/Kind.ts"
+import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
 import { outsideTransaction } from "./Transactions.ts"
+
+/**
+ * Migration 5: each attempt records the run that made it (its token), when its POST started, and
+ * when an operator settled it; run tokens come from a sequence. An attempt left in doubt before
+ * this migration is taken to have started its POST (nobody can tell), so it stays for an operator.
+ */
+export const attemptsMigration = `
+ALTER TABLE pronto_notify.notifications
+  ADD COLUMN run_token integer NULL,
+  ADD COLUMN post_started_at timestamptz NULL,
+  ADD COLUMN settled_at timestamptz NULL;
+UPDATE pronto_notify.notifications SET post_started_at = attempted_at WHERE status = 'in_doubt';
+CREATE INDEX notifications_in_doubt ON pronto_notify.notifications (kind, attempted_at) WHERE status = 'in_doubt';
+CREATE SEQUENCE pronto_notify.run_tokens AS integer CYCLE;
+`
 
 export interface Attempt {
   readonly kind: string
@@ -20,6 +36,7 @@ export interface Attempt {
   readonly chosenAction: number
   readonly performedAction: number
   readonly text: string
+  /** When the attempt is made. */
   readonly at: DateTime.Utc
 }
 
@@ -50,51 +67,128 @@ export interface MessageFilter {
 
 const toDate = (at: DateTime.Utc) => DateTime.toDateUtc(at)
 
+/**
+ * The first key of a run's advisory lock (the second is its token): a run holds it for as long as
+ * it lives, so a free lock means the run that made an attempt is gone.
+ */
+export const RUN_LOCK_SPACE = "pronto_notify runs"
+
+/**
+ * Whether the run that made the notification `n` has ended: its token's lock is free (or it has no
+ * token, from before runs were recorded).
+ */
+export const runIsGone = (sql: SqlClient.SqlClient): Statement.Fragment =>
+  sql`(n.run_token IS NULL OR NOT EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = hashtext(${RUN_LOCK_SPACE})::oid AND l.objid = n.run_token::oid AND l.objsubid = 2
+  ))`
+
 const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
-const decodeMessages = Rows.decodeRows(Message)
+
+/** Rows per page of `list`, and where a page ends: the last row's instant (exact, UTC text) and id. */
+const LIST_PAGE = 1_000
+const ListKey = Schema.Struct({ pageAt: Schema.String, id: Rows.Id })
+
+/** A bonus an action granted, written on the notification with its `sent` status. */
+interface GrantedBonus {
+  readonly amount: number
+  readonly operation: string
+}
+
+/**
+ * While a delivery's transaction is open (`holdingBonuses`), `recordBonus` keeps the bonus here and
+ * `confirm` writes it with the status: until its POST has started the transaction must not lock
+ * the notification's row, whose POST start is recorded from the run's own connection.
+ */
+const heldBonuses = FiberRef.unsafeMake(Option.none<Map<NotificationId, GrantedBonus>>())
+
+/** Runs a delivery's transaction with the bonuses its actions grant held for `confirm`. */
+export const holdingBonuses = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => Effect.locally(effect, heldBonuses, Option.some(new Map())))
+
+/** Where an attempt is written: a run's own connection, outside every notification's transaction. */
+export type Executor = <Row extends object>(
+  statement: Statement.Statement<Row>
+) => Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
 
 export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
   /**
-   * Records an attempt, committed on its own before the POST. None when this trigger already has
-   * a message (sent, or in doubt): the caller must not send.
+   * Records an attempt of the run `runToken`, committed on its own (on `on`) before the POST. None
+   * when this trigger already has a message (sent, or in doubt): the caller must not send.
    */
-  readonly reserve: (attempt: Attempt) => Effect.Effect<Option.Option<NotificationId>, SqlError.SqlError>
-  /** Marks the attempt sent; runs inside the notification's transaction. */
+  readonly reserve: (attempt: Attempt, runToken: number, on: Executor) => Effect.Effect<Option.Option<NotificationId>, SqlError.SqlError>
+  /**
+   * Records, committed (on `on`), that the attempt's POST starts now. False when the attempt is no
+   * longer there to post (a later run released it, taking its run for dead): it must not be sent.
+   */
+  readonly startPost: (id: NotificationId, at: DateTime.Utc, on: Executor) => Effect.Effect<boolean, SqlError.SqlError>
+  /** Marks the attempt sent, with the bonus its actions granted; runs inside the notification's transaction. */
   readonly confirm: (id: NotificationId, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
   /** Records the bonus an action granted (inside the notification's transaction). */
   readonly recordBonus: (id: NotificationId, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
   readonly release: (id: NotificationId) => Effect.Effect<void, SqlError.SqlError>
+  /**
+   * Forgets the attempts of a kind whose POST never started, made by runs that are gone (their
+   * token's lock is free): their messages certainly never left. How many.
+   */
+  readonly releaseAbandoned: (kind: string) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Records messages in doubt as sent, settled at `at` (sent when their POST started), with the
+   * bonuses their actions granted (`holdingBonuses`); inside the settling transaction.
+   */
+  readonly settleSent: (ids: ReadonlyArray<NotificationId>, at: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
   /** The messages in order of their instant, streamed: the table may be large. */
   readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
 }>() {
   static readonly make = Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return Notifications.of({
-      reserve: (a) =>
-        sql`
+      reserve: (a, runToken, on) =>
+        on(sql`
           INSERT INTO pronto_notify.notifications
             (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
-             attempted_at)
+             attempted_at, run_token)
           VALUES (${a.kind}, ${a.actionSet}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
-                  ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)})
+                  ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)}, ${runToken})
           ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
           RETURNING id::text AS id
-        `.pipe(
+        `).pipe(
           Effect.flatMap(decodeId),
-          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id)),
-          outsideTransaction
+          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id))
         ),
+
+      startPost: (id, at, on) =>
+        on(sql`
+          UPDATE pronto_notify.notifications SET post_started_at = ${toDate(at)}
+          WHERE id = ${id} AND status = 'in_doubt' AND post_started_at IS NULL
+          RETURNING id::text AS id
+        `).pipe(Effect.map((rows) => rows.length === 1)),
 
       confirm: (id, sentAt) =>
-        sql`UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${toDate(sentAt)} WHERE id = ${id}`.pipe(
-          Effect.asVoid
-        ),
+        Effect.flatMap(FiberRef.get(heldBonuses), (held) => {
+          const bonus = Option.flatMap(held, (bonuses) => Option.fromNullable(bonuses.get(id)))
+          return sql`
+            UPDATE pronto_notify.notifications
+            SET status = 'sent', sent_at = ${toDate(sentAt)},
+                bonus_granted = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.amount))}::numeric, bonus_granted),
+                bonus_operation = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.operation))}::text, bonus_operation)
+            WHERE id = ${id}
+          `.pipe(Effect.asVoid)
+        }),
 
       recordBonus: (id, amount, operation) =>
-        sql`
-          UPDATE pronto_notify.notifications SET bonus_granted = ${amount}, bonus_operation = ${operation} WHERE id = ${id}
-        `.pipe(Effect.asVoid),
+        Effect.flatMap(FiberRef.get(heldBonuses), (held) =>
+          Option.match(held, {
+            onSome: (bonuses) => Effect.sync(() => void bonuses.set(id, { amount, operation })),
+            onNone: () =>
+              sql`
+                UPDATE pronto_notify.notifications SET bonus_granted = ${amount}, bonus_operation = ${operation}
+                WHERE id = ${id}
+              `.pipe(Effect.asVoid)
+          })),
 
       release: (id) =>
         sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(
@@ -102,21 +196,56 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           outsideTransaction
         ),
 
-      list: (filter) =>
+      releaseAbandoned: (kind) =>
         sql`
-          SELECT id::text AS id, kind, client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
-                 chosen_action AS "chosenAction", performed_action AS "performedAction", text,
-                 coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef"
-          FROM pronto_notify.notifications
-          WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
-            AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
-            AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
-          ORDER BY coalesce(sent_at, attempted_at), notifications.id
-        `.stream.pipe(
-          Stream.mapChunksEffect((chunk) =>
-            Effect.map(decodeMessages(Chunk.toReadonlyArray(chunk)), Chunk.unsafeFromArray)
-          )
-        )
+          DELETE FROM pronto_notify.notifications n
+          WHERE n.kind = ${kind} AND n.status = 'in_doubt' AND n.post_started_at IS NULL
+            AND n.run_token IS NOT NULL AND ${runIsGone(sql)}
+          RETURNING n.id::text AS id
+        `.pipe(Effect.map((rows) => rows.length), outsideTransaction),
+
+      settleSent: (ids, at) =>
+        ids.length === 0 ? Effect.void : Effect.flatMap(FiberRef.get(heldBonuses), (held) => {
+          const bonuses = Option.match(held, {
+            onNone: () => [],
+            onSome: (map) => [...map].map(([id, b]) => ({ id, amount: b.amount, operation: b.operation }))
+          })
+          return sql`
+            UPDATE pronto_notify.notifications n
+            SET status = 'sent', sent_at = coalesce(n.post_started_at, n.attempted_at), settled_at = ${toDate(at)},
+                bonus_granted = coalesce(b.amount, n.bonus_granted), bonus_operation = coalesce(b.operation, n.bonus_operation)
+            FROM unnest(${[...ids]}::bigint[]) AS i(id)
+            LEFT JOIN jsonb_to_recordset(${JSON.stringify(bonuses)}::jsonb) AS b(id bigint, amount numeric, operation text)
+              ON b.id = i.id
+            WHERE n.id = i.id AND n.status = 'in_doubt'
+          `.pipe(Effect.asVoid)
+        }),
+
+      list: (filter) => {
+        const page = (after: Statement.Fragment, limit: number) =>
+          sql`
+            SELECT id::text AS id, kind, client_id::text AS "clientId", order_uid::text AS "orderUid", phone,
+                   chosen_action AS "chosenAction", performed_action AS "performedAction", text,
+                   coalesce(sent_at, attempted_at) AS "sentAt", status, reaction, reaction_ref AS "reactionRef",
+                   to_char(coalesce(sent_at, attempted_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "pageAt"
+            FROM pronto_notify.notifications
+            WHERE ${filter.kind === undefined ? sql`true` : sql`kind = ${filter.kind}`}
+              AND ${filter.from === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) >= ${toDate(filter.from)}`}
+              AND ${filter.to === undefined ? sql`true` : sql`coalesce(sent_at, attempted_at) < ${toDate(filter.to)}`}
+              AND ${after}
+            ORDER BY coalesce(sent_at, attempted_at), notifications.id
+            LIMIT ${limit}
+          `
+        // Keyset pages, not a cursor: a lost connection fails the listing instead of hanging it.
+        return KeysetPages.stream({
+          sql,
+          row: Message,
+          key: ListKey,
+          size: LIST_PAGE,
+          resume: (k) => sql`(coalesce(sent_at, attempted_at), notifications.id) > (${k.pageAt}::timestamptz, ${k.id}::bigint)`,
+          page
+        })
+      }
     })
   })
 

@@ -6,7 +6,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { DateTime, Effect } from "effect"
-import { main } from "../../src/cli/Main.ts"
+import { main, teardown } from "../../src/cli/Main.ts"
 import { shifted } from "../../src/time/Clock.ts"
 
 const at = DateTime.unsafeMake(process.env.TEST_CLOCK_START!)
@@ -14,5 +14,6 @@ const anchor = DateTime.unsafeMake(process.env.TEST_CLOCK_ANCHOR!)
 
 NodeRuntime.runMain(main(process.argv).pipe(Effect.withClock(shifted({ at, anchor }))), {
   disableErrorReporting: true,
-  disablePrettyLogger: true
+  disablePrettyLogger: true,
+  teardown
 })

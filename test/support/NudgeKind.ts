@@ -5,11 +5,14 @@
  * rotation; its reaction is the client's next closed order.
  */
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Layer } from "effect"
-import { ActionStrategy, candidatesOf, make, ReactionRule, Selector } from "../../src/kinds/Kind.ts"
+import { Duration, Effect, Layer, Schema } from "effect"
+import { ActionStrategy, keysetPages, make, ReactionRule, Selector } from "../../src/kinds/Kind.ts"
+import * as Rows from "../../src/store/Rows.ts"
 import * as Trigger from "../../src/kinds/Trigger.ts"
 
 const NAME = "nudge"
+
+const PageKey = Schema.Struct({ clientId: Rows.Id })
 
 const rules = { texts: { 1: "Загляни к нам!", 2: "Загляни к нам, мы скучаем!" } as Readonly<Record<number, string>> }
 
@@ -23,17 +26,20 @@ export const Nudge = make({
     Selector,
     Effect.map(SqlClient.SqlClient, (sql) => ({
       candidates: () =>
-        candidatesOf(sql`
-          SELECT c.id::text AS "clientId", c.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet",
-                 ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)} AS trigger
-          FROM jupiter.clients c
-          WHERE c.birthday IS NULL
-            AND NOT EXISTS (
-              SELECT 1 FROM pronto_notify.notifications n
-              WHERE n.kind = ${NAME} AND n.trigger_key = ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)}
-            )
-          ORDER BY c.id
-        `.stream)
+        keysetPages(sql, PageKey, (k) => sql`c.id > ${k.clientId}::bigint`, (after, limit) =>
+          sql`
+            SELECT c.id::text AS "clientId", c.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet",
+                   ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)} AS trigger
+            FROM jupiter.clients c
+            WHERE c.birthday IS NULL
+              AND NOT EXISTS (
+                SELECT 1 FROM pronto_notify.notifications n
+                WHERE n.kind = ${NAME} AND n.trigger_key = ${Trigger.clientSql(sql, sql`c.id`, sql`'once'`)}
+              )
+              AND ${after}
+            ORDER BY c.id
+            LIMIT ${limit}
+          `)
     }))
   ),
   actions: Layer.succeed(ActionStrategy, {

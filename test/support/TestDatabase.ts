@@ -64,7 +64,7 @@ export const truncateAll = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql`
     TRUNCATE jupiter.orders, jupiter.clients, jupiter.bonus_permanent, jupiter.bonus_temporary,
              pronto_notify.order_marks, pronto_notify.client_marks, pronto_notify.notifications,
-             pronto_notify.rotation
+             pronto_notify.rotation, pronto_notify.invalid_phones
     RESTART IDENTITY CASCADE
   `)
 

@@ -1,0 +1,51 @@
+/**
+ * A run's own database session: a reserved connection that holds the run's token lock (a session
+ * advisory lock in `RUN_LOCK_SPACE`) for as long as the run lives, and on which the run records its
+ * attempts and the start of their POSTs, each statement committed on its own, outside every
+ * notification's transaction (so a delivery never waits for a second pooled connection while it
+ * holds one). Another run that finds a token's lock free knows that run is gone, and releases its
+ * attempts whose POST never started (`Notifications.releaseAbandoned`).
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Effect, Schema, type Scope } from "effect"
+import { onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
+import { type Executor, RUN_LOCK_SPACE } from "../store/Notifications.ts"
+import * as Rows from "../store/Rows.ts"
+
+export interface RunSession {
+  /** Stamped on every attempt of the run. */
+  readonly token: number
+  /** Runs a statement on the session's connection. */
+  readonly execute: Executor
+}
+
+const Taken = Schema.Struct({ token: Rows.Int, locked: Schema.Boolean, pid: Rows.Int })
+const decodeTaken = Rows.decodeRows(Taken)
+
+/** A new token, locked on a connection of its own until the scope closes. */
+export const acquire: Effect.Effect<RunSession, SqlError.SqlError, SqlClient.SqlClient | Scope.Scope> = Effect.gen(
+  function*() {
+    const sql = yield* SqlClient.SqlClient
+    const conn = yield* sql.reserve
+    const execute = onConnection(conn)
+    const take = execute(sql`
+      SELECT t.token, pg_try_advisory_lock(hashtext(${RUN_LOCK_SPACE}), t.token) AS locked, pg_backend_pid() AS pid
+      FROM (SELECT nextval('pronto_notify.run_tokens')::int AS token) t
+    `).pipe(Effect.flatMap(decodeTaken), Effect.map((rows) => rows[0]!))
+    // A token is new, so its lock is free; only a sequence that has cycled into a live run's would not be.
+    const { pid, token } = yield* Effect.acquireRelease(
+      take.pipe(Effect.repeat({ until: (taken) => taken.locked })),
+      ({ pid, token }) =>
+        releaseOrClose(
+          conn,
+          pid,
+          `the lock of run ${token} (${RUN_LOCK_SPACE})`,
+          execute(sql<{ unlocked: boolean }>`
+            SELECT pg_advisory_unlock(hashtext(${RUN_LOCK_SPACE}), ${token}) AS unlocked
+          `).pipe(Effect.map((rows) => rows[0]?.unlocked === true))
+        )
+    )
+    yield* Effect.annotateCurrentSpan({ runToken: token, backend: pid })
+    return { token, execute }
+  }
+)
