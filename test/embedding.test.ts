@@ -194,6 +194,7 @@ describe("a host embeds the packed library", { timeout: 300_000 }, () => {
       kind: "feedback",
       // The clock starts at the instant given and runs on.
       at: expect.stringMatching(/^2026-03-01T08:00:00\.\d{3}Z$/),
+      run: expect.any(Number),
       selected: 2,
       sent: 2,
       failed: 0,
