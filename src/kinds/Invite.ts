@@ -148,34 +148,40 @@ const actions = Layer.effect(
   })
 )
 
-/** The baseline looks at this many weeks before the first invite. */
+/** The baseline looks at this many weeks, ending 14 days before the first invite. */
 const BASELINE_WEEKS = 8
 
 /**
- * Every lapse (a client's closed order and the time until the next one) that was in a band on some
- * day of the weeks before the first invite ever (so the report's period does not enter it), by the
- * selector's own rule (`bandSql`), observed once per band at the start of its first such day, as the
- * invite itself goes once per lapse: did the client close an order within the window?
+ * The invite's own reach, applied to the weeks before any invite (so the report's period does not
+ * enter it): every lapse (a client's closed order and the time until the next) observed once, on
+ * the first day of those weeks on which it was in a band by the selector's own rule (`bandSql`), in
+ * that band, at the time of day the first invite went out, if it was still going on then: did the
+ * client close an order within the window? Once per lapse, as the mark makes the invite, so band A
+ * holds what the invite's band A gets: the lapses already past band B when the weeks begin (of every
+ * age), not those that entered it through band B. The weeks end 14 days before the first invite, so
+ * no observation's window holds an invite.
  */
 const decodeObservations = Rows.decodeRows(BaselineObservations)
 
 const baseline: BaselineMethod = {
   describe: (set) =>
-    `Every closed-order lapse of a client that was in band ${set.band} (${
+    `Every closed-order lapse of a client in the ${BASELINE_WEEKS} weeks ending 14 days before the first invite, ` +
+    `observed once, on the first of those days on which it was in a band, when that was band ${set.band} (${
       set.band === "A"
         ? `last closed order more than ${rules.fourWeeksDays} days and less than ${rules.bandAMonths} months`
         : `last closed order ${rules.twoWeeksDays + 1} to ${rules.fourWeeksDays - 1} days`
-    } before the day, business-zone dates) on some day of the ${BASELINE_WEEKS} weeks before the first ` +
-    `invite, observed once at the first such day's start: did the client close an order within 14 days?`,
+    } before the day, business-zone dates), at the time of day the first invite was sent: did the client close ` +
+    `an order within 14 days? Once per lapse, as the invite goes once per lapse.`,
   unavailable: "No invite has been sent yet, so there are no days before the first one to compare with.",
   observe: ({ tz, window }) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) =>
       sql`
         WITH first AS (
-          SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day FROM pronto_notify.notifications WHERE kind = ${NAME}
+          SELECT (min(attempted_at) AT TIME ZONE ${tz})::date AS day, (min(attempted_at) AT TIME ZONE ${tz})::time AS at
+          FROM pronto_notify.notifications WHERE kind = ${NAME}
         ),
         win AS (
-          SELECT day - ${BASELINE_WEEKS * 7}::int AS ws, day - 1 AS we FROM first WHERE day IS NOT NULL
+          SELECT day - ${BASELINE_WEEKS * 7 + 13}::int AS ws, day - 14 AS we, at FROM first WHERE day IS NOT NULL
         ),
         lapses AS (
           SELECT o.client_id, o.closed_at, (o.closed_at AT TIME ZONE ${tz})::date AS last_day,
@@ -185,9 +191,10 @@ const baseline: BaselineMethod = {
             AND o.closed_at >= (win.ws - make_interval(months => ${rules.bandAMonths + 1}))::timestamp AT TIME ZONE ${tz}
             AND o.closed_at < (win.we + 2)::timestamp AT TIME ZONE ${tz} + ${window}
         ),
-        -- The days of the window on whose start each lapse was still going on.
+        -- The days of the weeks at whose time of day each lapse was still going on.
         days AS (
           SELECT l.client_id, l.closed_at, l.next_at, d.day::date AS day,
+                 (d.day::date + w.at) AT TIME ZONE ${tz} AS t,
                  ${bandSql(sql, sql`d.day::date`, sql`l.last_day`)} AS band
           FROM lapses l CROSS JOIN win w
           CROSS JOIN LATERAL generate_series(
@@ -195,18 +202,17 @@ const baseline: BaselineMethod = {
             least(w.we, coalesce((l.next_at AT TIME ZONE ${tz})::date, w.we)),
             interval '1 day'
           ) AS d(day)
-          WHERE l.next_at IS NULL OR l.next_at >= d.day::date::timestamp AT TIME ZONE ${tz}
+          WHERE l.next_at IS NULL OR l.next_at > (d.day::date + w.at) AT TIME ZONE ${tz}
         ),
         observed AS (
-          SELECT DISTINCT ON (client_id, closed_at, band) band,
-                 next_at IS NOT NULL AND next_at <= day::timestamp AT TIME ZONE ${tz} + ${window} AS ordered
+          SELECT DISTINCT ON (client_id, closed_at) band, next_at IS NOT NULL AND next_at <= t + ${window} AS ordered
           FROM days
           WHERE band IS NOT NULL
-          ORDER BY client_id, closed_at, band, day
+          ORDER BY client_id, closed_at, day
         )
-        SELECT ${NAME}::text || ':' || b.band AS "actionSet", w.ws::text AS "fromDay", w.we::text AS "toDay",
+        SELECT ${NAME}::text || ':' || b.band AS "actionSet", w.ws::text AS "fromDay", w.we::text AS "toDay", 0 AS stratum,
                count(o.band)::int AS observations,
-               count(o.band) FILTER (WHERE o.ordered)::int AS ordered
+               count(o.band) FILTER (WHERE o.ordered)::int AS ordered, 0 AS messaged
         FROM (VALUES ('A'), ('B')) AS b(band) LEFT JOIN win w ON true LEFT JOIN observed o ON o.band = b.band
         GROUP BY b.band, w.ws, w.we
       `.pipe(Effect.flatMap(decodeObservations)))

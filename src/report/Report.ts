@@ -24,7 +24,7 @@ import { compareActions } from "./Comparison.ts"
 import type { Group, ReportData } from "./Data.ts"
 import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
-import { newcombeDifference, wilson } from "./Statistics.ts"
+import { clusteredWilson, differenceOf } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
 export { type Baseline } from "./Baseline.ts"
@@ -37,6 +37,7 @@ export {
   type Column,
   columns,
   describeBaseline,
+  describeShared,
   formatAmount,
   formatDuration,
   formatInterval,
@@ -129,7 +130,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
       const method = g.definition?.baseline
       const set = g.definition?.actionSets.find((s) => s.name === g.actionSet)
       if (method === undefined || set === undefined) return null
-      return toBaseline(method.describe(set), observed.find((o) => o.actionSet === g.actionSet), method.unavailable)
+      return toBaseline(method, method.describe(set), observed.filter((o) => o.actionSet === g.actionSet))
     }
 
     const groups = groupsOf(kinds, figures).map((g): Group => {
@@ -142,17 +143,19 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
         const reacted = r?.reacted ?? 0
         const none = r?.none ?? 0
         const decided = reacted + none
-        const uplift = baseline !== null && baseline.observations > 0
-          ? newcombeDifference(reacted, decided, baseline.ordered, baseline.observations) ?? null
+        const interval = r === undefined ? undefined : clusteredWilson(reacted, decided, r)
+        const uplift = baseline?.rate != null && baseline.interval !== null && interval !== undefined
+          ? differenceOf(reacted / decided, interval, baseline.rate, baseline.interval)
           : null
         return {
           action,
           sent: r?.sent ?? 0,
           reacted,
+          sharedReactions: r?.sharedReactions ?? 0,
           none,
           pending: r?.pending ?? 0,
           rate: decided > 0 ? reacted / decided : null,
-          interval: wilson(reacted, decided) ?? null,
+          interval: interval ?? null,
           medianSecondsToReaction: r?.medianSeconds ?? null,
           bonusGranted: r?.bonusGranted ?? 0,
           reactingOrders: reactsWithOrders
