@@ -275,7 +275,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       expect(unknown.baseline).toBeNull()
     }))
 
-  it.effect("invite baseline: once per lapse, on its first day in a band, at the first invite's time of day, in the 8 weeks ending 14 days before it", () =>
+  it.effect("invite baseline: once per lapse, on its first day in a band, at the first invite's time of day, in the 8 weeks ending 14 days before it, weighted to the invited lapses' ages", () =>
     Effect.gen(function*() {
       yield* truncateAll
       for (const id of [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]) yield* insertClient({ id })
@@ -317,39 +317,52 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       yield* insertOrder({ clientId: 1, status: "cancelled", closedAt: "2026-02-10T09:00:00Z" })
       yield* insertOrder({ clientId: null, closedAt: "2026-02-10T09:00:00Z" })
 
-      // Invites: band B action 1 4/10, action 2 1/4; the later one does not move the weeks.
+      // Invites of band B: action 1 4/10 on lapses of 15 days, action 2 1/4 on lapses of 21 days; the
+      // later one (still pending) does not move the weeks.
       yield* notifyMany(4, "invite", 1, "reacted", SENT)
       yield* notifyMany(6, "invite", 1, "none", SENT)
       yield* notifyMany(1, "invite", 2, "reacted", SENT)
       yield* notifyMany(3, "invite", 2, "none", SENT)
       const sql = yield* SqlClient.SqlClient
-      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-02-15T09:00:00.000Z', action_set = 'invite:B'`
+      yield* sql`
+        UPDATE pronto_notify.notifications
+        SET trigger_key = id || CASE WHEN performed_action = 1 THEN '@2026-02-23T09:00:00.000Z' ELSE '@2026-02-17T09:00:00.000Z' END,
+            action_set = 'invite:B'
+      `
       yield* notify({ kind: "invite", action: 1, actionSet: "invite:B", trigger: "9@2026-03-01T09:00:00.000Z", sentAt: "2026-03-20T09:00:00Z" })
 
       const data = yield* Report.compute()
       const b = group(data, "invite", "B").baseline!
-      // Clients 1, 2 (twice), 3, 7, 8, 9 and 11; ordered: 2, 8 and 11.
+      // Clients 1, 2 (twice), 3, 7, 8, 9 and 11; ordered: 2, 8 and 11. Of them, lapses of 15 days:
+      // 2 of 7 ordered (8 and 11); of 16 to 21 days: 1 of 1 (client 2's first, 21 days when the weeks begin).
       expect(b).toMatchObject({ days: { from: "2025-12-31", to: "2026-02-24" }, observations: 8, ordered: 3, unavailable: null })
-      expect(b.standardizedBy).toBeNull()
-      closeTo(b.rate, 3 / 8)
-      closeTo(b.interval!.low, 0.13684428582359737)
-      closeTo(b.interval!.high, 0.6942576053973728)
-      // Clients 3 (ordered) and 10.
+      expect(b.standardizedBy).toBe("the lapse's age in days")
+      // Weighted to the invites' lapses, 10 of 15 days and 4 of 21: 10/14 × 2/7 + 4/14 × 1 = 24/49,
+      // its interval Wilson's at the 8 observations (the effective size would claim more).
+      closeTo(b.rate, 24 / 49)
+      closeTo(b.interval!.low, 0.20836233087056955)
+      closeTo(b.interval!.high, 0.7778500684127749)
+      // Clients 3 (ordered) and 10; no invite in band A to weigh them by: the plain rate.
       const a = group(data, "invite", "A").baseline!
-      expect(a).toMatchObject({ days: { from: "2025-12-31", to: "2026-02-24" }, observations: 2, ordered: 1 })
+      expect(a).toMatchObject({ days: { from: "2025-12-31", to: "2026-02-24" }, observations: 2, ordered: 1, standardizedBy: null })
+      closeTo(a.rate, 1 / 2)
       expect(a.method).toContain("band A")
 
-      // Uplift of band B action 1 (4/10) over 3/8: Newcombe.
+      // Uplift of band B action 1 (4/10) over 24/49: Newcombe's interval from the two intervals.
       const uplift = action(data, "invite", 1, "B").uplift!
-      closeTo(uplift.difference, 0.025000000000000022)
-      closeTo(uplift.low, -0.36954502675762363)
-      closeTo(uplift.high, 0.3981949983506467)
+      closeTo(uplift.difference, -0.0897959183673469)
+      closeTo(uplift.low, -0.4595465815087446)
+      closeTo(uplift.high, 0.3123995897756121)
       // Band A action 3 has nothing decided: no uplift.
       expect(action(data, "invite", 3, "A").uplift).toBeNull()
       expect(Report.renderText(data)).toContain(
-        "Baseline: 37.5% of 8 comparable clients ordered within 14 days (95% interval 13.7% .. 69.4%); reference days 2025-12-31 to 2026-02-24."
+        "Baseline: 49.0%: 3 of 8 comparable clients ordered within 14 days, weighted to the messaged clients' mix of the " +
+          "lapse's age in days (95% interval 20.8% .. 77.8%); reference days 2025-12-31 to 2026-02-24."
       )
-      expect(Report.renderText(data)).toMatch(/\+2\.5 pp \(-37\.0 \.\. \+39\.8\)/)
+      expect(Report.renderText(data)).toMatch(/-9\.0 pp \(-46\.0 \.\. \+31\.2\)/)
+      expect(Report.renderText(data)).toContain(
+        "Baseline: 50.0% of 2 comparable clients ordered within 14 days (95% interval 9.5% .. 90.5%); reference days 2025-12-31 to 2026-02-24."
+      )
     }))
 
   it.effect("birthday baseline: the same days before a birthday a year earlier, clients with an order before", () =>

@@ -9,7 +9,7 @@
  * plain data) and `renderHtml` (Html.ts, a self-contained page with charts).
  *
  * This module holds the report's groups and `compute`, which puts the parts together: the period
- * (Period.ts), the figures (Figures.ts), the baselines (Baselines.ts), the comparison between
+ * (Period.ts), the figures (Figures.ts), the baselines (Baseline.ts), the comparison between
  * actions (Comparison.ts); the data they make up is in Data.ts. It re-exports what callers use as
  * `Report.…`.
  */
@@ -53,9 +53,11 @@ export const REACTION_WINDOW_DAYS = WINDOW_DAYS
 export const OBSERVATIONAL_NOTE =
   "The baselines and uplifts are observational estimates, not a randomized holdout: every eligible client got a " +
   "message, so the baseline is the 14-day order rate of comparable clients at a time when no message was sent " +
-  "(invite: the weeks before the first invite; birthday: the same days before a birthday a year earlier). " +
-  "Season, prices, the client base and other marketing may differ between the two periods and are mixed into " +
-  "the uplift; read it as an indication, not a measured causal effect. The comparison between actions of one " +
+  "(invite: the lapses in the same band in the weeks before the first invite, once per lapse as the invite goes; " +
+  "birthday: the same days before a birthday a year earlier, weighted to the greeted clients' time since their last " +
+  "order). Whatever else differs between the two periods (season, prices, the client base, other marketing) is mixed " +
+  "into the uplift, and where two messages were open at once (the shared reactions) the uplift of each includes what " +
+  "the other caused. Read it as an indication, not a measured causal effect. The comparison between actions of one " +
   "kind is fairer: rotation assigns them regardless of the client."
 
 /**

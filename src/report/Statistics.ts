@@ -100,7 +100,8 @@ export interface Stratum {
 /**
  * A directly standardized proportion: each stratum's proportion weighted by its share of another
  * population, with the Wilson interval at the effective sample size (the count whose binomial
- * variance equals the standardized estimate's, Σ w² p(1 − p) / n). A weight on a stratum without
+ * variance equals the standardized estimate's, Σ w² p(1 − p) / n, but never more than the
+ * observations: a small stratum at 0 or 1 would otherwise claim none). A weight on a stratum without
  * observations moves to the nearest stratum with some (the lower one on a tie); undefined when
  * no stratum has observations or no weight.
  */
@@ -125,8 +126,8 @@ export const standardized = (
     variance += (weights[i]! ** 2 * p * (1 - p)) / trials
   }
   const pooled = observed.reduce((n, i) => n + strata[i]!.trials, 0)
-  // With every stratum at 0 or 1 there is no variance to match: the observations as they are.
-  const effectiveTrials = variance > 0 ? (proportion * (1 - proportion)) / variance : pooled
+  // Never more than the observations: a small stratum at 0 or 1 would otherwise claim no variance.
+  const effectiveTrials = variance > 0 ? Math.min(pooled, (proportion * (1 - proportion)) / variance) : pooled
   return { proportion, interval: wilson(proportion * effectiveTrials, effectiveTrials, z)!, effectiveTrials }
 }
 
