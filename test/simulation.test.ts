@@ -9,6 +9,7 @@ import { type SentMessage, truthOf } from "../src/demo/Truth.ts"
 import { type Cause, causeOf, makeCalendar, makeWorld, type SimClient } from "../src/demo/World.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
+import * as Cli from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 
 /**
@@ -160,4 +161,16 @@ describe("the demo's measurement", () => {
       // the calibration measures how often over many seeds).
       for (const c of checks) expect(c.inside, `${c.kind} ${c.band ?? ""} ${c.action} ${c.measure}: ${JSON.stringify(c)}`).toBe(true)
     }).pipe(Effect.scoped), { timeout: 300_000 })
+})
+
+describe("pronto-notify demo", () => {
+  it.live("refuses a page it could not write before simulating anything: one line, a non-zero exit", () =>
+    Effect.gen(function*() {
+      const result = yield* Cli.run(["demo", "--json", "--html", "/nonexistent-pronto-dir/report.html"], {})
+      expect(result.code).not.toBe(0)
+      expect(result.stdout).toBe("")
+      expect(result.stderr.trim()).toBe(
+        "pronto-notify: --html /nonexistent-pronto-dir/report.html: cannot write in /nonexistent-pronto-dir; give a file in a writable directory"
+      )
+    }), { timeout: 60_000 })
 })

@@ -3,8 +3,22 @@
  * PostgreSQL with a fake Site; the report set against the simulated truth, and written as a page.
  */
 import { Command, Options } from "@effect/cli"
-import { Option } from "effect"
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Option } from "effect"
 import { runDemo } from "../demo/Demo.ts"
+import { BadInput } from "./Common.ts"
+
+/** The page's file must be writable before a minute of simulation, not after. */
+const writableFile = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const directory = path.dirname(path.resolve(file))
+    yield* fs.access(directory, { writable: true }).pipe(
+      Effect.mapError(() => new BadInput({ message: `--html ${file}: cannot write in ${directory}; give a file in a writable directory` }))
+    )
+    return file
+  })
 
 export const command = Command.make(
   "demo",
@@ -19,7 +33,11 @@ export const command = Command.make(
       Options.optional
     )
   },
-  (args) => runDemo({ json: args.json, html: Option.getOrUndefined(args.html) })
+  (args) =>
+    Effect.gen(function*() {
+      const html = Option.isSome(args.html) ? yield* writableFile(args.html.value) : undefined
+      yield* runDemo({ json: args.json, html })
+    })
 ).pipe(
   Command.withDescription(
     "simulate a chain on embedded PostgreSQL with a fake Site, and set the effectiveness report against the simulated truth"
