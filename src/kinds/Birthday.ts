@@ -21,7 +21,8 @@ import {
   candidatesOf,
   make,
   ReactionRule,
-  Selector
+  Selector,
+  strataInWords
 } from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
@@ -128,8 +129,8 @@ const baseline: BaselineMethod = {
     `Every client with a birthday 0 to ${rules.daysAhead} days ahead of a day one year before this period's greetings ` +
     "(in the days ending 14 days before the first greeting ever), who had a closed order before that day, observed " +
     "once per birthday at the first such day's start: did the client close an order within 14 days? Weighted to the " +
-    "greeted clients' time since their last closed order (strata of 0, 7, 14, 21, 28, 42, 56, 91, 182 and 365 days " +
-    "and more; a greeted client who never ordered counts with the last).",
+    `greeted clients' time since their last closed order (strata of ${strataInWords([0, ...RECENCY_DAYS])}; a greeted ` +
+    "client who never ordered counts with the last).",
   stratifiedBy: "the time since the client's last closed order",
   unavailable: "No comparable days: no greeting in this period, or a year earlier greetings were already being sent.",
   observe: ({ inPeriod, tz, window }) =>

@@ -25,7 +25,8 @@ import {
   candidatesOf,
   make,
   ReactionRule,
-  Selector
+  Selector,
+  strataInWords
 } from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
@@ -180,7 +181,7 @@ const baseline: BaselineMethod = {
         : `last closed order ${rules.twoWeeksDays + 1} to ${rules.fourWeeksDays - 1} days`
     } before the day, business-zone dates), at the time of day the first invite was sent: did the client close ` +
     `an order within 14 days? Once per lapse, as the invite goes once per lapse. Weighted to the invited lapses' ` +
-    `ages (strata of ${LAPSE_AGE_STRATA.join(", ")} days and more).`,
+    `ages (strata of ${strataInWords(LAPSE_AGE_STRATA)}).`,
   stratifiedBy: "the lapse's age in days",
   unavailable: "No invite has been sent yet, so there are no days before the first one to compare with.",
   observe: ({ inPeriod, tz, window }) =>

@@ -176,6 +176,13 @@ export interface BaselineMethod {
   ) => Effect.Effect<ReadonlyArray<BaselineObservations>, SqlError.SqlError, SqlClient.SqlClient>
 }
 
+/** Strata given by their lower bounds, in words: "0 to 6, 7 to 13, 14 days and more". */
+export const strataInWords = (lowerBounds: ReadonlyArray<number>): string =>
+  lowerBounds.map((low, i) => {
+    const next = lowerBounds[i + 1]
+    return next === undefined ? `${low} days and more` : next - 1 === low ? `${low}` : `${low} to ${next - 1}`
+  }).join(", ")
+
 /** The definition of a kind: everything it is, in one value. */
 export interface Kind<Name extends string = string, Rules = unknown> {
   readonly name: Name
