@@ -19,11 +19,12 @@ const figures = (
   action: number,
   reacted: number,
   none: number,
-  extra: { readonly orders?: boolean; readonly baseline?: readonly [number, number] } = {}
+  extra: { readonly orders?: boolean; readonly baseline?: readonly [number, number]; readonly shared?: number } = {}
 ): Report.ActionFigures => ({
   action,
   sent: reacted + none + 3,
   reacted,
+  sharedReactions: extra.shared ?? 0,
   none,
   pending: 3,
   rate: reacted + none > 0 ? reacted / (reacted + none) : null,
@@ -41,6 +42,7 @@ const baseline = (ordered: number, observations: number): Report.Baseline => ({
   ordered,
   rate: ordered / observations,
   interval: wilson(ordered, observations)!,
+  standardizedBy: null,
   unavailable: null
 })
 
@@ -71,14 +73,15 @@ const data: Report.ReportData = {
     // 60/100 against 30/100: significant.
     group("feedback", null, [figures(1, 60, 40), figures(2, 30, 70)]),
     group("invite", "A", [
-      figures(1, 10, 30, { orders: true, baseline: [50, 400] }),
+      figures(1, 10, 30, { orders: true, baseline: [50, 400], shared: 2 }),
       figures(2, 12, 28, { orders: true, baseline: [50, 400] }),
       figures(3, 8, 32, { orders: true, baseline: [50, 400] })
     ], baseline(50, 400), INJECTED),
+    // Band B's baseline (30%) lies above action 1 (25%): a negative uplift.
     group("invite", "B", [
-      figures(1, 5, 15, { orders: true, baseline: [30, 200] }),
-      figures(2, 9, 11, { orders: true, baseline: [30, 200] })
-    ], baseline(30, 200)),
+      figures(1, 5, 15, { orders: true, baseline: [60, 200] }),
+      figures(2, 9, 11, { orders: true, baseline: [60, 200] })
+    ], baseline(60, 200)),
     group("profile", null, [figures(1, 0, 0)]),
     group("birthday", null, [
       figures(1, 15, 35, { orders: true, baseline: [10, 100] }),
@@ -203,6 +206,69 @@ describe("the HTML report in Chromium", () => {
     const [a1, a2] = [birthday.find((m) => m.action === 1)!, birthday.find((m) => m.action === 2)!]
     const perRate = (a2.centre - a1.centre) / (a2.rate - a1.rate)
     expect(lines[2]!.x).toBeCloseTo(a1.centre - (a1.rate - 0.1) * perRate, 0)
+  })
+
+  it("draws each action's uplift with its interval beside its rate, on one scale around a zero line", async () => {
+    const uplifts = await page.locator("path.uplift-mark").evaluateAll((elements) =>
+      elements.map((e) => {
+        const box = e.getBoundingClientRect()
+        return {
+          kind: e.getAttribute("data-kind")!,
+          band: e.getAttribute("data-band"),
+          action: Number(e.getAttribute("data-action")),
+          difference: Number(e.getAttribute("data-difference")),
+          low: Number(e.getAttribute("data-low")),
+          high: Number(e.getAttribute("data-high")),
+          x: box.left + box.width / 2,
+          y: box.top + box.height / 2,
+          visible: box.width > 0 && box.height > 0
+        }
+      })
+    )
+    const expected = data.groups.flatMap((g) =>
+      g.actions.flatMap((a) => (a.uplift === null ? [] : [{ kind: g.kind, band: g.band, action: a.action, u: a.uplift }]))
+    )
+    expect(uplifts.map((u) => [u.kind, u.band, u.action])).toEqual(expected.map((e) => [e.kind, e.band, e.action]))
+    expect(expected.map((e) => e.kind)).toEqual(["invite", "invite", "invite", "invite", "invite", "birthday", "birthday"])
+    for (const [i, u] of uplifts.entries()) {
+      const { u: want } = expected[i]!
+      expect(u.visible).toBe(true)
+      expect(u.difference).toBeCloseTo(want.difference, 6)
+      expect(u.low).toBeCloseTo(want.low, 6)
+      expect(u.high).toBeCloseTo(want.high, 6)
+    }
+    expect(uplifts.find((u) => u.band === "B" && u.action === 1)!.difference).toBeCloseTo(0.25 - 0.3, 6)
+    for (const kind of ["invite", "birthday"]) {
+      const zero = await page.locator(`#zero-${kind}`).evaluate((e) => e.getBoundingClientRect().left)
+      const rates = await marks(kind)
+      const shown = uplifts.filter((u) => u.kind === kind)
+      for (const u of shown) {
+        // Beside the rates: right of the rate panel.
+        expect(u.x).toBeGreaterThan(Math.max(...rates.map((m) => m.centre)))
+        // Left of zero when negative, right when positive, in proportion.
+        expect(Math.sign(u.x - zero)).toBe(Math.sign(u.difference))
+      }
+      const perPoint = (shown[0]!.x - zero) / shown[0]!.difference
+      for (const u of shown) expect(u.x).toBeCloseTo(zero + u.difference * perPoint, 0)
+    }
+    // Each uplift sits in its rate mark's row.
+    const rows = await page.locator("circle.rate-mark[data-kind='invite']").evaluateAll((elements) =>
+      elements.map((e) => e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)
+    )
+    expect(uplifts.filter((u) => u.kind === "invite").map((u) => Math.round(u.y))).toEqual(rows.map(Math.round))
+    // No baseline, no uplift.
+    expect(await page.locator('path.uplift-mark[data-kind="feedback"], #zero-feedback').count()).toBe(0)
+    expect(await page.locator("#chart-invite figcaption").innerText()).toContain("uplift")
+  })
+
+  it("says how many reactions were credited to another message too", async () => {
+    const shared = page.locator("#shared-invite-A-shared")
+    expect(await shared.getAttribute("data-shared")).toBe("2")
+    expect(await shared.innerText()).toBe(
+      "Shared reactions: 2 of 30 were also credited to another message (one event after two messages open at once " +
+        "counts for each: the first event after a message is its reaction)."
+    )
+    expect(await page.locator("#shared-profile-shared").count()).toBe(0)
   })
 
   it("shows the verdicts: a winner only where significant", async () => {

@@ -275,73 +275,94 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       expect(unknown.baseline).toBeNull()
     }))
 
-  it.effect("invite baseline: one observation per lapse on its first day in the band, in the 8 weeks before the first invite", () =>
+  it.effect("invite baseline: once per lapse, on its first day in a band, at the first invite's time of day, in the 8 weeks ending 14 days before it, weighted to the invited lapses' ages", () =>
     Effect.gen(function*() {
       yield* truncateAll
-      for (const id of [1, 2, 3, 4, 5, 7, 8, 9, 10]) yield* insertClient({ id })
+      for (const id of [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]) yield* insertClient({ id })
       const closed = (clientId: number, closedAt: string) => insertOrder({ clientId, closedAt })
-      // The first invite: 10 March (Moscow); reference days 13 January .. 9 March.
-      // 1: lapse from 20 January, never ends: B on 4 February, A on 18 February, neither ordered.
-      yield* closed(1, "2026-01-20T09:00:00Z")
-      // 2: lapse from 1 February ends 20 February: B on 16 February, ordered; then B again on 7 March, not.
-      yield* closed(2, "2026-02-01T09:00:00Z")
-      yield* closed(2, "2026-02-20T09:00:00Z")
-      // 3: 43 days lapsed when the window opens (A on 13 January), orders 25 January: ordered; then
-      //    B on 9 February and A on 23 February, not ordered.
-      yield* closed(3, "2025-12-01T09:00:00Z")
-      yield* closed(3, "2026-01-25T09:00:00Z")
+      // The first invite: 10 March 12:00 (Moscow); reference days 31 December .. 24 February, each
+      // observed at 12:00 Moscow, so that every observation's 14 days end before the first invite.
+      // 1: lapse from 10 January, never ends: B on 25 January, not ordered; never again in A (the
+      //    invite too goes once per lapse).
+      yield* closed(1, "2026-01-10T09:00:00Z")
+      // 2: 21 days lapsed when the weeks begin: B on 31 December, ordered 5 January; the next lapse
+      //    B on 20 January, not ordered.
+      yield* closed(2, "2025-12-10T09:00:00Z")
+      yield* closed(2, "2026-01-05T09:00:00Z")
+      // 3: 46 days lapsed when the weeks begin (past band B before them): A on 31 December, ordered
+      //    10 January; then B on 25 January, not ordered.
+      yield* closed(3, "2025-11-15T09:00:00Z")
+      yield* closed(3, "2026-01-10T09:00:00Z")
       // 4: more than 3 months lapsed throughout: in no band.
       yield* closed(4, "2025-09-01T09:00:00Z")
-      // 5: lapse starts too late to reach a band before the first invite.
-      yield* closed(5, "2026-03-05T09:00:00Z")
-      // 7: last order 00:30 on 26 January in Moscow: B from 10 February 00:00 Moscow; the next order
-      //    23:59 on 23 February Moscow is within 14 days of it (in UTC days it would not be).
-      yield* closed(7, "2026-01-25T21:30:00Z")
-      yield* closed(7, "2026-02-23T20:59:00Z")
-      // 8: B on 16 February, next order exactly 14 days after its start (2 March 00:00 Moscow):
-      //    ordered. Not closed before 2 March, the lapse is also in band A that day, and ordered.
-      yield* closed(8, "2026-02-01T09:00:00Z")
-      yield* closed(8, "2026-03-01T21:00:00Z")
-      // 9: the same a second later: not within 14 days of 16 February; ordered in band A.
-      yield* closed(9, "2026-02-01T09:00:00Z")
-      yield* closed(9, "2026-03-01T21:00:01Z")
-      // 10: 28 days lapsed when the window opens: in neither band (B ends at 27), A the next day.
-      yield* closed(10, "2025-12-16T09:00:00Z")
+      // 5: its first band day (2 March) comes after the weeks.
+      yield* closed(5, "2026-02-15T09:00:00Z")
+      // 7: B from 4 February, but orders at 10:00 that day, before the invite's hour: that lapse is
+      //    never observed; the next one is, B on 19 February, not ordered.
+      yield* closed(7, "2026-01-20T09:00:00Z")
+      yield* closed(7, "2026-02-04T07:00:00Z")
+      // 8: B on 10 February, observed at 12:00; next order exactly 14 days later: ordered.
+      yield* closed(8, "2026-01-26T09:00:00Z")
+      yield* closed(8, "2026-02-24T09:00:00Z")
+      // 9: the same a second later: not ordered.
+      yield* closed(9, "2026-01-26T09:00:00Z")
+      yield* closed(9, "2026-02-24T09:00:01Z")
+      // 10: 28 days lapsed when the weeks begin: in neither band (B ends at 27), A the next day, not ordered.
+      yield* closed(10, "2025-12-03T09:00:00Z")
+      // 11: last order 00:30 on 26 January in Moscow: B on 10 February, and the next order 11:30 on
+      //    24 February Moscow is within 14 days of its 12:00 (in UTC dates it would be B on 9 February, not).
+      yield* closed(11, "2026-01-25T21:30:00Z")
+      yield* closed(11, "2026-02-24T08:30:00Z")
       // Not closed orders and orders without a client do not count.
       yield* insertOrder({ clientId: 1, status: "cancelled", closedAt: "2026-02-10T09:00:00Z" })
       yield* insertOrder({ clientId: null, closedAt: "2026-02-10T09:00:00Z" })
 
-      // Invites: band B action 1 4/10, action 2 1/4; the later one does not move the window.
+      // Invites of band B: action 1 4/10 on lapses of 15 days, action 2 1/4 on lapses of 21 days; the
+      // later one (still pending) does not move the weeks.
       yield* notifyMany(4, "invite", 1, "reacted", SENT)
       yield* notifyMany(6, "invite", 1, "none", SENT)
       yield* notifyMany(1, "invite", 2, "reacted", SENT)
       yield* notifyMany(3, "invite", 2, "none", SENT)
       const sql = yield* SqlClient.SqlClient
-      yield* sql`UPDATE pronto_notify.notifications SET trigger_key = id || '@2026-02-15T09:00:00.000Z', action_set = 'invite:B'`
+      yield* sql`
+        UPDATE pronto_notify.notifications
+        SET trigger_key = id || CASE WHEN performed_action = 1 THEN '@2026-02-23T09:00:00.000Z' ELSE '@2026-02-17T09:00:00.000Z' END,
+            action_set = 'invite:B'
+      `
       yield* notify({ kind: "invite", action: 1, actionSet: "invite:B", trigger: "9@2026-03-01T09:00:00.000Z", sentAt: "2026-03-20T09:00:00Z" })
 
       const data = yield* Report.compute()
       const b = group(data, "invite", "B").baseline!
-      expect(b).toMatchObject({ days: { from: "2026-01-13", to: "2026-03-09" }, observations: 7, ordered: 3, unavailable: null })
-      closeTo(b.rate, 3 / 7)
-      closeTo(b.interval!.low, 0.15821985525146975)
-      closeTo(b.interval!.high, 0.7495416354723428)
+      // Clients 1, 2 (twice), 3, 7, 8, 9 and 11; ordered: 2, 8 and 11. Of them, lapses of 15 days:
+      // 2 of 7 ordered (8 and 11); of 16 to 21 days: 1 of 1 (client 2's first, 21 days when the weeks begin).
+      expect(b).toMatchObject({ days: { from: "2025-12-31", to: "2026-02-24" }, observations: 8, ordered: 3, unavailable: null })
+      expect(b.standardizedBy).toBe("the lapse's age in days")
+      // Weighted to the invites' lapses, 10 of 15 days and 4 of 21: 10/14 × 2/7 + 4/14 × 1 = 24/49,
+      // its interval Wilson's at the 8 observations (the effective size would claim more).
+      closeTo(b.rate, 24 / 49)
+      closeTo(b.interval!.low, 0.20836233087056955)
+      closeTo(b.interval!.high, 0.7778500684127749)
+      // Clients 3 (ordered) and 10; no invite in band A to weigh them by: the plain rate.
       const a = group(data, "invite", "A").baseline!
-      // In UTC days it would be 5 and 2: clients 7, 8 and 9 sit on the Moscow midnight.
-      expect(a).toMatchObject({ days: { from: "2026-01-13", to: "2026-03-09" }, observations: 6, ordered: 3 })
+      expect(a).toMatchObject({ days: { from: "2025-12-31", to: "2026-02-24" }, observations: 2, ordered: 1, standardizedBy: null })
+      closeTo(a.rate, 1 / 2)
       expect(a.method).toContain("band A")
 
-      // Uplift of band B action 1 (4/10) over 3/7: Newcombe.
+      // Uplift of band B action 1 (4/10) over 24/49: Newcombe's interval from the two intervals.
       const uplift = action(data, "invite", 1, "B").uplift!
-      closeTo(uplift.difference, -0.028571428571428525)
-      closeTo(uplift.low, -0.42450353544472197)
-      closeTo(uplift.high, 0.36594895847548164)
+      closeTo(uplift.difference, -0.0897959183673469)
+      closeTo(uplift.low, -0.4595465815087446)
+      closeTo(uplift.high, 0.3123995897756121)
       // Band A action 3 has nothing decided: no uplift.
       expect(action(data, "invite", 3, "A").uplift).toBeNull()
       expect(Report.renderText(data)).toContain(
-        "Baseline: 42.9% of 7 comparable clients ordered within 14 days (95% interval 15.8% .. 75.0%); reference days 2026-01-13 to 2026-03-09."
+        "Baseline: 49.0%: 3 of 8 comparable clients ordered within 14 days, weighted to the messaged clients' mix of the " +
+          "lapse's age in days (95% interval 20.8% .. 77.8%); reference days 2025-12-31 to 2026-02-24."
       )
-      expect(Report.renderText(data)).toMatch(/-2\.9 pp \(-42\.5 \.\. \+36\.6\)/)
+      expect(Report.renderText(data)).toMatch(/-9\.0 pp \(-46\.0 \.\. \+31\.2\)/)
+      expect(Report.renderText(data)).toContain(
+        "Baseline: 50.0% of 2 comparable clients ordered within 14 days (95% interval 9.5% .. 90.5%); reference days 2025-12-31 to 2026-02-24."
+      )
     }))
 
   it.effect("birthday baseline: the same days before a birthday a year earlier, clients with an order before", () =>
@@ -387,6 +408,114 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
         observations: 2,
         ordered: 0
       })
+    }))
+
+  it.effect("birthday baseline: weighted to the greeted clients' time since their last order", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      // A year earlier (reference days 10 .. 20 June 2025): two clients who had just ordered (0 to 6
+      // days before), one of whom ordered again; four who last ordered 101 days before, one of whom did.
+      const birthdays: Record<number, string> = { 1: "1990-06-20", 2: "1991-06-22", 3: "1980-06-18", 4: "1981-06-19", 5: "1982-06-21", 6: "1983-06-23" }
+      for (const [id, birthday] of Object.entries(birthdays)) yield* insertClient({ id: Number(id), birthday })
+      const closed = (clientId: number, closedAt: string) => insertOrder({ clientId, closedAt })
+      yield* closed(1, "2025-06-07T09:00:00Z")
+      yield* closed(1, "2025-06-12T09:00:00Z")
+      yield* closed(2, "2025-06-05T09:00:00Z")
+      for (const id of [3, 4, 5, 6]) yield* closed(id, "2025-03-01T09:00:00Z")
+      yield* closed(3, "2025-06-13T09:00:00Z")
+      // Greeted in June 2026: two who ordered 5 days before, one 101 days before, and one 900 days
+      // before (no comparable client so long lapsed: it counts with the nearest stratum observed).
+      for (const [id, last] of [[11, "2026-06-05T09:00:00Z"], [12, "2026-06-15T09:00:00Z"], [13, "2026-03-01T09:00:00Z"], [14, "2024-01-01T09:00:00Z"]] as const) {
+        yield* insertClient({ id, birthday: "1990-12-01" })
+        yield* closed(id, last)
+      }
+      yield* notify({ kind: "birthday", action: 1, clientId: 11, sentAt: "2026-06-10T10:00:00Z", reaction: "reacted", reactedAt: "2026-06-11T10:00:00Z" })
+      yield* notify({ kind: "birthday", action: 1, clientId: 12, sentAt: "2026-06-20T10:00:00Z", reaction: "none" })
+      yield* notify({ kind: "birthday", action: 1, clientId: 13, sentAt: "2026-06-10T10:00:00Z", reaction: "none" })
+      yield* notify({ kind: "birthday", action: 1, clientId: 14, sentAt: "2026-06-20T10:00:00Z", reaction: "none" })
+
+      const data = yield* Report.compute()
+      const baseline = group(data, "birthday").baseline!
+      // Pooled it would be 2 of 6; weighted half and half: 1/2 × 1/2 + 1/2 × 1/4.
+      expect(baseline).toMatchObject({
+        days: { from: "2025-06-10", to: "2025-06-20" },
+        observations: 6,
+        ordered: 2,
+        standardizedBy: "the time since the client's last closed order"
+      })
+      closeTo(baseline.rate, 0.375)
+      // Wilson at the effective sample size 0.375 × 0.625 / (1/4 × 1/8 + 1/4 × 3/64) = 5.45.
+      closeTo(baseline.interval!.low, 0.11118556298415427)
+      closeTo(baseline.interval!.high, 0.742123845740142)
+      const uplift = action(data, "birthday", 1).uplift!
+      closeTo(uplift.difference, -0.125)
+      closeTo(uplift.low, -0.545195771104747)
+      closeTo(uplift.high, 0.3960765882437307)
+      expect(Report.renderText(data)).toContain(
+        "Baseline: 37.5%: 2 of 6 comparable clients ordered within 14 days, weighted to the messaged clients' mix of the " +
+          "time since the client's last closed order (95% interval 11.1% .. 74.2%); reference days 2025-06-10 to 2025-06-20."
+      )
+      expect(Report.toJson(data).groups.find((g) => g.kind === "birthday")!.baseline!.standardizedBy).toBe(
+        "the time since the client's last closed order"
+      )
+    }))
+
+  it.effect("counts the reactions credited to more than one message: an order after an invite and a greeting, a review after two requests", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      for (const id of [1, 2]) yield* insertClient({ id })
+      const order = yield* insertOrder({ clientId: 1, closedAt: hoursAfter(SENT, 30) })
+      const other = yield* insertOrder({ clientId: 2, closedAt: hoursAfter(SENT, 30) })
+      const reacted = (kind: string, act: number, clientId: number, ref: string, actionSet = kind) =>
+        notify({ kind, action: act, actionSet, clientId, sentAt: SENT, reaction: "reacted", reactedAt: hoursAfter(SENT, 30), ref })
+      yield* reacted("invite", 2, 1, order, "invite:B")
+      yield* reacted("birthday", 1, 1, order)
+      yield* reacted("birthday", 1, 2, other)
+      // One review answers three requests of client 1, across both actions; another answers one.
+      yield* reacted("feedback", 1, 1, "permanent:5")
+      yield* reacted("feedback", 1, 1, "permanent:5")
+      yield* reacted("feedback", 2, 1, "permanent:5")
+      yield* reacted("feedback", 1, 1, "permanent:6")
+
+      const data = yield* Report.compute()
+      expect(action(data, "invite", 2, "B")).toMatchObject({ reacted: 1, sharedReactions: 1 })
+      expect(action(data, "birthday", 1)).toMatchObject({ reacted: 2, sharedReactions: 1 })
+      expect(action(data, "feedback", 1)).toMatchObject({ reacted: 3, sharedReactions: 2 })
+      expect(action(data, "feedback", 2)).toMatchObject({ reacted: 1, sharedReactions: 1 })
+      const text = Report.renderText(data)
+      expect(text).toContain(
+        "Shared reactions: 1 of 2 were also credited to another message (one event after two messages open at once " +
+          "counts for each: the first event after a message is its reaction)."
+      )
+      expect(text).toContain("Shared reactions: 3 of 4 were also credited")
+      const json = Report.toJson(data)
+      expect(json.groups.find((g) => g.kind === "feedback")).toMatchObject({ sharedReactions: 3 })
+      expect(json.groups.find((g) => g.kind === "feedback")!.actions[0]).toMatchObject({ reacted: 3, sharedReactions: 2 })
+      // A group without reactions says nothing of them.
+      expect(text).not.toMatch(/invite, band A\n[^]*?Shared reactions[^]*?invite, band B/)
+    }))
+
+  it.effect("a rate whose messages move together per client gets the interval of its effective count", () =>
+    Effect.gen(function*() {
+      yield* truncateAll
+      // Ten clients with four review requests each: three had all four answered (one review each),
+      // seven none. Forty messages, but ten independent outcomes: the interval of 3 of 10.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`
+        INSERT INTO pronto_notify.notifications
+          (kind, action_set, trigger_key, client_id, phone, chosen_action, performed_action, text, status, attempted_at,
+           sent_at, reaction, reaction_ref, reacted_at)
+        SELECT 'feedback', 'feedback', 'c' || c || '-' || k, c, '89160000001', 1, 1, 'text', 'sent', ${new Date(SENT)},
+               ${new Date(SENT)}, CASE WHEN c <= 3 THEN 'reacted' ELSE 'none' END,
+               CASE WHEN c <= 3 THEN 'permanent:' || c END,
+               CASE WHEN c <= 3 THEN ${new Date(SENT)}::timestamptz + interval '1 hour' END
+        FROM generate_series(1, 10) c CROSS JOIN generate_series(1, 4) k
+      `
+      const a = action(yield* Report.compute(), "feedback", 1)
+      expect(a).toMatchObject({ reacted: 12, none: 28, sharedReactions: 12 })
+      closeTo(a.rate, 0.3)
+      closeTo(a.interval!.low, 0.10779126740630108)
+      closeTo(a.interval!.high, 0.6032218525388546)
     }))
 
   it.effect("no baseline when nothing was sent, or when a year earlier the greetings already ran", () =>

@@ -9,9 +9,12 @@ import { describe, expect, it } from "vitest"
 import {
   chiSquareIndependence,
   chiSquarePValue,
+  clusteredWilson,
+  differenceOf,
   logGamma,
   newcombeDifference,
   regularizedGammaQ,
+  standardized,
   wilson,
   Z_95
 } from "../src/report/Statistics.ts"
@@ -165,5 +168,67 @@ describe("chiSquareIndependence", () => {
     expect(chiSquareIndependence([[3, 7], [0, 0]])).toBeUndefined()
     expect(chiSquareIndependence([[0, 7], [0, 5]])).toBeUndefined()
     expect(chiSquareIndependence([])).toBeUndefined()
+  })
+})
+
+describe("clusteredWilson", () => {
+  it("is the plain Wilson interval when every cluster holds one trial", () => {
+    // 3 of 8, each its own client: Σ y² = 3, Σ n y = 3, Σ n² = 8.
+    expect(clusteredWilson(3, 8, { reacted2: 3, decidedReacted: 3, decided2: 8 })).toEqual(wilson(3, 8))
+  })
+
+  it("widens to the effective count when clusters move together, never narrows", () => {
+    // Ten clusters of four, three all successes: as wide as 3 of 10.
+    const clustered = clusteredWilson(12, 40, { reacted2: 3 * 16, decidedReacted: 3 * 16, decided2: 10 * 16 })!
+    close(clustered.low, wilson(3, 10)!.low, 12)
+    close(clustered.high, wilson(3, 10)!.high, 12)
+    // Clusters more alike than chance (each of ten holds two successes of four): the plain interval.
+    expect(clusteredWilson(20, 40, { reacted2: 10 * 4, decidedReacted: 10 * 8, decided2: 10 * 16 })).toEqual(wilson(20, 40))
+    expect(clusteredWilson(0, 0, { reacted2: 0, decidedReacted: 0, decided2: 0 })).toBeUndefined()
+  })
+})
+
+describe("standardized", () => {
+  it("with one stratum is the plain proportion and its Wilson interval", () => {
+    const one = standardized([{ trials: 8, successes: 3, weight: 5 }])!
+    close(one.proportion, 3 / 8, 12)
+    close(one.effectiveTrials, 8, 9)
+    close(one.interval.low, wilson(3, 8)!.low, 9)
+    close(one.interval.high, wilson(3, 8)!.high, 9)
+  })
+
+  it("weights each stratum's proportion to the other population's mix, with the Wilson interval at the effective size", () => {
+    // 1 of 2 and 1 of 4, weighted 2 : 1 : 1, the last moving to its nearest observed neighbour.
+    const mixed = standardized([
+      { trials: 2, successes: 1, weight: 2 },
+      { trials: 4, successes: 1, weight: 1 },
+      { trials: 0, successes: 0, weight: 1 }
+    ])!
+    close(mixed.proportion, 0.375, 12)
+    close(mixed.effectiveTrials, 0.375 * 0.625 / (0.25 * 0.125 + 0.25 * 0.046875), 9)
+    close(mixed.interval.low, 0.11118556298415427, 9)
+    close(mixed.interval.high, 0.742123845740142, 9)
+  })
+
+  it("moves a weight to the lower of two equally near strata, and needs observations and weight", () => {
+    const tie = standardized([
+      { trials: 10, successes: 2, weight: 0 },
+      { trials: 0, successes: 0, weight: 1 },
+      { trials: 10, successes: 8, weight: 0 }
+    ])!
+    close(tie.proportion, 0.2, 12)
+    expect(standardized([{ trials: 0, successes: 0, weight: 3 }])).toBeUndefined()
+    expect(standardized([{ trials: 5, successes: 1, weight: 0 }])).toBeUndefined()
+  })
+})
+
+describe("differenceOf", () => {
+  it("is Newcombe's interval when both sides are plain counts", () => {
+    const [p1, p2] = [56 / 70, 48 / 80]
+    const d = differenceOf(p1, wilson(56, 70)!, p2, wilson(48, 80)!)
+    const n = newcombeDifference(56, 70, 48, 80)!
+    close(d.difference, n.difference, 12)
+    close(d.low, 0.0524)
+    close(d.high, 0.3339)
   })
 })

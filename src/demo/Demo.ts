@@ -1,19 +1,27 @@
 /**
  * `pronto-notify demo`: a fresh embedded PostgreSQL, a fake Site on 127.0.0.1, a synthetic chain
- * of a few thousand clients simulated over about two months with every job on its real schedule,
- * and the effectiveness report set against the simulated truth.
+ * of a few thousand clients under one causal model (Behaviour.ts) with a year of order history and
+ * two months of every job on its real schedule, and the effectiveness report set against the
+ * simulated truth: every rate and every uplift beside the value it should recover. The report is
+ * also written as a page; with `json` the truth checks are printed as JSON and the rest goes to
+ * stderr.
  */
+import { FileSystem } from "@effect/platform"
 import { Console, DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
-import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as SiteSender from "../delivery/SiteSender.ts"
+import type { RunSummary } from "../engine/Job.ts"
 import * as Database from "../database/Database.ts"
 import { installReferenceHostSchema } from "../host/HostSchema.ts"
-import type { RunSummary } from "../engine/Job.ts"
-import { migrate } from "../store/Migrations.ts"
 import * as ProntoNotify from "../host/ProntoNotify.ts"
+import { renderHtml } from "../report/Html.ts"
 import * as Report from "../report/Report.ts"
-import * as SiteSender from "../delivery/SiteSender.ts"
+import { migrate } from "../store/Migrations.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import { measure, toJson, type TruthCheck } from "./Checks.ts"
 import * as FakeSite from "./FakeSite.ts"
-import { simulate, type SimulationOptions, TRUE_RATES } from "./Simulation.ts"
+import { causedKey, type SimulationOptions } from "./Simulation.ts"
 
 export const DEMO: SimulationOptions = {
   seed: 20261124,
@@ -21,121 +29,99 @@ export const DEMO: SimulationOptions = {
   start: DateTime.unsafeMake("2026-09-01T00:00:00Z"),
   days: 61,
   windDownDays: 15,
-  historyDays: 90
+  historyDays: 400
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? "    -" : `${(100 * x).toFixed(1).padStart(5)}%`)
-
-export interface TruthCheck {
-  readonly kind: string
-  readonly band: string | null
-  readonly action: number
-  readonly decided: number
-  readonly rate: number | null
-  readonly low: number | null
-  readonly high: number | null
-  readonly truth: number
-  readonly inside: boolean
+export interface DemoOptions {
+  /** Print the truth checks as JSON on stdout; everything else goes to stderr. */
+  readonly json: boolean
+  /** Where to write the report's page; default: pronto-notify-demo.html in the system's temp directory. */
+  readonly html?: string | undefined
 }
 
-/** Every measured action beside its simulated truth. */
-export const checkAgainstTruth = (report: Report.ReportData): ReadonlyArray<TruthCheck> =>
-  report.groups.flatMap((group) =>
-    group.actions
-      .filter((a) => a.reacted + a.none > 0)
-      .map((a) => {
-        const truth = TRUE_RATES[group.kind]![a.action]!
-        const low = a.interval?.low ?? null
-        const high = a.interval?.high ?? null
-        return {
-          kind: group.kind,
-          band: group.band,
-          action: a.action,
-          decided: a.reacted + a.none,
-          rate: a.rate,
-          low,
-          high,
-          truth,
-          inside: low !== null && high !== null && low <= truth && truth <= high
-        }
-      })
-  )
+/** A rate as a percentage, an uplift in signed percentage points; eight characters either way. */
+const shown = (c: TruthCheck, x: number) =>
+  (c.measure === "rate" ? `${(100 * x).toFixed(1)}%` : `${x < 0 ? "-" : "+"}${Math.abs(100 * x).toFixed(1)} pp`).padStart(8)
 
-export const runDemo = Effect.gen(function*() {
-  const started = Date.now()
-  yield* Console.log("pronto-notify demo: starting embedded PostgreSQL and a fake Site on 127.0.0.1 ...")
-  const site = yield* FakeSite.make("demo-site-key")
-  const { name: zoneName } = yield* BusinessTimeZone
-  const program = Effect.gen(function*() {
-    yield* installReferenceHostSchema
-    yield* migrate
-    yield* Console.log(
-      `simulating ${DEMO.clients} clients: ${DEMO.historyDays} days of history, ${DEMO.days} days of jobs on their schedule from ${
-        DateTime.formatIsoDate(DEMO.start)
-      } (${zoneName}), then ${DEMO.windDownDays} days for the last reactions ...`
-    )
-    const result = yield* simulate(DEMO, site)
-    const messageRuns = result.runs.flatMap((r) => ("kind" in r.summary ? [r.summary as RunSummary] : []))
-    const sent = messageRuns.reduce((n, r) => n + r.sent, 0)
-    const invalid = messageRuns.reduce((n, r) => n + r.invalid, 0)
-    yield* Console.log(
-      `\n${result.runs.length} job runs, ${result.orders} orders, ${sent} messages sent (the fake Site received ${result.received.length}), ${invalid} candidates skipped for invalid phones (counted at every run)`
-    )
+const CHECK_HEADER = `${"kind".padEnd(9)} ${"band".padEnd(4)} ${"action".padStart(7)}  ${"measure".padEnd(7)} ${
+  "decided".padStart(8)
+}  ${"estimate".padStart(8)}  ${"95% interval".padEnd(20)}  ${"truth".padStart(8)}  inside`
+const checkLine = (c: TruthCheck) =>
+  `${c.kind.padEnd(9)} ${(c.band ?? "").padEnd(4)} ${String(c.action).padStart(7)}  ${c.measure.padEnd(7)} ${
+    String(c.decided).padStart(8)
+  }  ${shown(c, c.estimate)}  [${shown(c, c.low)}, ${shown(c, c.high)}]  ${shown(c, c.truth)}  ${c.inside ? "yes" : "NO"}`
 
-    const report = yield* Report.compute({})
-    const simulated = (kind: string, action: number) =>
-      result.simulatedReactions.find((r) => r.kind === kind && r.action === action)?.sent ?? 0
-    yield* Console.log("\nper kind and action: messages sent, bonuses they granted, reactions the simulated customers")
-    yield* Console.log("decided, and reactions the reaction job found")
-    yield* Console.log("kind      action    sent  bonuses granted  simulated  measured")
-    for (const kind of ["feedback", "invite", "profile", "birthday"] as const) {
-      const groups = report.groups.filter((g) => g.kind === kind)
-      const actions = [...new Set(groups.flatMap((g) => g.actions.map((a) => a.action)))].sort()
-      for (const action of actions) {
-        const rows = groups.flatMap((g) => g.actions.filter((a) => a.action === action))
-        const sum = (f: (a: Report.ActionFigures) => number) => rows.reduce((n, a) => n + f(a), 0)
-        if (sum((a) => a.sent) === 0) continue
-        yield* Console.log(
-          `${kind.padEnd(9)} ${String(action).padStart(6)} ${String(sum((a) => a.sent)).padStart(7)} ${
-            String(Math.round(sum((a) => a.bonusGranted))).padStart(16)
-          } ${String(simulated(kind, action)).padStart(10)} ${String(sum((a) => a.reacted)).padStart(9)}`
-        )
-      }
-    }
-
-    const checks = checkAgainstTruth(report)
-    yield* Console.log("\nmeasured reaction rate (95% Wilson interval) against the simulated truth")
-    yield* Console.log("kind      band  action  decided   rate   interval          truth  inside")
-    for (const c of checks) {
-      yield* Console.log(
-        `${c.kind.padEnd(9)} ${(c.band ?? "").padEnd(5)} ${String(c.action).padStart(6)} ${String(c.decided).padStart(8)} ${pct(c.rate)}  [${pct(c.low)}, ${pct(c.high)}]  ${
-          pct(c.truth)
-        }  ${c.inside ? "yes" : "NO"}`
+export const runDemo = (options: DemoOptions) =>
+  Effect.gen(function*() {
+    const started = Date.now()
+    const say = options.json ? Console.error : Console.log
+    yield* say("pronto-notify demo: starting embedded PostgreSQL and a fake Site on 127.0.0.1 ...")
+    const site = yield* FakeSite.make("demo-site-key")
+    const fs = yield* FileSystem.FileSystem
+    const { name: zoneName } = yield* BusinessTimeZone
+    const program = Effect.gen(function*() {
+      yield* installReferenceHostSchema
+      yield* migrate
+      yield* say(
+        `simulating ${DEMO.clients} clients: ${DEMO.historyDays} days of order history, ${DEMO.days} days of jobs on their ` +
+          `schedule from ${DateTime.formatIsoDate(DEMO.start)} (${zoneName}), then ${DEMO.windDownDays} days for the last reactions ...`
       )
-    }
-    const inside = checks.filter((c) => c.inside).length
-    yield* Console.log(
-      inside === checks.length
-        ? `\nevery true rate (${inside} of ${checks.length}) lies inside its measured 95% interval: the measurement recovers the truth.`
-        : `\n${inside} of ${checks.length} true rates lie inside their measured 95% intervals (expect about 1 in 20 outside by chance).`
+      const { checks, reactions, report, result } = yield* measure(DEMO, site)
+      const messageRuns = result.runs.flatMap((r) => ("kind" in r.summary ? [r.summary as RunSummary] : []))
+      const invalid = messageRuns.reduce((n, r) => n + r.invalid, 0)
+      yield* say(
+        `\n${result.orders.history} orders in the history; then ${result.runs.length} job runs, ${result.orders.period} orders, ` +
+          `${result.messages.length} messages sent (the fake Site received ${result.received.length}), ${invalid} candidates ` +
+          `skipped for invalid phones (counted at every run)`
+      )
+
+      yield* say("\nper kind, band and action: messages sent, events the messages caused (their declared chance coming up),")
+      yield* say("reactions in the simulated world (organic and caused) and reactions the reaction job found")
+      yield* say("kind      band  action    sent  caused  simulated  found")
+      for (const group of report.groups) {
+        for (const a of group.actions) {
+          const c = reactions.find((r) => r.kind === group.kind && r.band === group.band && r.action === a.action)
+          if (c === undefined) continue
+          yield* say(
+            `${group.kind.padEnd(9)} ${(group.band ?? "").padEnd(4)} ${String(a.action).padStart(7)} ${String(a.sent).padStart(7)} ${
+              String(result.caused[causedKey(group.kind, group.band, a.action)] ?? 0).padStart(7)
+            } ${String(c.simulated).padStart(10)} ${String(c.found).padStart(6)}`
+          )
+        }
+      }
+      yield* say("\nthe report against the simulated truth: each rate (95% Wilson interval) and each uplift over the baseline")
+      yield* say("(Newcombe's 95% interval), beside the true value (the uplift's truth: what the messages caused)")
+      yield* say(CHECK_HEADER)
+      for (const c of checks) yield* say(checkLine(c))
+      const inside = checks.filter((c) => c.inside).length
+      yield* say(
+        inside === checks.length
+          ? `\nevery true rate and uplift (${inside} of ${checks.length}) lies inside its 95% interval: the report recovers the truth.`
+          : `\n${inside} of ${checks.length} true values lie inside their 95% intervals (expect about 1 in 20 outside by chance).`
+      )
+      const shared = report.groups.reduce((n, g) => n + g.actions.reduce((m, a) => m + a.sharedReactions, 0), 0)
+      yield* say(
+        `${shared} reactions were credited to more than one message (one event after two messages open at once); ` +
+          "the truth counts them as the report does."
+      )
+      yield* say(`\n${Report.renderText(report)}`)
+      const file = options.html ?? join(tmpdir(), "pronto-notify-demo.html")
+      yield* fs.writeFileString(file, renderHtml(report))
+      yield* say(`the report as a page: ${file}`)
+      if (options.json) yield* Console.log(JSON.stringify(toJson(checks), null, 2))
+      yield* say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    })
+    yield* program.pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          ProntoNotify.layer({ timeZone: zoneName }),
+          SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
+        ).pipe(Layer.provideMerge(Database.layerEmbedded("temporary")))
+      )
     )
-    for (const group of report.groups) {
-      if (group.comparison.outcome === "significant") yield* Console.log(`${group.title}: ${group.comparison.verdict}`)
-    }
-    yield* Console.log(`\n${Report.renderText(report)}`)
-    yield* Console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  })
-  yield* program.pipe(
-    Effect.provide(
-      Layer.mergeAll(
-        ProntoNotify.layer({ timeZone: zoneName }),
-        SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
-      ).pipe(Layer.provideMerge(Database.layerEmbedded("temporary")))
-    )
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(BusinessTimeZone.layerConfig),
+    // The summary is the demo's output; per-message warnings (the synthetic invalid phones) are not.
+    Logger.withMinimumLogLevel(LogLevel.Error)
   )
-}).pipe(
-  Effect.scoped,
-  Effect.provide(BusinessTimeZone.layerConfig),
-  // The summary is the demo's output; per-message warnings (the synthetic invalid phones) are not.
-  Logger.withMinimumLogLevel(LogLevel.Error)
-)

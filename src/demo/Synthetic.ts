@@ -29,12 +29,6 @@ export const birthdayOf = (random: Random.Random) => {
   return day.toISOString().slice(0, 10)
 }
 
-/** A birthday filled in at `atMs` whose next occurrence is 4 to 8 months away: beyond the run. */
-export const laterBirthdayOf = (random: Random.Random, atMs: number) => {
-  const day = new Date(atMs + random.int(120, 240) * DAY_MS)
-  return `${random.int(1965, 2006)}-${day.toISOString().slice(5, 10).replace("02-29", "02-28")}`
-}
-
 export const pickSource = (random: Random.Random) => {
   let r = random.next()
   for (const [source, weight] of SOURCES) {

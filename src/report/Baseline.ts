@@ -1,10 +1,11 @@
 /**
  * A baseline as the report shows it: an estimate of a kind's reaction rate without its message,
  * from what the kind's own `baseline` method observed (see `BaselineMethod` in kinds/Kind.ts). No
- * holdout exists, so each is an observational estimate (`OBSERVATIONAL_NOTE`, Report.ts).
+ * holdout exists, so each is an observational estimate (`OBSERVATIONAL_NOTE`, Report.ts). A method
+ * with strata is standardized: each stratum's rate weighted by the messaged clients' share in it.
  */
-import type { BaselineObservations } from "../kinds/Kind.ts"
-import { type Interval, wilson } from "./Statistics.ts"
+import type { BaselineMethod, BaselineObservations } from "../kinds/Kind.ts"
+import { type Interval, standardized, wilson } from "./Statistics.ts"
 
 export interface Baseline {
   /** How it was computed, in words. */
@@ -15,28 +16,48 @@ export interface Baseline {
   readonly observations: number
   /** Of those, how many placed a closed order within 14 days. */
   readonly ordered: number
+  /**
+   * The estimated rate: ordered / observations, or for a stratified method the strata's rates
+   * weighted to the messaged clients' mix.
+   */
   readonly rate: number | null
+  /** 95% Wilson interval (at the effective sample size when standardized). */
   readonly interval: Interval | null
+  /** What the rate is standardized by, when it is (the method's `stratifiedBy`); null otherwise. */
+  readonly standardizedBy: string | null
   /** Why there is no rate, when there is none. */
   readonly unavailable: string | null
 }
 
-/** A baseline from what its method observed; `unavailable` says why when there are no reference days. */
-export const toBaseline = (method: string, row: BaselineObservations | undefined, unavailable: string): Baseline => {
-  const observations = row?.observations ?? 0
-  const ordered = row?.ordered ?? 0
-  const days = row?.fromDay && row.toDay && row.fromDay <= row.toDay ? { from: row.fromDay, to: row.toDay } : null
+/** A baseline from what its method observed (one row per stratum); `unavailable` says why when there are no reference days. */
+export const toBaseline = (
+  method: Pick<BaselineMethod, "stratifiedBy" | "unavailable">,
+  description: string,
+  rows: ReadonlyArray<BaselineObservations>
+): Baseline => {
+  const first = rows[0]
+  const observations = rows.reduce((n, r) => n + r.observations, 0)
+  const ordered = rows.reduce((n, r) => n + r.ordered, 0)
+  const days = first?.fromDay && first.toDay && first.fromDay <= first.toDay ? { from: first.fromDay, to: first.toDay } : null
+  // Dense from stratum 0, so that neighbours in the list are neighbours in the strata's order.
+  const strata = Array.from({ length: Math.max(0, ...rows.map((r) => r.stratum + 1)) }, (_, stratum) => {
+    const row = rows.find((r) => r.stratum === stratum)
+    return { trials: row?.observations ?? 0, successes: row?.ordered ?? 0, weight: row?.messaged ?? 0 }
+  })
+  const weighted = method.stratifiedBy === undefined ? undefined : standardized(strata)
+  const plain = weighted === undefined && observations > 0
   return {
-    method,
+    method: description,
     days,
     observations,
     ordered,
-    rate: observations > 0 ? ordered / observations : null,
-    interval: wilson(ordered, observations) ?? null,
+    rate: weighted?.proportion ?? (plain ? ordered / observations : null),
+    interval: weighted?.interval ?? (plain ? wilson(ordered, observations)! : null),
+    standardizedBy: weighted === undefined ? null : method.stratifiedBy!,
     unavailable: observations > 0
       ? null
       : days === null
-      ? unavailable
+      ? method.unavailable
       : "No comparable client on those days (no order history then?)."
   }
 }

@@ -24,12 +24,20 @@ export interface ActionFigures {
   readonly pending: number
   /** reacted / (reacted + none); null with nothing decided. */
   readonly rate: number | null
-  /** 95% Wilson interval of the rate. */
+  /**
+   * 95% Wilson interval of the rate, at the effective number of decided messages when messages to
+   * one client move together (one event answering two of them): `clusteredWilson`.
+   */
   readonly interval: Interval | null
   /** Median of reacted_at − sent_at over the reacted ones. */
   readonly medianSecondsToReaction: number | null
   /** Sum of the bonuses the actions accrued. */
   readonly bonusGranted: number
+  /**
+   * Reactions also credited to another message: one event after two messages open at once (an
+   * order after an invite and a greeting, a review after two requests) counts for each (C7).
+   */
+  readonly sharedReactions: number
   /** Order kinds only: the orders that were the reactions. */
   readonly reactingOrders: { readonly count: number; readonly total: number } | null
   /** Order kinds only: rate − baseline rate, Newcombe's 95% interval; null without a baseline. */
@@ -43,12 +51,17 @@ const FigureRow = Schema.Struct({
   action: Rows.Int,
   sent: Rows.Int,
   reacted: Rows.Int,
+  sharedReactions: Rows.Int,
   none: Rows.Int,
   pending: Rows.Int,
   medianSeconds: Schema.NullOr(Schema.Number),
   bonusGranted: Schema.Number,
   reactingOrders: Rows.Int,
-  reactingOrdersTotal: Schema.Number
+  reactingOrdersTotal: Schema.Number,
+  /** Over the clients: Σ reacted², Σ decided × reacted, Σ decided² (see `clusteredWilson`). */
+  reacted2: Schema.Number,
+  decidedReacted: Schema.Number,
+  decided2: Schema.Number
 })
 export type FigureRow = typeof FigureRow.Type
 const decodeFigures = Rows.decodeRows(FigureRow)
@@ -66,16 +79,36 @@ export const figures = (
     const { inPeriod, orderKinds } = ctx
     return yield* sql`
       WITH n AS (
-        SELECT kind, action_set, performed_action AS action, reaction, sent_at, reacted_at, bonus_granted,
+        SELECT kind, action_set, performed_action AS action, client_id, reaction, reaction_ref, sent_at, reacted_at,
+               bonus_granted,
                CASE WHEN kind IN ${sql.in(orderKinds.length > 0 ? orderKinds : [""])} AND reaction = 'reacted'
                          AND reaction_ref ~* ${UUID_PATTERN}
                     THEN reaction_ref::uuid END AS order_uid
         FROM pronto_notify.notifications
         WHERE status = 'sent' AND ${inPeriod("sent_at")}
-      )
+      ),
+      -- Events credited to more than one message, whenever those were sent.
+      shared AS (
+        SELECT reaction_ref FROM pronto_notify.notifications
+        WHERE reaction = 'reacted' AND reaction_ref IS NOT NULL
+        GROUP BY reaction_ref HAVING count(*) > 1
+      ),
+      -- Per client: decided and reacted messages, for the variance of a rate whose messages cluster.
+      per_client AS (
+        SELECT kind, action_set, action, count(*) FILTER (WHERE reaction IN ('reacted', 'none'))::float8 AS d,
+               count(*) FILTER (WHERE reaction = 'reacted')::float8 AS r
+        FROM n GROUP BY kind, action_set, action, client_id
+      ),
+      clusters AS (
+        SELECT kind, action_set, action, sum(r * r) AS reacted2, sum(d * r) AS "decidedReacted", sum(d * d) AS decided2
+        FROM per_client GROUP BY kind, action_set, action
+      ),
+      counted AS (
       SELECT n.kind, n.action_set AS "actionSet", n.action::int AS action,
              count(*)::int AS sent,
              count(*) FILTER (WHERE n.reaction = 'reacted')::int AS reacted,
+             count(*) FILTER (WHERE n.reaction = 'reacted' AND n.reaction_ref IN (SELECT reaction_ref FROM shared))::int
+               AS "sharedReactions",
              count(*) FILTER (WHERE n.reaction = 'none')::int AS none,
              count(*) FILTER (WHERE n.reaction = 'pending')::int AS pending,
              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.reacted_at - n.sent_at))
@@ -85,6 +118,9 @@ export const figures = (
              coalesce(sum(o.total), 0)::float8 AS "reactingOrdersTotal"
       FROM n LEFT JOIN jupiter.orders o ON o.uid = n.order_uid
       GROUP BY n.kind, n.action_set, n.action
+      )
+      SELECT counted.*, c.reacted2, c."decidedReacted", c.decided2
+      FROM counted JOIN clusters c ON c.kind = counted.kind AND c.action_set = counted."actionSet" AND c.action = counted.action
     `.pipe(Effect.flatMap(decodeFigures))
   })
 

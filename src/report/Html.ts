@@ -1,24 +1,21 @@
 /**
  * The effectiveness report as one self-contained HTML page: inline CSS and inline SVG, nothing
- * loaded from anywhere. Per kind a chart of each action's reaction rate (a dot) with its 95%
- * interval (a horizontal bar) and, for invite and birthday, the baseline as a vertical line; then
- * the tables, the verdicts and the observational note.
- *
- * Marks carry stable ids and data attributes (`data-kind`, `data-band`, `data-action`,
- * `data-rate`, `data-low`, `data-high`) so that what the page shows can be checked.
+ * loaded from anywhere. Per kind a chart (Chart.ts) of each action's reaction rate with its 95%
+ * interval and, for the kinds with a baseline, the baseline as a vertical line and each action's
+ * uplift over it beside its rate; then the tables, the verdicts, the shared reactions and the
+ * observational note.
  */
 import { DateTime } from "effect"
 import type { Baseline } from "./Baseline.ts"
+import { bandAttribute, chart, escapeHtml, markId } from "./Chart.ts"
 import type { Group, ReportData } from "./Data.ts"
-import type { ActionFigures } from "./Figures.ts"
-import { columns, describeBaseline, formatPercent, formatPeriod } from "./Text.ts"
+import { columns, describeBaseline, describeShared, formatPeriod } from "./Text.ts"
 
-/** Escapes text for HTML content and double-quoted attribute values. */
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
+export { escapeHtml } from "./Chart.ts"
 
 const STYLE = `
-:root { color-scheme: light; --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --accent: #2457a6; --base: #c2410c; }
+:root { color-scheme: light; --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --accent: #2457a6; --base: #c2410c;
+  --uplift: #0f766e; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink); background: #f5f7fa; }
@@ -41,6 +38,10 @@ svg .baseline-mark { stroke: var(--base); stroke-width: 2; stroke-dasharray: 5 3
 svg .baseline-band { fill: var(--base); opacity: 0.1; }
 svg .baseline-label { fill: var(--base); }
 svg .empty { fill: var(--muted); font-style: italic; }
+svg .panel-title { fill: var(--muted); font-weight: 600; }
+svg .uplift-bar { stroke: var(--uplift); stroke-width: 2; }
+svg .uplift-mark { fill: var(--uplift); stroke: #fff; stroke-width: 1.5; }
+svg .zero-line { stroke: var(--muted); stroke-width: 1.5; }
 svg .group-label { font-weight: 600; fill: var(--muted); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; margin: 4px 0 10px; }
@@ -50,120 +51,9 @@ td { text-align: right; }
 th.left, td.left { text-align: left; }
 .verdict { margin: 6px 0; padding: 8px 12px; border-radius: 6px; background: #f0f4f8; }
 .verdict[data-outcome="significant"] { background: #e6f4ea; font-weight: 600; }
-.baseline, .note, .method { color: var(--muted); margin: 6px 0; }
+.baseline, .note, .method, .shared { color: var(--muted); margin: 6px 0; }
 footer { color: var(--muted); font-size: 13px; }
 `
-
-const fmt = (x: number) => String(Math.round(x * 1e6) / 1e6)
-
-/** The x-axis maximum: a round rate above every interval shown. */
-const scaleMax = (groups: ReadonlyArray<Group>): number => {
-  const highs = groups.flatMap((g) => [
-    ...g.actions.map((a) => a.interval?.high ?? 0),
-    g.baseline?.interval?.high ?? 0
-  ])
-  const top = Math.max(0.05, ...highs)
-  return [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1].find((m) => m >= top - 1e-12) ?? 1
-}
-
-const tickStep = (max: number) => (max <= 0.2 ? 0.05 : max <= 0.6 ? 0.1 : 0.2)
-
-const LABEL_WIDTH = 170
-const PLOT_WIDTH = 560
-const VALUE_WIDTH = 200
-const ROW_HEIGHT = 34
-const TOP = 14
-const HEADER_HEIGHT = 20
-const AXIS_HEIGHT = 30
-
-const rowLabel = (g: Group, a: ActionFigures) => `${g.band === null ? "" : `band ${g.band} · `}action ${a.action}`
-
-const markId = (g: Group, suffix: string) => [g.kind, ...(g.band === null ? [] : [g.band]), suffix].join("-")
-
-const bandAttribute = (g: Group) => (g.band === null ? "" : ` data-band="${escapeHtml(g.band)}"`)
-
-/** One chart per kind: a row per action (per band for invite), dot and interval, baseline lines. */
-const chart = (kind: string, groups: ReadonlyArray<Group>): string => {
-  const max = scaleMax(groups)
-  const x = (rate: number) => LABEL_WIDTH + (Math.min(rate, max) / max) * PLOT_WIDTH
-  // A group gets a header strip when it needs a name (several bands) or holds the baseline's label.
-  let bottom = TOP
-  const layout = groups.map((g) => {
-    const header = groups.length > 1 || g.baseline?.rate != null ? HEADER_HEIGHT : 0
-    const top = bottom
-    bottom += header + g.actions.length * ROW_HEIGHT
-    return { g, top, firstRow: top + header, end: bottom }
-  })
-  const height = bottom + AXIS_HEIGHT
-  const width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH
-  const parts: Array<string> = []
-
-  const step = tickStep(max)
-  for (let i = 0; i * step <= max + 1e-9; i++) {
-    const t = i * step
-    parts.push(
-      `<line class="grid" x1="${fmt(x(t))}" y1="${TOP - 6}" x2="${fmt(x(t))}" y2="${bottom}"/>`,
-      `<g class="axis"><text x="${fmt(x(t))}" y="${bottom + 18}" text-anchor="middle">${Math.round(t * 100)}%</text></g>`
-    )
-  }
-
-  for (const { end, firstRow, g, top } of layout) {
-    if (groups.length > 1) {
-      parts.push(`<text class="group-label" x="${LABEL_WIDTH - 12}" y="${top + 14}" text-anchor="end">${escapeHtml(g.title)}</text>`)
-    }
-    const b = g.baseline
-    if (b !== null && b.rate !== null && b.interval !== null && g.actions.length > 0) {
-      const [y1, y2] = [top + 2, end - 2]
-      parts.push(
-        `<rect class="baseline-band" x="${fmt(x(b.interval.low))}" y="${y1}" width="${
-          fmt(x(b.interval.high) - x(b.interval.low))
-        }" height="${y2 - y1}"/>`,
-        `<line class="baseline-mark" id="baseline-${escapeHtml(markId(g, "baseline"))}" data-kind="${
-          escapeHtml(g.kind)
-        }"${bandAttribute(g)} data-rate="${fmt(b.rate)}" data-low="${fmt(b.interval.low)}" data-high="${
-          fmt(b.interval.high)
-        }" x1="${fmt(x(b.rate))}" y1="${y1}" x2="${fmt(x(b.rate))}" y2="${y2}">` +
-          `<title>${escapeHtml(`baseline ${formatPercent(b.rate)}`)}</title></line>`,
-        `<text class="baseline-label" x="${fmt(x(b.rate) + 5)}" y="${top + 14}">${
-          escapeHtml(`baseline ${formatPercent(b.rate)}`)
-        }</text>`
-      )
-    }
-    for (const [i, a] of g.actions.entries()) {
-      const y = firstRow + i * ROW_HEIGHT + ROW_HEIGHT / 2
-      parts.push(`<text x="${LABEL_WIDTH - 12}" y="${y + 4}" text-anchor="end">${escapeHtml(`action ${a.action}`)}</text>`)
-      if (a.rate !== null && a.interval !== null) {
-        const decided = a.reacted + a.none
-        const [lx, hx, rx] = [x(a.interval.low), x(a.interval.high), x(a.rate)]
-        parts.push(
-          `<line class="bar" x1="${fmt(lx)}" y1="${y}" x2="${fmt(hx)}" y2="${y}"/>`,
-          `<line class="bar" x1="${fmt(lx)}" y1="${y - 6}" x2="${fmt(lx)}" y2="${y + 6}"/>`,
-          `<line class="bar" x1="${fmt(hx)}" y1="${y - 6}" x2="${fmt(hx)}" y2="${y + 6}"/>`,
-          `<circle class="rate-mark" id="mark-${escapeHtml(markId(g, String(a.action)))}" data-kind="${
-            escapeHtml(g.kind)
-          }"${bandAttribute(g)} data-action="${a.action}" data-rate="${fmt(a.rate)}" data-low="${
-            fmt(a.interval.low)
-          }" data-high="${fmt(a.interval.high)}" data-decided="${decided}" cx="${fmt(rx)}" cy="${y}" r="6">` +
-            `<title>${escapeHtml(`${rowLabel(g, a)}: ${formatPercent(a.rate)} of ${decided} decided`)}</title></circle>`,
-          `<text x="${LABEL_WIDTH + PLOT_WIDTH + 14}" y="${y + 4}">${
-            escapeHtml(`${formatPercent(a.rate)}  (${formatPercent(a.interval.low)}–${formatPercent(a.interval.high)}, n = ${decided})`)
-          }</text>`
-        )
-      } else {
-        parts.push(
-          `<text class="empty" x="${LABEL_WIDTH + 8}" y="${y + 4}">no decided notifications yet (${a.sent} sent)</text>`
-        )
-      }
-    }
-  }
-
-  return `<figure class="chart" id="chart-${escapeHtml(kind)}" data-kind="${escapeHtml(kind)}" data-scale-max="${max}">` +
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
-    `aria-label="${escapeHtml(`Reaction rate per action of ${kind}, with 95% intervals`)}">${parts.join("")}</svg>` +
-    `<figcaption>Reaction rate per action with its 95% Wilson interval${
-      groups.some((g) => g.baseline !== null) ? "; dashed: the baseline's 14-day order rate, shaded: its interval" : ""
-    }.</figcaption></figure>`
-}
 
 const table = (g: Group): string => {
   const cols = columns(g)
@@ -182,6 +72,13 @@ const baselineText = (g: Group, b: Baseline) =>
   `${b.rate !== null ? " Uplift: the action's rate minus the baseline, in percentage points (pp), with Newcombe's 95% interval." : ""}</p>` +
   `<p class="method">${escapeHtml(`Method: ${b.method}`)}</p>`
 
+const sharedText = (g: Group) => {
+  const text = describeShared(g)
+  return text === null ? "" : `<p class="shared" id="shared-${escapeHtml(markId(g, "shared"))}" data-shared="${
+    g.actions.reduce((n, a) => n + a.sharedReactions, 0)
+  }" data-reacted="${g.actions.reduce((n, a) => n + a.reacted, 0)}">${escapeHtml(text)}</p>`
+}
+
 const groupSection = (g: Group): string =>
   `<div class="group" data-kind="${escapeHtml(g.kind)}"${bandAttribute(g)}>` +
   (g.band === null ? "" : `<h3>${escapeHtml(g.title)}</h3>`) +
@@ -189,6 +86,7 @@ const groupSection = (g: Group): string =>
   `<p class="verdict" id="verdict-${escapeHtml(markId(g, "verdict"))}" data-kind="${escapeHtml(g.kind)}"${
     bandAttribute(g)
   } data-outcome="${escapeHtml(g.comparison.outcome)}">${escapeHtml(g.comparison.verdict)}</p>` +
+  sharedText(g) +
   (g.baseline === null ? "" : baselineText(g, g.baseline)) +
   (g.note === null ? "" : `<p class="note">${escapeHtml(`Note: ${g.note}`)}</p>`) +
   `</div>`

@@ -18,6 +18,7 @@ export const toJson = (data: ReportData) => ({
       action: a.action,
       sent: a.sent,
       reacted: a.reacted,
+      sharedReactions: a.sharedReactions,
       none: a.none,
       pending: a.pending,
       rate: a.rate,
@@ -27,6 +28,7 @@ export const toJson = (data: ReportData) => ({
       reactingOrders: a.reactingOrders === null ? null : { count: a.reactingOrders.count, total: a.reactingOrders.total },
       uplift: a.uplift === null ? null : { difference: a.uplift.difference, low: a.uplift.low, high: a.uplift.high }
     })),
+    sharedReactions: g.actions.reduce((n, a) => n + a.sharedReactions, 0),
     comparison: {
       outcome: g.comparison.outcome,
       test: g.comparison.test === null ? null : { ...g.comparison.test },
@@ -39,6 +41,7 @@ export const toJson = (data: ReportData) => ({
       ordered: g.baseline.ordered,
       rate: g.baseline.rate,
       interval: g.baseline.interval === null ? null : { low: g.baseline.interval.low, high: g.baseline.interval.high },
+      standardizedBy: g.baseline.standardizedBy,
       unavailable: g.baseline.unavailable
     },
     note: g.note

@@ -9,7 +9,7 @@
  * plain data) and `renderHtml` (Html.ts, a self-contained page with charts).
  *
  * This module holds the report's groups and `compute`, which puts the parts together: the period
- * (Period.ts), the figures (Figures.ts), the baselines (Baselines.ts), the comparison between
+ * (Period.ts), the figures (Figures.ts), the baselines (Baseline.ts), the comparison between
  * actions (Comparison.ts); the data they make up is in Data.ts. It re-exports what callers use as
  * `Report.…`.
  */
@@ -24,7 +24,7 @@ import { compareActions } from "./Comparison.ts"
 import type { Group, ReportData } from "./Data.ts"
 import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
-import { newcombeDifference, wilson } from "./Statistics.ts"
+import { clusteredWilson, differenceOf } from "./Statistics.ts"
 
 export type { Interval } from "./Statistics.ts"
 export { type Baseline } from "./Baseline.ts"
@@ -37,6 +37,7 @@ export {
   type Column,
   columns,
   describeBaseline,
+  describeShared,
   formatAmount,
   formatDuration,
   formatInterval,
@@ -52,9 +53,11 @@ export const REACTION_WINDOW_DAYS = WINDOW_DAYS
 export const OBSERVATIONAL_NOTE =
   "The baselines and uplifts are observational estimates, not a randomized holdout: every eligible client got a " +
   "message, so the baseline is the 14-day order rate of comparable clients at a time when no message was sent " +
-  "(invite: the weeks before the first invite; birthday: the same days before a birthday a year earlier). " +
-  "Season, prices, the client base and other marketing may differ between the two periods and are mixed into " +
-  "the uplift; read it as an indication, not a measured causal effect. The comparison between actions of one " +
+  "(invite: the lapses in the same band in the weeks before the first invite, once per lapse as the invite goes; " +
+  "birthday: the same days before a birthday a year earlier, weighted to the greeted clients' time since their last " +
+  "order). Whatever else differs between the two periods (season, prices, the client base, other marketing) is mixed " +
+  "into the uplift, and where two messages were open at once (the shared reactions) the uplift of each includes what " +
+  "the other caused. Read it as an indication, not a measured causal effect. The comparison between actions of one " +
   "kind is fairer: rotation assigns them regardless of the client."
 
 /**
@@ -129,7 +132,7 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
       const method = g.definition?.baseline
       const set = g.definition?.actionSets.find((s) => s.name === g.actionSet)
       if (method === undefined || set === undefined) return null
-      return toBaseline(method.describe(set), observed.find((o) => o.actionSet === g.actionSet), method.unavailable)
+      return toBaseline(method, method.describe(set), observed.filter((o) => o.actionSet === g.actionSet))
     }
 
     const groups = groupsOf(kinds, figures).map((g): Group => {
@@ -142,17 +145,19 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
         const reacted = r?.reacted ?? 0
         const none = r?.none ?? 0
         const decided = reacted + none
-        const uplift = baseline !== null && baseline.observations > 0
-          ? newcombeDifference(reacted, decided, baseline.ordered, baseline.observations) ?? null
+        const interval = r === undefined ? undefined : clusteredWilson(reacted, decided, r)
+        const uplift = baseline?.rate != null && baseline.interval !== null && interval !== undefined
+          ? differenceOf(reacted / decided, interval, baseline.rate, baseline.interval)
           : null
         return {
           action,
           sent: r?.sent ?? 0,
           reacted,
+          sharedReactions: r?.sharedReactions ?? 0,
           none,
           pending: r?.pending ?? 0,
           rate: decided > 0 ? reacted / decided : null,
-          interval: wilson(reacted, decided) ?? null,
+          interval: interval ?? null,
           medianSecondsToReaction: r?.medianSeconds ?? null,
           bonusGranted: r?.bonusGranted ?? 0,
           reactingOrders: reactsWithOrders

@@ -31,6 +31,28 @@ export const wilson = (successes: number, trials: number, z: number = Z_95): Int
   }
 }
 
+/** Sums over the clusters (clients) of a proportion's trials: Σ successes², Σ trials × successes, Σ trials². */
+export interface Clusters {
+  readonly reacted2: number
+  readonly decidedReacted: number
+  readonly decided2: number
+}
+
+/**
+ * The Wilson interval of a proportion whose trials come in clusters that move together (messages
+ * to one client, one event answering two of them): at the effective number of trials, the count
+ * whose binomial variance equals the cluster-robust one, Σ (successes − p × trials)² / N², when
+ * that is larger; never narrower than the plain Wilson interval.
+ */
+export const clusteredWilson = (successes: number, trials: number, clusters: Clusters, z: number = Z_95): Interval | undefined => {
+  if (trials <= 0) return undefined
+  const p = successes / trials
+  const variance = (clusters.reacted2 - 2 * p * clusters.decidedReacted + p * p * clusters.decided2) / (trials * trials)
+  const binomial = (p * (1 - p)) / trials
+  const effective = variance > binomial ? binomial * trials / variance : trials
+  return wilson(p * effective, effective, z)
+}
+
 export interface Difference extends Interval {
   readonly difference: number
 }
@@ -50,14 +72,63 @@ export const newcombeDifference = (
   const w1 = wilson(successes1, trials1, z)
   const w2 = wilson(successes2, trials2, z)
   if (w1 === undefined || w2 === undefined) return undefined
-  const p1 = successes1 / trials1
-  const p2 = successes2 / trials2
+  return differenceOf(successes1 / trials1, w1, successes2 / trials2, w2)
+}
+
+/**
+ * Newcombe's hybrid interval of p1 − p2 from each proportion and its own score interval: for a
+ * proportion that is not a plain count (a standardized baseline, whose interval is Wilson's at its
+ * effective sample size) as for one that is.
+ */
+export const differenceOf = (p1: number, i1: Interval, p2: number, i2: Interval): Difference => {
   const difference = p1 - p2
   return {
     difference,
-    low: difference - Math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2),
-    high: difference + Math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    low: difference - Math.sqrt((p1 - i1.low) ** 2 + (i2.high - p2) ** 2),
+    high: difference + Math.sqrt((i1.high - p1) ** 2 + (p2 - i2.low) ** 2)
   }
+}
+
+export interface Stratum {
+  /** Comparable observations in the stratum, and how many of them had the event. */
+  readonly trials: number
+  readonly successes: number
+  /** The stratum's weight: its share of the population the estimate is for. */
+  readonly weight: number
+}
+
+/**
+ * A directly standardized proportion: each stratum's proportion weighted by its share of another
+ * population, with the Wilson interval at the effective sample size (the count whose binomial
+ * variance equals the standardized estimate's, Σ w² p(1 − p) / n, but never more than the
+ * observations: a small stratum at 0 or 1 would otherwise claim none). A weight on a stratum without
+ * observations moves to the nearest stratum with some (the lower one on a tie); undefined when
+ * no stratum has observations or no weight.
+ */
+export const standardized = (
+  strata: ReadonlyArray<Stratum>,
+  z: number = Z_95
+): { readonly proportion: number; readonly interval: Interval; readonly effectiveTrials: number } | undefined => {
+  const observed = strata.flatMap((s, i) => (s.trials > 0 ? [i] : []))
+  const total = strata.reduce((sum, s) => sum + s.weight, 0)
+  if (observed.length === 0 || total <= 0) return undefined
+  const weights = strata.map(() => 0)
+  for (const [i, s] of strata.entries()) {
+    const nearest = observed.reduce((best, j) => (Math.abs(j - i) < Math.abs(best - i) ? j : best))
+    weights[nearest]! += s.weight / total
+  }
+  let proportion = 0
+  let variance = 0
+  for (const i of observed) {
+    const { successes, trials } = strata[i]!
+    const p = successes / trials
+    proportion += weights[i]! * p
+    variance += (weights[i]! ** 2 * p * (1 - p)) / trials
+  }
+  const pooled = observed.reduce((n, i) => n + strata[i]!.trials, 0)
+  // Never more than the observations: a small stratum at 0 or 1 would otherwise claim no variance.
+  const effectiveTrials = variance > 0 ? Math.min(pooled, (proportion * (1 - proportion)) / variance) : pooled
+  return { proportion, interval: wilson(proportion * effectiveTrials, effectiveTrials, z)!, effectiveTrials }
 }
 
 // Lanczos approximation (g = 7, n = 9): ln Γ to about 15 significant digits.

@@ -69,8 +69,22 @@ export const columns = (group: Group): ReadonlyArray<Column> => [
 export const describeBaseline = (b: Baseline): string =>
   b.rate === null
     ? `Baseline: none. ${b.unavailable ?? ""}`.trim()
-    : `Baseline: ${percent(b.rate)} of ${b.observations} comparable clients ordered within 14 days (95% interval ` +
+    : b.standardizedBy === null
+    ? `Baseline: ${percent(b.rate)} of ${b.observations} comparable clients ordered within 14 days (95% interval ` +
       `${formatInterval(b.interval)}); reference days ${b.days?.from ?? "?"} to ${b.days?.to ?? "?"}.`
+    : `Baseline: ${percent(b.rate)}: ${b.ordered} of ${b.observations} comparable clients ordered within 14 days, ` +
+      `weighted to the messaged clients' mix of ${b.standardizedBy} (95% interval ${formatInterval(b.interval)}); ` +
+      `reference days ${b.days?.from ?? "?"} to ${b.days?.to ?? "?"}.`
+
+/** The group's reactions credited to another message too, in words; null without reactions. */
+export const describeShared = (group: Group): string | null => {
+  const reacted = group.actions.reduce((n, a) => n + a.reacted, 0)
+  const shared = group.actions.reduce((n, a) => n + a.sharedReactions, 0)
+  return reacted === 0
+    ? null
+    : `Shared reactions: ${shared} of ${reacted} were also credited to another message (one event after two messages ` +
+      "open at once counts for each: the first event after a message is its reaction)."
+}
 
 const table = (group: Group): string => {
   const cols = columns(group)
@@ -94,6 +108,8 @@ export const renderText = (data: ReportData): string => {
   ]
   for (const group of data.groups) {
     lines.push(group.title, "-".repeat(group.title.length), table(group), "", group.comparison.verdict)
+    const shared = describeShared(group)
+    if (shared !== null) lines.push(shared)
     if (group.baseline !== null) {
       lines.push(describeBaseline(group.baseline), `  Method: ${group.baseline.method}`)
       if (group.baseline.rate !== null) {
