@@ -8,6 +8,7 @@
  * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
 import { DateTime, Effect, Option, Ref, Stream } from "effect"
+import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
 import { Notifications } from "../store/Notifications.ts"
 import { reportInvalid, validPhones, type WithAction, withActions } from "./Candidates.ts"
@@ -15,8 +16,8 @@ import { deliver, Outcome } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
 import * as RunSession from "./RunSession.ts"
 
-/** Messages in flight at once. */
-export const CONCURRENCY = 8
+/** Messages in flight at once unless the deployment sets it (`InFlight`). */
+export const CONCURRENCY = DEFAULT_IN_FLIGHT
 
 /**
  * After this many ambiguous outcomes in a row (no answer, a gateway error, a dropped connection)
@@ -73,6 +74,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const rotation = yield* Rotation
   const notifications = yield* Notifications
   const session = yield* RunSession.acquire
+  const inFlight = yield* InFlight
 
   const released = yield* notifications.releaseAbandoned(kind.name)
   if (released > 0) {
@@ -144,7 +146,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     Stream.tap(() => bump("selected")),
     validPhones((candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate))),
     withActions(rotation.take, actionCountOf(kind)),
-    Stream.mapEffect(handle, { concurrency: CONCURRENCY, unordered: true }),
+    Stream.mapEffect(handle, { concurrency: inFlight, unordered: true }),
     Stream.runDrain,
     Effect.onInterrupt(() =>
       Effect.flatMap(summary(Option.some("interrupted")), (s) =>

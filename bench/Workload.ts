@@ -1,0 +1,117 @@
+/**
+ * The benchmarks' workload: a database seeded with feedback orders and lapsed clients (invite),
+ * reset between runs so that each run sends every message again, and one run of either the
+ * engine or the bare baseline (`bare-protocol.ts`) against the Site stub.
+ */
+import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import pg from "pg"
+import * as Database from "../src/database/Database.ts"
+import * as SiteSender from "../src/delivery/SiteSender.ts"
+import * as Jobs from "../src/engine/Jobs.ts"
+import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
+import * as ProntoNotify from "../src/host/ProntoNotify.ts"
+import { migrate } from "../src/store/Migrations.ts"
+import { withClockAt } from "../src/time/Clock.ts"
+import * as Bare from "./bare-protocol.ts"
+import type { SiteStub } from "./SiteStub.ts"
+
+/** 12:00 in Moscow: a feedback slot and the invite's. */
+export const RUN_AT = new Date("2026-03-10T09:00:00Z")
+
+export type BenchKind = Bare.BareKind
+
+const query = async (url: string, statement: string, values: Array<unknown> = []) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await client.query(statement, values)
+  } finally {
+    await client.end()
+  }
+}
+
+/** The library's tables and the reference host's, on a fresh database. */
+export const install = (url: string) =>
+  Effect.runPromise(
+    Effect.zipRight(installReferenceHostSchema, migrate).pipe(
+      Effect.provide(Database.layerUrl(url)),
+      Logger.withMinimumLogLevel(LogLevel.Error)
+    )
+  )
+
+/**
+ * `orders` feedback orders closed within the 24 hours before RUN_AT (their clients ordered then),
+ * and `lapsed` clients whose last order was 20 (band B) or 40 days (band A) before it, none with a
+ * bonus, so that invite's action 1 falls back to the gift.
+ */
+export const seed = async (url: string, orders: number, lapsed: number) => {
+  await query(
+    url,
+    `INSERT INTO jupiter.clients (id, phone, last_order_at)
+     SELECT i, '8916' || lpad(i::text, 7, '0'), $2::timestamptz - make_interval(secs => i % 80000)
+     FROM generate_series(1, $1::int) i`,
+    [orders, RUN_AT]
+  )
+  await query(
+    url,
+    `INSERT INTO jupiter.orders (uid, client_id, source, is_delivery, status, closed_at)
+     SELECT gen_random_uuid(), i, 'site', true, 'closed', $2::timestamptz - make_interval(secs => i % 80000)
+     FROM generate_series(1, $1::int) i`,
+    [orders, RUN_AT]
+  )
+  await query(
+    url,
+    `INSERT INTO jupiter.clients (id, phone, last_order_at)
+     SELECT 10000000 + i, '8926' || lpad(i::text, 7, '0'), $2::timestamptz - make_interval(days => CASE WHEN i % 2 = 0 THEN 20 ELSE 40 END)
+     FROM generate_series(1, $1::int) i`,
+    [lapsed, RUN_AT]
+  )
+  await query(url, "ANALYZE")
+}
+
+/** Forgets every message, mark, gift and rotation turn: the next run sends them all again. */
+export const reset = async (url: string) => {
+  await query(
+    url,
+    `TRUNCATE pronto_notify.order_marks, pronto_notify.client_marks, pronto_notify.notifications,
+       pronto_notify.rotation, jupiter.bonus_temporary, jupiter.bonus_permanent`
+  )
+  await query(url, "VACUUM ANALYZE pronto_notify.notifications")
+}
+
+export interface Measured {
+  readonly sent: number
+  readonly seconds: number
+  readonly perSecond: number
+}
+
+const timed = async (f: () => Promise<number>): Promise<Measured> => {
+  const started = performance.now()
+  const sent = await f()
+  const seconds = (performance.now() - started) / 1000
+  return { sent, seconds, perSecond: sent / seconds }
+}
+
+/** One engine run of `kind` at RUN_AT, with its own pool, as a host would run it. */
+export const engine = (url: string, site: SiteStub, kind: BenchKind, inFlight: number) =>
+  timed(() =>
+    Effect.runPromise(
+      Jobs.run(kind).pipe(
+        withClockAt(DateTime.unsafeFromDate(RUN_AT)),
+        Effect.map((summary) => summary.sent),
+        Effect.provide(
+          Layer.mergeAll(
+            ProntoNotify.layer({ inFlight }),
+            SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
+          ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: ProntoNotify.poolSizeFor(inFlight) })))
+        ),
+        Logger.withMinimumLogLevel(LogLevel.Error)
+      )
+    )
+  )
+
+/** One bare run of `kind` at RUN_AT. */
+export const bare = (url: string, site: SiteStub, kind: BenchKind, inFlight: number) =>
+  timed(async () =>
+    (await Bare.run({ databaseUrl: url, siteUrl: site.url, siteKey: site.key, kind, at: RUN_AT, inFlight })).sent
+  )
