@@ -99,6 +99,7 @@ export const engine = (url: string, site: SiteStub, kind: BenchKind, inFlight: n
       Jobs.run(kind).pipe(
         withClockAt(DateTime.unsafeFromDate(RUN_AT)),
         Effect.map((summary) => summary.sent),
+        process.env.NO_TRACE ? Effect.withTracerEnabled(false) : (x) => x,
         Effect.provide(
           Layer.mergeAll(
             ProntoNotify.layer({ inFlight }),

@@ -88,8 +88,7 @@ const endpointWithKey = (config: SiteConfig): Effect.Effect<URL> =>
 /** Logs a send that did not succeed, the phone masked; the key is in no message. */
 const logged = (message: OutgoingMessage) => <A>(effect: Effect.Effect<A, SendError>) =>
   effect.pipe(
-    Effect.tapError((error) => Effect.logWarning(`${error.message} (to ${maskPhone(message.phone)})`)),
-    Effect.withLogSpan("site-send")
+    Effect.tapError((error) => Effect.logWarning(`${error.message} (to ${maskPhone(message.phone)})`))
   )
 
 /** The Site Sender over `node:http`/`node:https` with keep-alive connections, closed with the scope. */

@@ -50,12 +50,13 @@ export const reportInvalid = (kind: string) => (candidate: Candidate) =>
 /**
  * Gives each candidate its action, in stream order, one counter per action set: `take` reserves
  * turns (the Rotation's, or a dry run's peek), `actionCount` says how many actions rotate in a set.
+ * In blocks of TURN_BLOCK, as the turns are taken.
  */
-export const withActions = <E2, R2>(
+export const withActionBlocks = <E2, R2>(
   take: (actionSet: string, count: number) => Effect.Effect<number, E2, R2>,
   actionCount: (actionSet: string) => Effect.Effect<number>
 ) =>
-<E, R>(ready: Stream.Stream<Ready, E, R>): Stream.Stream<WithAction, E | E2, R | R2> =>
+<E, R>(ready: Stream.Stream<Ready, E, R>): Stream.Stream<Chunk.Chunk<WithAction>, E | E2, R | R2> =>
   ready.pipe(
     Stream.grouped(TURN_BLOCK),
     Stream.mapEffect((block) =>
@@ -73,6 +74,13 @@ export const withActions = <E2, R2>(
           return { ...r, chosenAction }
         })
       })
-    ),
-    Stream.flattenChunks
+    )
   )
+
+/** `withActionBlocks`, one candidate at a time. */
+export const withActions = <E2, R2>(
+  take: (actionSet: string, count: number) => Effect.Effect<number, E2, R2>,
+  actionCount: (actionSet: string) => Effect.Effect<number>
+) =>
+<E, R>(ready: Stream.Stream<Ready, E, R>): Stream.Stream<WithAction, E | E2, R | R2> =>
+  Stream.flattenChunks(withActionBlocks(take, actionCount)(ready))

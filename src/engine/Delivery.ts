@@ -1,18 +1,21 @@
 /**
- * The delivery of one candidate, start to end (C10): its plan; its attempt recorded and committed
- * (`in_doubt`, stamped with the run's token) on the run's own connection; then one transaction:
- * its actions and marks; the start of its POST recorded and committed (again on the run's
- * connection, so an attempt without it certainly never reached the Site); the Sender's POST; the
- * notification flipped to `sent`; the commit, once the Site confirmed. A definite failure rolls it
- * all back and forgets the attempt; an ambiguous one after the POST started leaves the attempt in
- * doubt, never sent again automatically.
+ * The delivery of candidates, start to end (C10), in two steps. `prepare`, per block: each
+ * candidate's plan, then the block's attempts recorded and committed in one statement (`in_doubt`,
+ * stamped with the run's token) on the run's own connection. `deliver`, per message, one
+ * transaction: its actions and marks; the start of its POST recorded and committed (again on the
+ * run's connection, so an attempt without it certainly never reached the Site); the Sender's POST;
+ * the notification flipped to `sent`; the commit, once the Site confirmed. A definite failure rolls
+ * it all back and forgets the attempt; an ambiguous one after the POST started leaves the attempt
+ * in doubt, never sent again automatically. Attempts a run prepared and never posted (it stopped)
+ * are forgotten when it ends.
  */
-import { SqlClient } from "@effect/sql"
-import { Cause, Data, DateTime, Effect, Exit, Option, Ref } from "effect"
+import type { SqlClient } from "@effect/sql"
+import { Cause, Chunk, Data, DateTime, Effect, Option } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
 import { Sender } from "../delivery/Sender.ts"
-import { ActionStrategy } from "../kinds/Kind.ts"
-import { holdingBonuses, Notifications } from "../store/Notifications.ts"
+import { type ActionPlan, ActionStrategy, type NotificationId } from "../kinds/Kind.ts"
+import { Notifications } from "../store/Notifications.ts"
+import { withOwnTransaction } from "../store/Transactions.ts"
 import { who, type WithAction } from "./Candidates.ts"
 import type { RunSession } from "./RunSession.ts"
 
@@ -38,28 +41,48 @@ class Released extends Data.TaggedError("Released")<{}> {
   }
 }
 
+/** A candidate ready to be sent: its plan, its attempt recorded. */
+export interface Prepared {
+  readonly item: WithAction
+  readonly plan: ActionPlan
+  readonly id: NotificationId
+}
+
+/** A prepared message, or the outcome of a candidate that will not be sent. */
+export type Step = Prepared | Outcome
+
+export const isPrepared = (step: Step): step is Prepared => !("_tag" in step)
+
 /**
- * One candidate. Uninterruptible: a stop waits for the message in flight. Fails only when the
- * run's own connection fails to record the attempt: the run cannot go on.
+ * A block of candidates: their plans (as many at once as messages in flight), then the attempts of
+ * those planned in one statement. Fails only when the run's own connection fails to record them:
+ * the run cannot go on.
  */
-export const deliver = Effect.fn("pronto-notify/deliver")(
-  function*(kind: string, at: DateTime.Utc, item: WithAction, session: RunSession) {
-    const sql = yield* SqlClient.SqlClient
+export const prepare = Effect.fn("pronto-notify/prepare")(
+  function*(kind: string, block: Chunk.Chunk<WithAction>, session: RunSession, inFlight: number) {
     const strategy = yield* ActionStrategy
     const notifications = yield* Notifications
-    const sender = yield* Sender
-    const { candidate, chosenAction, phone } = item
-    yield* Effect.annotateCurrentSpan({ kind, actionSet: candidate.actionSet, chosenAction })
-
-    const planned = yield* Effect.either(strategy.plan(candidate, chosenAction, at))
-    if (planned._tag === "Left") {
-      // Nothing was recorded or sent.
-      yield* Effect.logWarning(`not sent to ${who(candidate)}: ${planned.left.message}; will retry next run`)
-      return Outcome.Failed({ reason: planned.left.message })
-    }
-    const plan = planned.right
-    const reserved = yield* notifications.reserve(
-      {
+    const at = yield* DateTime.now
+    const planned = yield* Effect.forEach(
+      block,
+      (item) =>
+        Effect.either(strategy.plan(item.candidate, item.chosenAction, at)).pipe(
+          Effect.tap((plan) =>
+            plan._tag === "Left"
+              // Nothing was recorded or sent.
+              ? Effect.logWarning(`not sent to ${who(item.candidate)}: ${plan.left.message}; will retry next run`)
+              : Effect.void
+          )
+        ),
+      { concurrency: inFlight }
+    )
+    const ready = Chunk.toReadonlyArray(block).flatMap((item, i) => {
+      const plan = planned[i]!
+      return plan._tag === "Right" ? [{ item, plan: plan.right }] : []
+    })
+    const attemptedAt = yield* DateTime.now
+    const ids = yield* notifications.reserve(
+      ready.map(({ item: { candidate, chosenAction, phone }, plan }) => ({
         kind,
         actionSet: candidate.actionSet,
         triggerKey: candidate.trigger,
@@ -69,57 +92,101 @@ export const deliver = Effect.fn("pronto-notify/deliver")(
         chosenAction,
         performedAction: plan.performedAction,
         text: plan.text,
-        at: yield* DateTime.now
-      },
+        at: attemptedAt
+      })),
       session.token,
       session.execute
     )
-    if (Option.isNone(reserved)) {
-      yield* Effect.logInfo(`skipped ${who(candidate)}: this ${kind} trigger already has a message`)
-      return Outcome.Skipped()
-    }
-    const id = reserved.value
-    const posting = yield* Ref.make(false)
-
-    const exit = yield* sql.withTransaction(holdingBonuses(
-      Effect.gen(function*() {
-        // Each instant recorded is the real one: the gift's 14 days start when it is granted.
-        yield* strategy.perform(candidate, plan, id, yield* DateTime.now)
-        if (!(yield* notifications.startPost(id, yield* DateTime.now, session.execute))) return yield* new Released()
-        yield* Ref.set(posting, true)
-        yield* sender.send({ phone, text: plan.text })
-        yield* notifications.confirm(id, yield* DateTime.now)
+    const reserved = new Map(ready.map((r, i) => [r.item, Option.map(ids[i]!, (id): Prepared => ({ ...r, id }))]))
+    return yield* Effect.forEach(Chunk.toReadonlyArray(block), (item, i): Effect.Effect<Step> => {
+      const plan = planned[i]!
+      if (plan._tag === "Left") return Effect.succeed(Outcome.Failed({ reason: plan.left.message }))
+      return Option.match(reserved.get(item)!, {
+        onSome: Effect.succeed<Step>,
+        onNone: () =>
+          Effect.as(
+            Effect.logInfo(`skipped ${who(item.candidate)}: this ${kind} trigger already has a message`),
+            Outcome.Skipped()
+          )
       })
-    )).pipe(Effect.exit)
-
-    if (Exit.isSuccess(exit)) return Outcome.Sent({ performedAction: plan.performedAction })
-
-    const failure = Cause.failureOption(exit.cause)
-    const definite = Option.isSome(failure) && failure.value._tag === "SendFailed"
-    const reason = Option.match(failure, { onNone: () => firstLine(Cause.squash(exit.cause)), onSome: (e) => e.message })
-    const posted = yield* Ref.get(posting)
-    if (definite || !posted) {
-      const released = yield* Effect.either(notifications.release(id))
-      if (released._tag === "Left" && !posted) {
-        // Its POST never started: a later run releases it once this one has ended.
-        yield* Effect.logWarning(
-          `not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} could not be released (${released.left.message}); a later run releases it`
-        )
-        return Outcome.Failed({ reason })
-      }
-      if (released._tag === "Left") {
-        // Not sent, but the attempt could not be forgotten: it blocks its trigger until someone looks.
-        yield* Effect.logError(
-          `not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} could not be released (${released.left.message}) and stays in doubt`
-        )
-        return Outcome.InDoubt({ reason })
-      }
-      yield* Effect.logWarning(`not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; will retry next run`)
-      return Outcome.Failed({ reason })
-    }
-    // The Site may have delivered it (or did, and the commit failed): never send it again blindly.
-    yield* Effect.logError(`in doubt for ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} needs a look`)
-    return Outcome.InDoubt({ reason })
-  },
-  (effect) => Effect.uninterruptible(effect)
+    })
+  }
 )
+
+/**
+ * Sends prepared messages of one run: the services are looked up once, not per message. Every
+ * bonus an action grants is held for its notification's `confirm` for as long as the returned
+ * function's caller runs inside `holdingBonuses` (the run does, once for all its messages).
+ */
+export const makeDeliver = (kind: string, session: RunSession) =>
+  Effect.gen(function*() {
+    const strategy = yield* ActionStrategy
+    const notifications = yield* Notifications
+    const sender = yield* Sender
+    const context = yield* Effect.context<SqlClient.SqlClient>()
+
+    /** What is left to do once the transaction failed, and how it ended. */
+    const failed = (prepared: Prepared, cause: Cause.Cause<{ readonly _tag: string; readonly message: string }>, posted: boolean) =>
+      Effect.gen(function*() {
+        const { id, item: { candidate, phone } } = prepared
+        const failure = Cause.failureOption(cause)
+        const definite = Option.isSome(failure) && failure.value._tag === "SendFailed"
+        const reason = Option.match(failure, { onNone: () => firstLine(Cause.squash(cause)), onSome: (e) => e.message })
+        if (definite || !posted) {
+          const released = yield* Effect.either(notifications.release(id))
+          if (released._tag === "Left" && !posted) {
+            // Its POST never started: a later run releases it once this one has ended.
+            yield* Effect.logWarning(
+              `not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} could not be released (${released.left.message}); a later run releases it`
+            )
+            return Outcome.Failed({ reason })
+          }
+          if (released._tag === "Left") {
+            // Not sent, but the attempt could not be forgotten: it blocks its trigger until someone looks.
+            yield* Effect.logError(
+              `not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} could not be released (${released.left.message}) and stays in doubt`
+            )
+            return Outcome.InDoubt({ reason })
+          }
+          yield* Effect.logWarning(`not sent to ${who(candidate)} (${maskPhone(phone)}): ${reason}; will retry next run`)
+          return Outcome.Failed({ reason })
+        }
+        // The Site may have delivered it (or did, and the commit failed): never send it again blindly.
+        yield* Effect.logError(`in doubt for ${who(candidate)} (${maskPhone(phone)}): ${reason}; notification ${id} needs a look`)
+        return Outcome.InDoubt({ reason })
+      })
+
+    /** One message. Uninterruptible: a stop waits for the message in flight. */
+    return (prepared: Prepared): Effect.Effect<Outcome> => {
+      const { id, item: { candidate, chosenAction, phone }, plan } = prepared
+      let posted = false
+      const started = (ok: boolean) =>
+        ok
+          ? Effect.sync(() => {
+            posted = true
+          })
+          : Effect.fail(new Released())
+      return withOwnTransaction((execute) =>
+        // Each instant recorded is the real one: the gift's 14 days start when it is granted.
+        DateTime.now.pipe(
+          Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),
+          Effect.zipRight(session.startPost(id)),
+          Effect.flatMap(started),
+          Effect.zipRight(sender.send({ phone, text: plan.text })),
+          Effect.zipRight(DateTime.now),
+          Effect.flatMap((now) => notifications.confirm(id, now, execute))
+        )
+      ).pipe(
+        Effect.provide(context),
+        Effect.matchCauseEffect({
+          onSuccess: () => Effect.succeed(Outcome.Sent({ performedAction: plan.performedAction })),
+          onFailure: (cause) => failed(prepared, cause, posted)
+        }),
+        Effect.withSpan("pronto-notify/deliver", {
+          attributes: { kind, actionSet: candidate.actionSet, chosenAction },
+          captureStackTrace: false
+        }),
+        Effect.uninterruptible
+      )
+    }
+  })

@@ -7,12 +7,12 @@
  * candidates when the Site's answers stay ambiguous (a circuit breaker), at the end of its sending
  * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
-import { DateTime, Effect, Option, Ref, Stream } from "effect"
+import { DateTime, Effect, Exit, Fiber, Option, Queue, Ref, Stream } from "effect"
 import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
-import { Notifications } from "../store/Notifications.ts"
-import { reportInvalid, validPhones, type WithAction, withActions } from "./Candidates.ts"
-import { deliver, Outcome } from "./Delivery.ts"
+import { holdingBonuses, Notifications } from "../store/Notifications.ts"
+import { reportInvalid, TURN_BLOCK, validPhones, withActionBlocks } from "./Candidates.ts"
+import { isPrepared, makeDeliver, Outcome, prepare, type Step } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
 import * as RunSession from "./RunSession.ts"
 
@@ -75,6 +75,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const notifications = yield* Notifications
   const session = yield* RunSession.acquire
   const inFlight = yield* InFlight
+  const deliver = yield* makeDeliver(kind.name, session)
 
   const released = yield* notifications.releaseAbandoned(kind.name)
   if (released > 0) {
@@ -128,26 +129,63 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     Skipped: () => Effect.void
   })
 
-  // A candidate's delivery and its count are one uninterruptible step: a stop waits for both, so
-  // the summary of an interrupted run counts every message that went out.
-  const handle = (item: WithAction) =>
+  // A message's delivery and its count are one uninterruptible step: a stop waits for both, so
+  // the summary of an interrupted run counts every message that went out. A prepared message left
+  // when the run stops is not sent; its attempt is forgotten when the run ends.
+  const handle = (step: Step) =>
     Effect.uninterruptible(
-      Effect.flatMap(stopping, (stopped) =>
-        stopped
-          ? bump("selected", -1)
-          : Effect.flatMap(deliver(kind.name, at, item, session), record))
+      isPrepared(step)
+        ? Effect.flatMap(stopping, (stopped) =>
+          stopped ? bump("selected", -1) : Effect.flatMap(deliver(step), record))
+        : record(step)
     )
 
-  yield* selector.candidates(at).pipe(
+  const releaseUnstarted = notifications.releaseUnstarted(kind.name, session.token, session.execute).pipe(
+    Effect.catchAll((error) =>
+      Effect.logWarning(
+        `${kind.name}: could not forget the attempts this run prepared and did not send (${error.message}); a later run releases them`
+      )
+    )
+  )
+
+  // Prepared messages wait here for a sender; `none` tells a sender that there are no more.
+  const steps = yield* Queue.bounded<Option.Option<Step>>(TURN_BLOCK)
+  const produce = selector.candidates(at).pipe(
     // Checked before a candidate is taken, so no rotation turn is spent on one left for later.
     Stream.mapEffect((candidate) => Effect.map(stopping, (stopped) => (stopped ? Option.none() : Option.some(candidate)))),
     Stream.takeWhile(Option.isSome),
     Stream.map((taken) => taken.value),
     Stream.tap(() => bump("selected")),
     validPhones((candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate))),
-    withActions(rotation.take, actionCountOf(kind)),
-    Stream.mapEffect(handle, { concurrency: inFlight, unordered: true }),
-    Stream.runDrain,
+    withActionBlocks(rotation.take, actionCountOf(kind)),
+    // The next block is prepared while this one is sent (the queue holds one block).
+    Stream.runForEach((block) =>
+      Effect.flatMap(stopping, (stopped) =>
+        stopped
+          ? bump("selected", -block.length)
+          : Effect.flatMap(prepare(kind.name, block, session, inFlight), (prepared) =>
+            Queue.offerAll(steps, prepared.map(Option.some))))
+    ),
+    Effect.onExit((exit) =>
+      Exit.isInterrupted(exit) ? Effect.void : Queue.offerAll(steps, Array.from({ length: inFlight }, () => Option.none()))
+    )
+  )
+  // A fixed set of senders, each taking the next prepared message: the messages in flight.
+  const sendAll = Effect.gen(function*() {
+    for (;;) {
+      const next = yield* Queue.take(steps)
+      if (Option.isNone(next)) return
+      yield* handle(next.value)
+    }
+  })
+
+  yield* Effect.gen(function*() {
+    const producer = yield* Effect.fork(produce)
+    // One map of granted bonuses for the whole run, keyed by notification (store/Notifications).
+    yield* holdingBonuses(Effect.all(Array.from({ length: inFlight }, () => sendAll), { concurrency: "unbounded", discard: true }))
+    yield* Fiber.join(producer)
+  }).pipe(
+    Effect.ensuring(releaseUnstarted),
     Effect.onInterrupt(() =>
       Effect.flatMap(summary(Option.some("interrupted")), (s) =>
         Effect.zipRight(

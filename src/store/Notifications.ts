@@ -8,7 +8,7 @@ import { Context, DateTime, Effect, FiberRef, Layer, Option, Schema, Stream } fr
 import type { ClientId, NotificationId } from "../kinds/Kind.ts"
 import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
-import { outsideTransaction } from "./Transactions.ts"
+import { type Executor, outsideTransaction } from "./Transactions.ts"
 
 /**
  * Migration 5: each attempt records the run that made it (its token), when its POST started, and
@@ -86,6 +86,7 @@ export const runIsGone = (sql: SqlClient.SqlClient): Statement.Fragment =>
   ))`
 
 const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
+const decodeReserved = Rows.decodeRows(Schema.Struct({ id: Rows.Id, kind: Schema.String, trigger: Schema.String }))
 
 /** Rows per page of `list`, and where a page ends: the last row's instant (exact, UTC text) and id. */
 const LIST_PAGE = 1_000
@@ -98,38 +99,55 @@ interface GrantedBonus {
 }
 
 /**
- * While a delivery's transaction is open (`holdingBonuses`), `recordBonus` keeps the bonus here and
- * `confirm` writes it with the status: until its POST has started the transaction must not lock
- * the notification's row, whose POST start is recorded from the run's own connection.
+ * While deliveries run (`holdingBonuses`), `recordBonus` keeps the bonus here, by notification, and
+ * `confirm` writes it with the status: until its POST has started a delivery's transaction must
+ * not lock the notification's row, whose POST start is recorded from the run's own connection. A
+ * released attempt's bonus leaves with it.
  */
 const heldBonuses = FiberRef.unsafeMake(Option.none<Map<NotificationId, GrantedBonus>>())
 
-/** Runs a delivery's transaction with the bonuses its actions grant held for `confirm`. */
+/** Runs deliveries (a run's, or a settling's) with the bonuses their actions grant held for `confirm`. */
 export const holdingBonuses = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => Effect.locally(effect, heldBonuses, Option.some(new Map())))
 
 /** Where an attempt is written: a run's own connection, outside every notification's transaction. */
-export type Executor = <Row extends object>(
-  statement: Statement.Statement<Row>
-) => Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
+export type { Executor } from "./Transactions.ts"
 
 export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
   /**
-   * Records an attempt of the run `runToken`, committed on its own (on `on`) before the POST. None
-   * when this trigger already has a message (sent, or in doubt): the caller must not send.
+   * Records the attempts of the run `runToken` in one statement, committed on its own (on `on`)
+   * before any of their POSTs. Each attempt's id, in order; none for one whose trigger already has
+   * a message (sent, in doubt, or earlier in the same list): it must not be sent.
    */
-  readonly reserve: (attempt: Attempt, runToken: number, on: Executor) => Effect.Effect<Option.Option<NotificationId>, SqlError.SqlError>
+  readonly reserve: (
+    attempts: ReadonlyArray<Attempt>,
+    runToken: number,
+    on: Executor
+  ) => Effect.Effect<ReadonlyArray<Option.Option<NotificationId>>, SqlError.SqlError>
   /**
-   * Records, committed (on `on`), that the attempt's POST starts now. False when the attempt is no
-   * longer there to post (a later run released it, taking its run for dead): it must not be sent.
+   * Records, committed (on `on`), that the POSTs of these attempts start now. The ids that were
+   * still there to post; one missing was released by a later run that took this one for dead, and
+   * must not be sent.
    */
-  readonly startPost: (id: NotificationId, at: DateTime.Utc, on: Executor) => Effect.Effect<boolean, SqlError.SqlError>
-  /** Marks the attempt sent, with the bonus its actions granted; runs inside the notification's transaction. */
-  readonly confirm: (id: NotificationId, sentAt: DateTime.Utc) => Effect.Effect<void, SqlError.SqlError>
+  readonly startPosts: (
+    ids: ReadonlyArray<NotificationId>,
+    at: DateTime.Utc,
+    on: Executor
+  ) => Effect.Effect<ReadonlySet<NotificationId>, SqlError.SqlError>
+  /**
+   * Marks the attempt sent, with the bonus its actions granted; runs inside the notification's
+   * transaction, on its connection (`on`).
+   */
+  readonly confirm: (id: NotificationId, sentAt: DateTime.Utc, on: Executor) => Effect.Effect<void, SqlError.SqlError>
   /** Records the bonus an action granted (inside the notification's transaction). */
   readonly recordBonus: (id: NotificationId, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
   readonly release: (id: NotificationId) => Effect.Effect<void, SqlError.SqlError>
+  /**
+   * Forgets the attempts of a kind made by the run `runToken` whose POST never started (the run
+   * stopped before them), on `on`. How many.
+   */
+  readonly releaseUnstarted: (kind: string, runToken: number, on: Executor) => Effect.Effect<number, SqlError.SqlError>
   /**
    * Forgets the attempts of a kind whose POST never started, made by runs that are gone (their
    * token's lock is free): their messages certainly never left. How many.
@@ -146,37 +164,64 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
   static readonly make = Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return Notifications.of({
-      reserve: (a, runToken, on) =>
-        on(sql`
+      reserve: (attempts, runToken, on) => {
+        if (attempts.length === 0) return Effect.succeed([])
+        const rows = JSON.stringify(attempts.map((a) => ({
+          kind: a.kind,
+          action_set: a.actionSet,
+          trigger_key: a.triggerKey,
+          client_id: a.clientId,
+          order_uid: a.orderUid,
+          phone: a.phone,
+          chosen_action: a.chosenAction,
+          performed_action: a.performedAction,
+          text: a.text,
+          attempted_at: DateTime.formatIso(a.at)
+        })))
+        return on(sql`
           INSERT INTO pronto_notify.notifications
             (kind, action_set, trigger_key, client_id, order_uid, phone, chosen_action, performed_action, text, status,
              attempted_at, run_token)
-          VALUES (${a.kind}, ${a.actionSet}, ${a.triggerKey}, ${a.clientId}, ${a.orderUid}, ${a.phone}, ${a.chosenAction},
-                  ${a.performedAction}, ${a.text}, 'in_doubt', ${toDate(a.at)}, ${runToken})
+          SELECT a.kind, a.action_set, a.trigger_key, a.client_id, a.order_uid, a.phone, a.chosen_action,
+                 a.performed_action, a.text, 'in_doubt', a.attempted_at, ${runToken}
+          FROM jsonb_to_recordset(${rows}::jsonb) AS a(kind text, action_set text, trigger_key text, client_id bigint,
+            order_uid uuid, phone text, chosen_action integer, performed_action integer, text text, attempted_at timestamptz)
           ON CONFLICT ON CONSTRAINT notifications_one_per_trigger DO NOTHING
-          RETURNING id::text AS id
+          RETURNING id::text AS id, kind, trigger_key AS trigger
         `).pipe(
-          Effect.flatMap(decodeId),
-          Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.id))
-        ),
+          Effect.flatMap(decodeReserved),
+          Effect.map((reserved) => {
+            const ids = new Map(reserved.map((r) => [`${r.kind}\u0000${r.trigger}`, r.id]))
+            // A trigger twice in the list: the first gets the attempt.
+            return attempts.map((a) => {
+              const key = `${a.kind}\u0000${a.triggerKey}`
+              const id = ids.get(key)
+              ids.delete(key)
+              return Option.fromNullable(id)
+            })
+          })
+        )
+      },
 
-      startPost: (id, at, on) =>
-        on(sql`
+      startPosts: (ids, at, on) =>
+        ids.length === 0 ? Effect.succeed(new Set()) : on(sql`
           UPDATE pronto_notify.notifications SET post_started_at = ${toDate(at)}
-          WHERE id = ${id} AND status = 'in_doubt' AND post_started_at IS NULL
+          WHERE id = ANY(${[...ids]}::bigint[]) AND status = 'in_doubt' AND post_started_at IS NULL
           RETURNING id::text AS id
-        `).pipe(Effect.map((rows) => rows.length === 1)),
+        `).pipe(Effect.flatMap(decodeId), Effect.map((rows) => new Set(rows.map((r) => r.id)))),
 
-      confirm: (id, sentAt) =>
+      confirm: (id, sentAt, on) =>
         Effect.flatMap(FiberRef.get(heldBonuses), (held) => {
           const bonus = Option.flatMap(held, (bonuses) => Option.fromNullable(bonuses.get(id)))
-          return sql`
+          // A run holds one map for all its messages: what is written leaves it.
+          if (Option.isSome(held)) held.value.delete(id)
+          return on(sql`
             UPDATE pronto_notify.notifications
             SET status = 'sent', sent_at = ${toDate(sentAt)},
                 bonus_granted = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.amount))}::numeric, bonus_granted),
                 bonus_operation = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.operation))}::text, bonus_operation)
             WHERE id = ${id}
-          `.pipe(Effect.asVoid)
+          `).pipe(Effect.asVoid)
         }),
 
       recordBonus: (id, amount, operation) =>
@@ -191,10 +236,20 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           })),
 
       release: (id) =>
-        sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(
+        FiberRef.get(heldBonuses).pipe(
+          Effect.tap((held) => Effect.sync(() => Option.map(held, (bonuses) => bonuses.delete(id)))),
+          Effect.zipRight(sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`),
           Effect.asVoid,
           outsideTransaction
         ),
+
+      releaseUnstarted: (kind, runToken, on) =>
+        // The kind and the status let the partial index of messages in doubt find them.
+        on(sql`
+          DELETE FROM pronto_notify.notifications
+          WHERE kind = ${kind} AND status = 'in_doubt' AND run_token = ${runToken} AND post_started_at IS NULL
+          RETURNING id::text AS id
+        `).pipe(Effect.map((rows) => rows.length)),
 
       releaseAbandoned: (kind) =>
         sql`
