@@ -69,6 +69,13 @@ export const seed = async (url: string, orders: number, lapsed: number) => {
   await query(url, "ANALYZE")
 }
 
+/** Replaces the seeded orders and clients. */
+export const reseed = async (url: string, orders: number, lapsed: number) => {
+  await query(url, "TRUNCATE jupiter.orders, jupiter.clients CASCADE")
+  await reset(url)
+  await seed(url, orders, lapsed)
+}
+
 /** Forgets every message, mark, gift and rotation turn: the next run sends them all again. */
 export const reset = async (url: string) => {
   await query(
@@ -99,7 +106,6 @@ export const engine = (url: string, site: SiteStub, kind: BenchKind, inFlight: n
       Jobs.run(kind).pipe(
         withClockAt(DateTime.unsafeFromDate(RUN_AT)),
         Effect.map((summary) => summary.sent),
-        process.env.NO_TRACE ? Effect.withTracerEnabled(false) : (x) => x,
         Effect.provide(
           Layer.mergeAll(
             ProntoNotify.layer({ inFlight }),

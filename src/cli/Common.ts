@@ -9,6 +9,7 @@ import * as BonusLedger from "../bonus/BonusLedger.ts"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import * as BonusServerHttp from "../bonus/BonusServerHttp.ts"
 import * as Deployment from "../config/Deployment.ts"
+import { DEFAULT_IN_FLIGHT, InFlight, InvalidInFlight, poolSizeFor } from "../delivery/InFlight.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { parseIsoInstant } from "../time/Instant.ts"
 import * as Database from "../database/Database.ts"
@@ -43,6 +44,21 @@ export const parseOptionalInstant = (flag: string, text: Option.Option<string>) 
     onSome: (t) => Effect.map(parseInstant(flag, t), Option.some)
   })
 
+/** SITE_IN_FLIGHT, validated. */
+export const inFlight: Effect.Effect<number, InvalidInFlight> = Effect.flatMap(
+  Effect.orDie(Deployment.siteInFlight),
+  Option.match({
+    onNone: () => Effect.succeed(DEFAULT_IN_FLIGHT),
+    onSome: (text) => (/^\d+$/.test(text) ? InFlight.make(Number(text)) : Effect.fail(new InvalidInFlight({ value: text })))
+  })
+)
+
+/**
+ * The pool of the command line: a run holds `poolSizeFor(inFlight)` connections; serve's jobs may
+ * run at once, and the scheduler holds its locks.
+ */
+const poolFor = (n: number) => ({ maxConnections: Math.max(16, poolSizeFor(n) + 4) })
+
 /** NOTIFY_TIME_ZONE, validated before anything else happens. */
 export const businessTimeZone = Effect.flatMap(Effect.orDie(Deployment.timeZone), BusinessTimeZone.make)
 
@@ -73,7 +89,7 @@ const usesEmbedded = Effect.map(Effect.orDie(Deployment.databaseUrl), Option.isN
  */
 export const libraryLayer = (zone: BusinessTimeZone["Type"], access: Access = "read-write") =>
   Layer.unwrapEffect(
-    Effect.map(Effect.all([usesEmbedded, bonusServerLayer(access)]), ([embedded, bonusServer]) => {
+    Effect.map(Effect.all([usesEmbedded, bonusServerLayer(access), inFlight]), ([embedded, bonusServer, n]) => {
       const prepare = embedded
         ? Effect.zipRight(installReferenceHostSchema, migrate).pipe(Effect.orDie)
         : Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -83,9 +99,12 @@ export const libraryLayer = (zone: BusinessTimeZone["Type"], access: Access = "r
           ))
       return Layer.effectDiscard(prepare).pipe(
         Layer.provideMerge(
-          Layer.mergeAll(ProntoNotify.layer({ timeZone: zone.name, bonusServer }), Layer.succeed(BusinessTimeZone, zone))
+          Layer.mergeAll(
+            ProntoNotify.layer({ timeZone: zone.name, bonusServer, inFlight: n }),
+            Layer.succeed(BusinessTimeZone, zone)
+          )
         ),
-        Layer.provideMerge(Database.layer())
+        Layer.provideMerge(Database.layer(undefined, poolFor(n)))
       )
     })
   )

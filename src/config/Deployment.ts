@@ -5,6 +5,7 @@
  * Site's key, the business time zone, and for `serve` the address of this runner.
  */
 import { Config, Option, Redacted } from "effect"
+import { DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT } from "../delivery/InFlight.ts"
 
 /** The business time zone when none is configured (C1). */
 export const DEFAULT_TIME_ZONE = "Europe/Moscow"
@@ -24,6 +25,11 @@ export const SETTINGS = [
   },
   { name: "SITE_URL", meaning: "the Site's http(s) URL, e.g. https://www.pronto24.ru (needed to send)" },
   { name: "SITE_KEY", meaning: "the Site's key (secret; needed to send)" },
+  {
+    name: "SITE_IN_FLIGHT",
+    meaning: `how many messages go to the Site at once, its capacity: 1 to ${MAX_IN_FLIGHT} (default ${DEFAULT_IN_FLIGHT}); ` +
+      "a run holds that many database connections and 2 more"
+  },
   { name: "NOTIFY_TIME_ZONE", meaning: `the business time zone, an IANA name (default ${DEFAULT_TIME_ZONE})` },
   { name: "BONUS_SERVER_URL", meaning: "the bonus server's HTTP API (absent: the SQL ledger in the same database)" },
   { name: "PRONTO_NOTIFY_RUNNER", meaning: "for serve: host:port of this runner when several share the database" }
@@ -39,5 +45,6 @@ export const siteKey: Config.Config<Option.Option<Redacted.Redacted<string>>> = 
 export const timeZone: Config.Config<string> = optional("NOTIFY_TIME_ZONE").pipe(
   Config.map(Option.getOrElse(() => DEFAULT_TIME_ZONE))
 )
+export const siteInFlight = optional("SITE_IN_FLIGHT")
 export const bonusServerUrl = optional("BONUS_SERVER_URL")
 export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")

@@ -23,7 +23,7 @@ const describe = (url: string) => {
   }
 }
 
-export const layerUrl = (url: string, options: { readonly maxConnections?: number } = {}) =>
+export const layerUrl = (url: string, options: PoolOptions = {}) =>
   PgClient.layer({
     url: Redacted.make(url),
     maxConnections: options.maxConnections ?? 16,
@@ -41,14 +41,19 @@ export const layerUrl = (url: string, options: { readonly maxConnections?: numbe
     )
   )
 
-export const layerEmbedded = (options: Embedded.EmbeddedOptions | "temporary") =>
+export interface PoolOptions {
+  /** The pool's size; default 16. */
+  readonly maxConnections?: number
+}
+
+export const layerEmbedded = (options: Embedded.EmbeddedOptions | "temporary", pool: PoolOptions = {}) =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
       const resolved = options === "temporary"
         ? { dataDir: yield* Embedded.temporaryDataDir, persistent: false }
         : options
       const url = yield* Embedded.start(resolved)
-      return layerUrl(url)
+      return layerUrl(url, pool)
     }).pipe(Effect.mapError((e) => new DatabaseUnavailable({ message: e.message })))
   )
 
@@ -56,16 +61,16 @@ export const layerEmbedded = (options: Embedded.EmbeddedOptions | "temporary") =
  * `DATABASE_URL` when set; otherwise the embedded server (`temporary`: a fresh one removed at the
  * end, as the demo uses; by default a persistent one kept between commands).
  */
-export const layer = (whenNoUrl: Embedded.EmbeddedOptions | "temporary" = {
-  dataDir: Embedded.defaultDataDir,
-  persistent: true
-}): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
+export const layer = (
+  whenNoUrl: Embedded.EmbeddedOptions | "temporary" = { dataDir: Embedded.defaultDataDir, persistent: true },
+  pool: PoolOptions = {}
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
   Layer.unwrapEffect(
     Deployment.databaseUrl.pipe(
       Effect.orDie,
       Effect.map(Option.match({
-        onNone: () => layerEmbedded(whenNoUrl),
-        onSome: (url) => layerUrl(Redacted.value(url))
+        onNone: () => layerEmbedded(whenNoUrl, pool),
+        onSome: (url) => layerUrl(Redacted.value(url), pool)
       }))
     )
   )
