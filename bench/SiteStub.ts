@@ -48,3 +48,43 @@ export const start = async (latencyMs = 0): Promise<SiteStub> => {
       })
   }
 }
+
+/**
+ * The stub in a process of its own, as a real Site is: its work does not share the engine's
+ * thread. `setLatency` restarts nothing; it tells the child.
+ */
+export const startProcess = async (latencyMs = 0): Promise<SiteStub> => {
+  const { fork } = await import("node:child_process")
+  const child = fork(new URL(import.meta.url).pathname, ["serve", String(latencyMs)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  let answered = 0
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("error", reject)
+    child.on("message", (m: { url?: string; answered?: number }) => {
+      if (m.url !== undefined) resolve(m.url)
+      if (m.answered !== undefined) answered = m.answered
+    })
+  })
+  return {
+    url,
+    key: "bench-key",
+    answered: () => answered,
+    setLatency: (ms) => void child.send({ latency: ms }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve())
+        child.kill()
+      })
+  }
+}
+
+if (process.argv[2] === "serve" && process.send !== undefined) {
+  const stub = await start(Number(process.argv[3] ?? 0))
+  process.on("message", (m: { latency?: number }) => {
+    if (m.latency !== undefined) stub.setLatency(m.latency)
+  })
+  process.send({ url: stub.url })
+  setInterval(() => process.send?.({ answered: stub.answered() }), 1_000).unref()
+}

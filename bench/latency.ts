@@ -1,7 +1,8 @@
 /**
  * P6: what the messages in flight buy when the Site is slow. Feedback runs with the Site stub
  * answering after 50 ms and after 200 ms, with 8 and with 64 messages in flight (each run with the
- * pool `poolSizeFor` gives it); each run sends about six seconds' worth at the ideal rate
+ * pool `poolSizeFor` gives it), the stub in a process of its own as the Site is a server of its own;
+ * each run sends about six seconds' worth at the ideal rate
  * (in flight ÷ latency). The bar: at least 0.7 of that ideal.
  *
  *   npx tsx bench/latency.ts [--json]
@@ -23,7 +24,8 @@ export interface LatencyResult {
 const results: Array<LatencyResult> = []
 await withScratchDatabase(async (url) => {
   await Workload.install(url)
-  const site = await SiteStub.start()
+  // The Site is another machine: its stub runs in a process of its own.
+  const site = await SiteStub.startProcess()
   for (const latencyMs of [50, 200]) {
     for (const inFlight of [8, 64]) {
       const ideal = inFlight / (latencyMs / 1000)

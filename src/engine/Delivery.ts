@@ -9,13 +9,13 @@
  * in doubt, never sent again automatically. Attempts a run prepared and never posted (it stopped)
  * are forgotten when it ends.
  */
-import type { SqlClient } from "@effect/sql"
+import type { SqlClient, SqlConnection } from "@effect/sql"
 import { Cause, Chunk, Data, DateTime, Effect, Option } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
 import { Sender } from "../delivery/Sender.ts"
 import { type ActionPlan, ActionStrategy, type NotificationId } from "../kinds/Kind.ts"
 import { Notifications } from "../store/Notifications.ts"
-import { withOwnTransaction } from "../store/Transactions.ts"
+import { withTransactionOn } from "../store/Transactions.ts"
 import { who, type WithAction } from "./Candidates.ts"
 import type { RunSession } from "./RunSession.ts"
 
@@ -156,8 +156,11 @@ export const makeDeliver = (kind: string, session: RunSession) =>
         return Outcome.InDoubt({ reason })
       })
 
-    /** One message. Uninterruptible: a stop waits for the message in flight. */
-    return (prepared: Prepared): Effect.Effect<Outcome> => {
+    /**
+     * One message, its transaction on `conn` (a connection the sender holds). Uninterruptible: a
+     * stop waits for the message in flight.
+     */
+    return (prepared: Prepared, conn: SqlConnection.Connection): Effect.Effect<Outcome> => {
       const { id, item: { candidate, chosenAction, phone }, plan } = prepared
       let posted = false
       const started = (ok: boolean) =>
@@ -166,7 +169,7 @@ export const makeDeliver = (kind: string, session: RunSession) =>
             posted = true
           })
           : Effect.fail(new Released())
-      return withOwnTransaction((execute) =>
+      return withTransactionOn(conn, (execute) =>
         // Each instant recorded is the real one: the gift's 14 days start when it is granted.
         DateTime.now.pipe(
           Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),

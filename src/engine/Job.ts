@@ -7,6 +7,7 @@
  * candidates when the Site's answers stay ambiguous (a circuit breaker), at the end of its sending
  * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
+import { SqlClient, type SqlConnection } from "@effect/sql"
 import { DateTime, Effect, Exit, Fiber, Option, Queue, Ref, Stream } from "effect"
 import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
@@ -73,6 +74,7 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const selector = yield* Selector
   const rotation = yield* Rotation
   const notifications = yield* Notifications
+  const sql = yield* SqlClient.SqlClient
   const session = yield* RunSession.acquire
   const inFlight = yield* InFlight
   const deliver = yield* makeDeliver(kind.name, session)
@@ -132,12 +134,14 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   // A message's delivery and its count are one uninterruptible step: a stop waits for both, so
   // the summary of an interrupted run counts every message that went out. A prepared message left
   // when the run stops is not sent; its attempt is forgotten when the run ends.
-  const handle = (step: Step) =>
+  const handle = (step: Step, conn: SqlConnection.Connection): Effect.Effect<Outcome | undefined> =>
     Effect.uninterruptible(
       isPrepared(step)
         ? Effect.flatMap(stopping, (stopped) =>
-          stopped ? bump("selected", -1) : Effect.flatMap(deliver(step), record))
-        : record(step)
+          stopped
+            ? Effect.as(bump("selected", -1), undefined)
+            : Effect.flatMap(deliver(step, conn), (outcome) => Effect.as(record(outcome), outcome)))
+        : Effect.as(record(step), undefined)
     )
 
   const releaseUnstarted = notifications.releaseUnstarted(kind.name, session.token, session.execute).pipe(
@@ -170,12 +174,24 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
       Exit.isInterrupted(exit) ? Effect.void : Queue.offerAll(steps, Array.from({ length: inFlight }, () => Option.none()))
     )
   )
-  // A fixed set of senders, each taking the next prepared message: the messages in flight.
+  // A fixed set of senders, each taking the next prepared message: the messages in flight. A
+  // sender keeps its connection for the next message while one is waiting, and gives it back when
+  // none is (the candidates' pages may need it) or after a message that did not go out (the
+  // connection may be what failed).
   const sendAll = Effect.gen(function*() {
-    for (;;) {
-      const next = yield* Queue.take(steps)
-      if (Option.isNone(next)) return
-      yield* handle(next.value)
+    let next = yield* Queue.take(steps)
+    while (Option.isSome(next)) {
+      next = yield* Effect.scoped(Effect.gen(function*() {
+        const conn = yield* sql.reserve
+        for (let step = next; Option.isSome(step);) {
+          const outcome = yield* handle(step.value, conn)
+          const waiting = yield* Queue.poll(steps)
+          if (Option.isNone(waiting) || (outcome !== undefined && outcome._tag !== "Sent")) return waiting
+          step = waiting.value
+        }
+        // The marker that there are no more was taken: it ends this sender.
+        return Option.some(Option.none<Step>())
+      })).pipe(Effect.flatMap((waiting) => Option.match(waiting, { onNone: () => Queue.take(steps), onSome: Effect.succeed })))
     }
   })
 

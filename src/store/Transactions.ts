@@ -2,7 +2,7 @@
  * Transactions beside `sql.withTransaction`: escaping the caller's, and one whose connection the
  * caller may use directly.
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import { SqlClient, type SqlConnection, type SqlError, type Statement } from "@effect/sql"
 import { Context, Effect, Exit } from "effect"
 import { onConnection } from "./AdvisoryLock.ts"
 
@@ -19,23 +19,22 @@ export type Executor = <Row extends object>(
 ) => Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
 
 /**
- * A transaction on a pooled connection, as `sql.withTransaction` runs one (the SqlClient's
- * statements inside `body` join it; a nested `withTransaction` becomes a savepoint; a failed COMMIT
- * or ROLLBACK is a defect), that also gives `body` its connection: the statements a run makes for
- * every message go straight to it, without a span and a scope each.
+ * A transaction on `conn`, a connection the caller holds, as `sql.withTransaction` runs one (the
+ * SqlClient's statements inside `body` join it; a nested `withTransaction` becomes a savepoint; a
+ * failed COMMIT or ROLLBACK is a defect), that also gives `body` the connection: the statements a
+ * run makes for every message go straight to it, without a span and a scope each.
  */
-export const withOwnTransaction = <A, E, R>(
+export const withTransactionOn = <A, E, R>(
+  conn: SqlConnection.Connection,
   body: (execute: Executor) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SqlError.SqlError, R | SqlClient.SqlClient> =>
+): Effect.Effect<A, E | SqlError.SqlError, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.scoped(Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const conn = yield* sql.reserve
+    Effect.gen(function*() {
       yield* conn.executeRaw("BEGIN", [])
       const exit = yield* Effect.exit(
         restore(body(onConnection(conn))).pipe(Effect.provideService(SqlClient.TransactionConnection, [conn, 0]))
       )
       yield* Effect.orDie(conn.executeRaw(Exit.isSuccess(exit) ? "COMMIT" : "ROLLBACK", []))
       return yield* exit
-    }))
+    })
   )
