@@ -18,6 +18,7 @@ import {
   ActionStrategy,
   type BaselineMethod,
   BaselineObservations,
+  CLIENT_PAGE_SIZE,
   keysetPages,
   make,
   ReactionRule,
@@ -82,7 +83,7 @@ const selector = Layer.effect(
               AND ${after}
             ORDER BY d.id
             LIMIT ${limit}
-          `)
+          `, CLIENT_PAGE_SIZE)
       }
     }
   })
