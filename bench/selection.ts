@@ -11,7 +11,7 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/selection.ts [--json] [--plans] [--scale 0.1]
  */
-import { Statement } from "@effect/sql"
+import { type SqlClient, Statement } from "@effect/sql"
 import { DateTime, Effect, Logger, LogLevel, ManagedRuntime, Stream, Layer } from "effect"
 import * as os from "node:os"
 import pg from "pg"
@@ -136,7 +136,7 @@ const seedHistory = async (client: pg.Client, ledger: boolean) => {
   return rows.reduce((s, r) => s + Number(r.n), 0)
 }
 
-type Runtime = ManagedRuntime.ManagedRuntime<Layer.Layer.Success<ReturnType<typeof ProntoNotify.layer>> | import("@effect/sql").SqlClient.SqlClient, unknown>
+type Runtime = ManagedRuntime.ManagedRuntime<Layer.Layer.Success<ReturnType<typeof ProntoNotify.layer>> | SqlClient.SqlClient, unknown>
 
 const drain = (kind: AnyKind, at: DateTime.Utc) =>
   Effect.flatMap(Selector, (selector) => Stream.runCollect(selector.candidates(at))).pipe(
@@ -163,7 +163,7 @@ const selections = async (runtime: Runtime, client: pg.Client, orders: number) =
         `${manual.result.length}; first difference at ${i}: ${rows[i]} vs ${manual.result[i]}`)
     }
     measures.push({ measure: `${kind.name}: same rows as the hand query, ${size} orders`, value: `${rows.length} rows`, rows: rows.length, bar: "equal", pass: same })
-    const value = `${selected.ms.toFixed(1)} ms, ${rows.length} rows, ${pages} pages`
+    const value = `${selected.ms.toFixed(1)} ms, ${rows.length} rows, ${pages} page${pages === 1 ? "" : "s"}`
     if (kind.name === "feedback") {
       feedbackAt.push(selected.ms)
       const first = feedbackAt[0]!

@@ -62,8 +62,8 @@ export const PAGE_SIZE = 1_000
  * Rows per page of the selectors that pick clients. No index yields their candidates in page
  * order (band then id; clients with an order in a month, by id), so each page reads the whole
  * range again (the lapsed clients, sorted by band) and costs about the same whatever its length:
- * they read fewer, larger pages, one for a typical run. A page of 50,000 candidates is about
- * 15 MB (README, "Selection at scale").
+ * they read fewer, larger pages, one for a typical run. A page of 50,000 candidates holds about
+ * 12 MB, twice that while it is decoded (README, "Selection at scale").
  */
 export const CLIENT_PAGE_SIZE = 50_000
 
