@@ -18,6 +18,7 @@ import {
   ActionStrategy,
   type BaselineMethod,
   BaselineObservations,
+  CLIENT_PAGE_SIZE,
   keysetPages,
   make,
   ReactionRule,
@@ -53,6 +54,8 @@ const selector = Layer.effect(
     return {
       candidates: (at) => {
         const now = DateTime.toDateUtc(at)
+        // The clients due are few (a fortnight of birthdays) but the planner cannot tell: computed
+        // once, in one pass over the clients, before the marks are looked up (not a merge over all).
         return keysetPages(sql, PageKey, resume, (after, limit) =>
           sql`
             WITH today AS (
@@ -66,7 +69,7 @@ const selector = Layer.effect(
                      END AS occurs
               FROM jupiter.clients c CROSS JOIN today
               WHERE c.birthday IS NOT NULL
-            ), due AS (
+            ), due AS MATERIALIZED (
               SELECT u.id, u.phone, extract(year FROM u.occurs)::int AS year,
                      ${Trigger.clientSql(sql, sql`u.id`, sql`extract(year FROM u.occurs)::int`)} AS trigger
               FROM upcoming u
@@ -82,7 +85,7 @@ const selector = Layer.effect(
               AND ${after}
             ORDER BY d.id
             LIMIT ${limit}
-          `)
+          `, CLIENT_PAGE_SIZE)
       }
     }
   })

@@ -22,6 +22,7 @@ import {
   ActionStrategy,
   type BaselineMethod,
   BaselineObservations,
+  CLIENT_PAGE_SIZE,
   keysetPages,
   make,
   ReactionRule,
@@ -106,7 +107,7 @@ const selector = Layer.effect(
               AND ${after}
             ORDER BY b.band, b.id
             LIMIT ${limit}
-          `)
+          `, CLIENT_PAGE_SIZE)
       }
     }
   })

@@ -59,6 +59,15 @@ export type Candidate = typeof Candidate.Type
 export const PAGE_SIZE = 1_000
 
 /**
+ * Rows per page of the selectors that pick clients. No index yields their candidates in page
+ * order (band then id; clients with an order in a month, by id), so each page reads the whole
+ * range again (the lapsed clients, sorted by band) and costs about the same whatever its length:
+ * they read fewer, larger pages, one for a typical run. A page of 50,000 candidates holds about
+ * 12 MB, twice that while it is decoded (README, "Selection at scale").
+ */
+export const CLIENT_PAGE_SIZE = 50_000
+
+/**
  * A selector's candidates, read in keyset pages (`store/KeysetPages`): `page(after, limit)` is one
  * statement that selects, in the kind's fixed order, the first `limit` rows satisfying `after`
  * (`true`, then `resume(key)` of the last row read); every row carries its key's columns, which
@@ -68,9 +77,10 @@ export const keysetPages = <K, I>(
   sql: SqlClient.SqlClient,
   key: Schema.Schema<K, I>,
   resume: (key: K) => Statement.Fragment,
-  page: (after: Statement.Fragment, limit: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>
+  page: (after: Statement.Fragment, limit: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>,
+  size: number = PAGE_SIZE
 ): Stream.Stream<Candidate, SqlError.SqlError> =>
-  KeysetPages.stream({ sql, row: Candidate, key, size: PAGE_SIZE, resume, page })
+  KeysetPages.stream({ sql, row: Candidate, key, size, resume, page })
 
 /** What an action will do and send, decided before the attempt is recorded. */
 export interface ActionPlan {

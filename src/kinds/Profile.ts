@@ -11,7 +11,7 @@ import { SqlClient } from "@effect/sql"
 import { DateTime, Duration, Effect, Layer, Schema } from "effect"
 import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { ActionStrategy, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
+import { ActionStrategy, CLIENT_PAGE_SIZE, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "profile"
@@ -65,7 +65,7 @@ const selector = Layer.effect(
               AND ${after}
             ORDER BY a.id
             LIMIT ${limit}
-          `)
+          `, CLIENT_PAGE_SIZE)
       }
     }
   })
