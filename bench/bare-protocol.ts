@@ -9,7 +9,8 @@
  * one statement on the run's own connection. Per message, on a pooled connection: BEGIN, the
  * actions (the order's mark; for an invite the gift's accrual and the client's mark), the POST's
  * start (recorded on the run's connection, those waiting at the same moment in one statement), the
- * POST, the notification flipped to sent, COMMIT. At the end, the run's attempts whose POST never
+ * POST, the notification flipped to sent, COMMIT (the actions and the POST's start at the same time,
+ * the POST after both). At the end, the run's attempts whose POST never
  * started are released.
  */
 import * as http from "node:http"
@@ -111,6 +112,8 @@ const normalize = (phone: string): string | null => {
 /** Runs one bare run; how many messages were sent. */
 export const run = async (options: BareOptions): Promise<{ sent: number }> => {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.inFlight + 2 })
+  // An idle connection closed by the server (the scratch database dropped) is no failure of the run.
+  pool.on("error", () => undefined)
   const session = new pg.Client({ connectionString: options.databaseUrl })
   await session.connect()
   const token = Number((await session.query("SELECT nextval('pronto_notify.run_tokens')::int AS t")).rows[0].t)
@@ -223,8 +226,8 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
     const client = await pool.connect()
     try {
       await client.query("BEGIN")
-      await perform(client, item)
-      if (!(await startPost(item.id!))) throw new Error("released")
+      const [, started] = await Promise.all([perform(client, item), startPost(item.id!)])
+      if (!started) throw new Error("released")
       await post(item.phone, item.text)
       await client.query(
         `UPDATE pronto_notify.notifications SET status = 'sent', sent_at = $2,

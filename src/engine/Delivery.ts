@@ -163,18 +163,20 @@ export const makeDeliver = (kind: string, session: RunSession) =>
     return (prepared: Prepared, conn: SqlConnection.Connection): Effect.Effect<Outcome> => {
       const { id, item: { candidate, chosenAction, phone }, plan } = prepared
       let posted = false
-      const started = (ok: boolean) =>
-        ok
-          ? Effect.sync(() => {
-            posted = true
-          })
-          : Effect.fail(new Released())
+      const started = (ok: boolean) => (ok ? Effect.void : Effect.fail(new Released()))
       return withTransactionOn(conn, (execute) =>
         // Each instant recorded is the real one: the gift's 14 days start when it is granted.
-        DateTime.now.pipe(
-          Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),
-          Effect.zipRight(session.startPost(id)),
-          Effect.flatMap(started),
+        // The POST's start is recorded (on the run's connection) while the actions are done (on
+        // this one); the POST waits for both.
+        Effect.flatMap(session.startPost(id), (recorded) =>
+          DateTime.now.pipe(
+            Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),
+            Effect.zipRight(recorded),
+            Effect.flatMap(started)
+          )).pipe(
+          Effect.zipRight(Effect.sync(() => {
+            posted = true
+          })),
           Effect.zipRight(sender.send({ phone, text: plan.text })),
           Effect.zipRight(DateTime.now),
           Effect.flatMap((now) => notifications.confirm(id, now, execute))
