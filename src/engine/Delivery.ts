@@ -9,7 +9,7 @@
  * in doubt, never sent again automatically. Attempts a run prepared and never posted (it stopped)
  * are forgotten when it ends.
  */
-import type { SqlClient, SqlConnection } from "@effect/sql"
+import type { SqlConnection } from "@effect/sql"
 import { Cause, Chunk, Data, DateTime, Effect, Option } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
 import { Sender } from "../delivery/Sender.ts"
@@ -123,7 +123,6 @@ export const makeDeliver = (kind: string, session: RunSession) =>
     const strategy = yield* ActionStrategy
     const notifications = yield* Notifications
     const sender = yield* Sender
-    const context = yield* Effect.context<SqlClient.SqlClient>()
 
     /** What is left to do once the transaction failed, and how it ended. */
     const failed = (prepared: Prepared, cause: Cause.Cause<{ readonly _tag: string; readonly message: string }>, posted: boolean) =>
@@ -182,7 +181,6 @@ export const makeDeliver = (kind: string, session: RunSession) =>
           Effect.flatMap((now) => notifications.confirm(id, now, execute))
         )
       ).pipe(
-        Effect.provide(context),
         Effect.matchCauseEffect({
           onSuccess: () => Effect.succeed(Outcome.Sent({ performedAction: plan.performedAction })),
           onFailure: (cause) => failed(prepared, cause, posted)

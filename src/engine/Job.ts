@@ -12,7 +12,7 @@ import { DateTime, Effect, Exit, Fiber, Option, Queue, Ref, Stream } from "effec
 import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
 import { holdingBonuses, Notifications } from "../store/Notifications.ts"
-import { reportInvalid, TURN_BLOCK, validPhones, withActionBlocks } from "./Candidates.ts"
+import { readyOf, reportInvalid, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { isPrepared, makeDeliver, Outcome, prepare, type Step } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
 import * as RunSession from "./RunSession.ts"
@@ -154,21 +154,20 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
 
   // Prepared messages wait here for a sender; `none` tells a sender that there are no more.
   const steps = yield* Queue.bounded<Option.Option<Step>>(TURN_BLOCK)
+  const takeActions = withActionsOf(rotation.take, actionCountOf(kind))
   const produce = selector.candidates(at).pipe(
-    // Checked before a candidate is taken, so no rotation turn is spent on one left for later.
-    Stream.mapEffect((candidate) => Effect.map(stopping, (stopped) => (stopped ? Option.none() : Option.some(candidate)))),
+    Stream.grouped(TURN_BLOCK),
+    // Checked before a block's turns are taken, so none is spent on candidates left for later.
+    Stream.mapEffect((block) => Effect.map(stopping, (stopped) => (stopped ? Option.none() : Option.some(block)))),
     Stream.takeWhile(Option.isSome),
-    Stream.map((taken) => taken.value),
-    Stream.tap(() => bump("selected")),
-    validPhones((candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate))),
-    withActionBlocks(rotation.take, actionCountOf(kind)),
     // The next block is prepared while this one is sent (the queue holds one block).
-    Stream.runForEach((block) =>
-      Effect.flatMap(stopping, (stopped) =>
-        stopped
-          ? bump("selected", -block.length)
-          : Effect.flatMap(prepare(kind.name, block, session, inFlight), (prepared) =>
-            Queue.offerAll(steps, prepared.map(Option.some))))
+    Stream.runForEach(({ value: block }) =>
+      Effect.gen(function*() {
+        yield* bump("selected", block.length)
+        const ready = yield* readyOf(block, (candidate) => Effect.zipRight(bump("invalid"), reportInvalid(kind.name)(candidate)))
+        const prepared = yield* prepare(kind.name, yield* takeActions(ready), session, inFlight)
+        yield* Queue.offerAll(steps, prepared.map(Option.some))
+      })
     ),
     Effect.onExit((exit) =>
       Exit.isInterrupted(exit) ? Effect.void : Queue.offerAll(steps, Array.from({ length: inFlight }, () => Option.none()))

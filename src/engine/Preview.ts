@@ -5,7 +5,7 @@
 import { DateTime, Effect, Stream } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
 import { ActionStrategy, type AnyKind, type ClientId, Selector } from "../kinds/Kind.ts"
-import { validPhones, withActions } from "./Candidates.ts"
+import { readyOf, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { actionCountOf } from "./Job.ts"
 import { Rotation } from "./Rotation.ts"
 
@@ -35,9 +35,10 @@ export const preview = (kind: AnyKind) =>
         }
       )
     return selector.candidates(at).pipe(
+      Stream.grouped(TURN_BLOCK),
       // A dry run reports nothing of its own: invalid phones simply get no line.
-      validPhones(() => Effect.void),
-      withActions(peekAndAdvance, actionCountOf(kind)),
+      Stream.mapEffect((block) => Effect.flatMap(readyOf(block, () => Effect.void), withActionsOf(peekAndAdvance, actionCountOf(kind)))),
+      Stream.flattenChunks,
       Stream.mapEffect(({ candidate, chosenAction, phone }) =>
         Effect.map(strategy.plan(candidate, chosenAction, at), (plan): PreviewLine => ({
           clientId: candidate.clientId,
