@@ -4,13 +4,13 @@
  * with no library, no Effect, no decoding and no logging. What the engine costs above the protocol
  * is its time over this one's.
  *
- * Per page of 1,000 candidates: the selector's statement. Per block of 256: one rotation take per
+ * Per page of candidates (1,000 orders; 50,000 clients): the selector's statement. Per block of 256: one rotation take per
  * action set, the plans (invite action 1 reads the balance), and the block's attempts recorded in
- * one statement on the run's own connection. Per message, on a pooled connection: BEGIN, the
+ * one statement on the run's own connection. Per message, on the connection a worker holds while
+ * messages wait: BEGIN (sent with the previous message's COMMIT when there was one), the
  * actions (the order's mark; for an invite the gift's accrual and the client's mark), the POST's
  * start (recorded on the run's connection, those waiting at the same moment in one statement), the
- * POST, the notification flipped to sent, COMMIT (the actions and the POST's start at the same time,
- * the POST after both). At the end, the run's attempts whose POST never
+ * POST, the notification flipped to sent, COMMIT. At the end, the run's attempts whose POST never
  * started are released.
  */
 import * as http from "node:http"
@@ -29,7 +29,9 @@ export interface BareOptions {
   readonly inFlight: number
 }
 
+/** The engine's page sizes: feedback's orders, and the client kinds' (kinds/Kind.ts). */
 const PAGE = 1_000
+const CLIENT_PAGE = 50_000
 const BLOCK = 256
 const TZ = "Europe/Moscow"
 
@@ -97,7 +99,7 @@ const invitePage = (at: Date, after: Array<unknown> | null) => ({
     WHERE b.band IS NOT NULL AND m.invite_lapse IS DISTINCT FROM b.last_order_at
       AND NOT EXISTS (SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = 'invite' AND n.trigger_key = b.trigger)
       AND ${after === null ? "true" : "(b.band, b.id) > ($2, $3::bigint)"}
-    ORDER BY b.band, b.id LIMIT ${PAGE}`,
+    ORDER BY b.band, b.id LIMIT ${CLIENT_PAGE}`,
   values: after === null ? [at] : [at, ...after],
   key: (r: Record<string, string>) => [r.band, r.clientId]
 })
@@ -222,12 +224,12 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
   }
 
   let sent = 0
-  const deliver = async (item: Item) => {
-    const client = await pool.connect()
+  /** One message on a worker's connection; whether a transaction is open on it afterwards. */
+  const deliver = async (client: pg.PoolClient, open: boolean, item: Item): Promise<boolean> => {
     try {
-      await client.query("BEGIN")
-      const [, started] = await Promise.all([perform(client, item), startPost(item.id!)])
-      if (!started) throw new Error("released")
+      if (!open) await client.query("BEGIN")
+      await perform(client, item)
+      if (!(await startPost(item.id!))) throw new Error("released")
       await post(item.phone, item.text)
       await client.query(
         `UPDATE pronto_notify.notifications SET status = 'sent', sent_at = $2,
@@ -235,13 +237,13 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
          WHERE id = $1`,
         [item.id, new Date(), item.bonus === undefined ? null : 100, item.bonus ?? null]
       )
-      await client.query("COMMIT")
+      const next = queue.length > 0
+      await client.query(next ? "COMMIT; BEGIN" : "COMMIT")
       sent++
+      return next
     } catch (error) {
       await client.query("ROLLBACK")
       throw error
-    } finally {
-      client.release()
     }
   }
 
@@ -311,12 +313,25 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
   const wakeAll = () => {
     for (const wake of idle.splice(0)) wake()
   }
+  // Each worker keeps its connection while messages wait (a commit begins the next transaction).
   const workers = Array.from({ length: options.inFlight }, async () => {
+    let client: pg.PoolClient | undefined
+    let open = false
     for (;;) {
       const item = queue.shift()
-      if (item !== undefined) await deliver(item)
-      else if (selectionDone) return
-      else await new Promise<void>((resolve) => idle.push(resolve))
+      if (item !== undefined) {
+        client ??= await pool.connect()
+        open = await deliver(client, open, item)
+        continue
+      }
+      if (client !== undefined) {
+        if (open) await client.query("ROLLBACK")
+        open = false
+        client.release()
+        client = undefined
+      }
+      if (selectionDone) return
+      await new Promise<void>((resolve) => idle.push(resolve))
     }
   })
   const page = options.kind === "feedback" ? feedbackPage : invitePage
@@ -336,7 +351,7 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
         wakeAll()
       }
     }
-    if (rows.length < PAGE) break
+    if (rows.length < (options.kind === "feedback" ? PAGE : CLIENT_PAGE)) break
     after = q.key(rows[rows.length - 1])
   }
   if (block.length > 0) queue.push(...(await prepare(block)))

@@ -9,13 +9,12 @@
  * in doubt, never sent again automatically. Attempts a run prepared and never posted (it stopped)
  * are forgotten when it ends.
  */
-import type { SqlConnection } from "@effect/sql"
 import { Cause, Chunk, Data, DateTime, Effect, Option } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
 import { Sender } from "../delivery/Sender.ts"
 import { type ActionPlan, ActionStrategy, type NotificationId } from "../kinds/Kind.ts"
 import { Notifications } from "../store/Notifications.ts"
-import { withTransactionOn } from "../store/Transactions.ts"
+import { type HeldConnection, withTransactionOn } from "../store/Transactions.ts"
 import { who, type WithAction } from "./Candidates.ts"
 import type { RunSession } from "./RunSession.ts"
 
@@ -156,31 +155,29 @@ export const makeDeliver = (kind: string, session: RunSession) =>
       })
 
     /**
-     * One message, its transaction on `conn` (a connection the sender holds). Uninterruptible: a
-     * stop waits for the message in flight.
+     * One message, its transaction on `held` (a connection the sender holds; `beginNext` says
+     * whether the sender has another message for it). Uninterruptible: a stop waits for the
+     * message in flight.
      */
-    return (prepared: Prepared, conn: SqlConnection.Connection): Effect.Effect<Outcome> => {
+    return (prepared: Prepared, held: HeldConnection, beginNext: Effect.Effect<boolean>): Effect.Effect<Outcome> => {
       const { id, item: { candidate, chosenAction, phone }, plan } = prepared
       let posted = false
       const started = (ok: boolean) => (ok ? Effect.void : Effect.fail(new Released()))
-      return withTransactionOn(conn, (execute) =>
+      return withTransactionOn(held, (execute) =>
         // Each instant recorded is the real one: the gift's 14 days start when it is granted.
-        // The POST's start is recorded (on the run's connection) while the actions are done (on
-        // this one); the POST waits for both.
-        Effect.flatMap(session.startPost(id), (recorded) =>
-          DateTime.now.pipe(
-            Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),
-            Effect.zipRight(recorded),
-            Effect.flatMap(started)
-          )).pipe(
+        // The POST's start is recorded once the actions are done: an attempt whose actions never
+        // finished (the process died while they waited on a lock, say) certainly reached nobody.
+        DateTime.now.pipe(
+          Effect.flatMap((now) => strategy.perform(candidate, plan, id, now)),
+          Effect.zipRight(session.startPost(id)),
+          Effect.flatMap(started),
           Effect.zipRight(Effect.sync(() => {
             posted = true
           })),
           Effect.zipRight(sender.send({ phone, text: plan.text })),
           Effect.zipRight(DateTime.now),
           Effect.flatMap((now) => notifications.confirm(id, now, execute))
-        )
-      ).pipe(
+        ), beginNext).pipe(
         Effect.matchCauseEffect({
           onSuccess: () => Effect.succeed(Outcome.Sent({ performedAction: plan.performedAction })),
           onFailure: (cause) => failed(prepared, cause, posted)

@@ -7,11 +7,11 @@
  * candidates when the Site's answers stay ambiguous (a circuit breaker), at the end of its sending
  * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
-import { SqlClient, type SqlConnection } from "@effect/sql"
 import { DateTime, Effect, Exit, Fiber, Option, Queue, Ref, Stream } from "effect"
 import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
 import { holdingBonuses, Notifications } from "../store/Notifications.ts"
+import { type HeldConnection, hold } from "../store/Transactions.ts"
 import { readyOf, reportInvalid, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { isPrepared, makeDeliver, Outcome, prepare, type Step } from "./Delivery.ts"
 import { Rotation } from "./Rotation.ts"
@@ -74,7 +74,6 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const selector = yield* Selector
   const rotation = yield* Rotation
   const notifications = yield* Notifications
-  const sql = yield* SqlClient.SqlClient
   const session = yield* RunSession.acquire
   const inFlight = yield* InFlight
   const deliver = yield* makeDeliver(kind.name, session)
@@ -134,13 +133,13 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   // A message's delivery and its count are one uninterruptible step: a stop waits for both, so
   // the summary of an interrupted run counts every message that went out. A prepared message left
   // when the run stops is not sent; its attempt is forgotten when the run ends.
-  const handle = (step: Step, conn: SqlConnection.Connection): Effect.Effect<Outcome | undefined> =>
+  const handle = (step: Step, held: HeldConnection): Effect.Effect<Outcome | undefined> =>
     Effect.uninterruptible(
       isPrepared(step)
         ? Effect.flatMap(stopping, (stopped) =>
           stopped
             ? Effect.as(bump("selected", -1), undefined)
-            : Effect.flatMap(deliver(step, conn), (outcome) => Effect.as(record(outcome), outcome)))
+            : Effect.flatMap(deliver(step, held, moreWaiting), (outcome) => Effect.as(record(outcome), outcome)))
         : Effect.as(record(step), undefined)
     )
 
@@ -174,16 +173,17 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     )
   )
   // A fixed set of senders, each taking the next prepared message: the messages in flight. A
-  // sender keeps its connection for the next message while one is waiting, and gives it back when
-  // none is (the candidates' pages may need it) or after a message that did not go out (the
-  // connection may be what failed).
+  // sender keeps its connection for the next message while one is waiting (its commit begins the
+  // next transaction), and gives it back when none is (the candidates' pages may need it) or after
+  // a message that did not go out (the connection may be what failed).
+  const moreWaiting = Effect.map(Queue.size(steps), (n) => n > 0)
   const sendAll = Effect.gen(function*() {
     let next = yield* Queue.take(steps)
     while (Option.isSome(next)) {
       next = yield* Effect.scoped(Effect.gen(function*() {
-        const conn = yield* sql.reserve
+        const held = yield* hold
         for (let step = next; Option.isSome(step);) {
-          const outcome = yield* handle(step.value, conn)
+          const outcome = yield* handle(step.value, held)
           const waiting = yield* Queue.poll(steps)
           if (Option.isNone(waiting) || (outcome !== undefined && outcome._tag !== "Sent")) return waiting
           step = waiting.value

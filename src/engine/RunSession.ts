@@ -22,11 +22,10 @@ export interface RunSession {
   /** Runs a statement on the session's connection, after those before it. */
   readonly execute: Executor
   /**
-   * Asks that the attempt's POST start be recorded, committed, now; the effect it returns waits for
-   * that and tells whether the attempt was still there to post (a later run may have released it,
-   * taking this one for dead). Asking does not wait, so the caller can do its actions meanwhile.
+   * Records, committed, that the attempt's POST starts now: whether it was still there to post (a
+   * later run may have released it, taking this one for dead).
    */
-  readonly startPost: (id: NotificationId) => Effect.Effect<Effect.Effect<boolean, SqlError.SqlError>>
+  readonly startPost: (id: NotificationId) => Effect.Effect<boolean, SqlError.SqlError>
 }
 
 interface Waiting {
@@ -47,7 +46,7 @@ const postStarts = (execute: Executor) =>
     yield* Effect.forkScoped(Effect.forever(record))
     return (id: NotificationId) =>
       Effect.flatMap(Deferred.make<boolean, SqlError.SqlError>(), (started) =>
-        Effect.as(Queue.offer(waiting, { id, started }), Deferred.await(started)))
+        Effect.zipRight(Queue.offer(waiting, { id, started }), Deferred.await(started)))
   })
 
 const Taken = Schema.Struct({ token: Rows.Int, locked: Schema.Boolean, pid: Rows.Int })

@@ -3,7 +3,7 @@
  * caller may use directly.
  */
 import { SqlClient, type SqlConnection, type SqlError, type Statement } from "@effect/sql"
-import { Context, Effect, Exit } from "effect"
+import { Context, Effect, Exit, type Scope } from "effect"
 import { onConnection } from "./AdvisoryLock.ts"
 
 /**
@@ -19,22 +19,54 @@ export type Executor = <Row extends object>(
 ) => Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
 
 /**
- * A transaction on `conn`, a connection the caller holds, as `sql.withTransaction` runs one (the
- * SqlClient's statements inside `body` join it; a nested `withTransaction` becomes a savepoint; a
- * failed COMMIT or ROLLBACK is a defect), that also gives `body` the connection: the statements a
- * run makes for every message go straight to it, without a span and a scope each.
+ * A connection a sender holds for one message after another, and whether a transaction is already
+ * open on it: the commit of one message may begin the next one's in the same round trip.
+ */
+export interface HeldConnection {
+  readonly conn: SqlConnection.Connection
+  open: boolean
+}
+
+/** Takes a connection to hold; one given back with a transaction still open is rolled back first. */
+export const hold: Effect.Effect<HeldConnection, SqlError.SqlError, SqlClient.SqlClient | Scope.Scope> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    Effect.acquireRelease(
+      Effect.map(sql.reserve, (conn): HeldConnection => ({ conn, open: false })),
+      (held) => (held.open ? Effect.orDie(held.conn.executeRaw("ROLLBACK", [])) : Effect.void)
+    )
+)
+
+/**
+ * A transaction on a held connection, as `sql.withTransaction` runs one (the SqlClient's
+ * statements inside `body` join it; a nested `withTransaction` becomes a savepoint; a failed COMMIT
+ * or ROLLBACK is a defect), that also gives `body` the connection: the statements a run makes for
+ * every message go straight to it, without a span and a scope each. Once `body` succeeded,
+ * `beginNext` says whether another transaction will follow on this connection: then the commit
+ * begins it in the same round trip.
  */
 export const withTransactionOn = <A, E, R>(
-  conn: SqlConnection.Connection,
-  body: (execute: Executor) => Effect.Effect<A, E, R>
+  held: HeldConnection,
+  body: (execute: Executor) => Effect.Effect<A, E, R>,
+  beginNext: Effect.Effect<boolean>
 ): Effect.Effect<A, E | SqlError.SqlError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      yield* conn.executeRaw("BEGIN", [])
+      const { conn } = held
+      if (!held.open) yield* conn.executeRaw("BEGIN", [])
+      held.open = true
       const exit = yield* Effect.exit(
         restore(body(onConnection(conn))).pipe(Effect.provideService(SqlClient.TransactionConnection, [conn, 0]))
       )
-      yield* Effect.orDie(conn.executeRaw(Exit.isSuccess(exit) ? "COMMIT" : "ROLLBACK", []))
-      return yield* exit
+      held.open = false
+      if (Exit.isFailure(exit)) {
+        yield* Effect.orDie(conn.executeRaw("ROLLBACK", []))
+        return yield* exit
+      }
+      const next = yield* beginNext
+      // One simple query: if the COMMIT fails, the BEGIN is not run.
+      yield* Effect.orDie(conn.executeRaw(next ? "COMMIT; BEGIN" : "COMMIT", []))
+      held.open = next
+      return exit.value
     })
   )
