@@ -10,7 +10,7 @@
  * messages wait: BEGIN (sent with the previous message's COMMIT when there was one), the
  * actions (the order's mark; for an invite the gift's accrual and the client's mark), the POST's
  * start (recorded on the run's connection, those waiting at the same moment in one statement), the
- * POST, the notification flipped to sent, COMMIT. At the end, the run's attempts whose POST never
+ * POST, the notification flipped to sent with the COMMIT in one simple query. At the end, the run's attempts whose POST never
  * started are released.
  */
 import * as http from "node:http"
@@ -132,29 +132,42 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
     sessionBusy = next.catch(() => undefined)
     return next
   }
+  // POST starts waiting together go in one statement, on the run's connection and, with many in
+  // flight, on more connections of their own (one per 16 in flight), each lane one batch at a time.
+  const extraLanes = await Promise.all(Array.from({ length: Math.ceil(options.inFlight / 16) - 1 }, async () => {
+    const client = new pg.Client({ connectionString: options.databaseUrl })
+    await client.connect()
+    return client
+  }))
+  const lanes: Array<<T>(f: (client: pg.Client) => Promise<T>) => Promise<T>> = [
+    (f) => onSession(() => f(session)),
+    ...extraLanes.map((client) => <T>(f: (c: pg.Client) => Promise<T>) => f(client))
+  ]
+  const idleLanes = [...lanes]
   let waiting: Array<{ id: string; resolve: (started: boolean) => void }> = []
-  let flushing = false
-  const flush = async () => {
-    flushing = true
-    while (waiting.length > 0) {
+  const flush = () => {
+    while (waiting.length > 0 && idleLanes.length > 0) {
+      const lane = idleLanes.pop()!
       const batch = waiting
       waiting = []
-      const started = await onSession(() =>
-        session.query(
+      void lane((client) =>
+        client.query(
           `UPDATE pronto_notify.notifications SET post_started_at = $2
            WHERE id = ANY($1::bigint[]) AND status = 'in_doubt' AND post_started_at IS NULL RETURNING id::text AS id`,
           [batch.map((w) => w.id), new Date()]
         )
-      )
-      const ids = new Set(started.rows.map((r) => r.id as string))
-      for (const w of batch) w.resolve(ids.has(w.id))
+      ).then((started) => {
+        const ids = new Set(started.rows.map((r) => r.id as string))
+        for (const w of batch) w.resolve(ids.has(w.id))
+        idleLanes.push(lane)
+        flush()
+      })
     }
-    flushing = false
   }
   const startPost = (id: string) =>
     new Promise<boolean>((resolve) => {
       waiting.push({ id, resolve })
-      if (!flushing) void flush()
+      flush()
     })
 
   const post = (phone: string, text: string) =>
@@ -231,14 +244,13 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
       await perform(client, item)
       if (!(await startPost(item.id!))) throw new Error("released")
       await post(item.phone, item.text)
-      await client.query(
-        `UPDATE pronto_notify.notifications SET status = 'sent', sent_at = $2,
-           bonus_granted = coalesce($3::numeric, bonus_granted), bonus_operation = coalesce($4::text, bonus_operation)
-         WHERE id = $1`,
-        [item.id, new Date(), item.bonus === undefined ? null : 100, item.bonus ?? null]
-      )
+      // The flip to sent travels with the COMMIT (and the next BEGIN) in one simple query.
+      const granted = item.bonus === undefined ? "" : `, bonus_granted = 100::numeric, bonus_operation = E'${item.bonus}'`
       const next = queue.length > 0
-      await client.query(next ? "COMMIT; BEGIN" : "COMMIT")
+      await client.query(
+        `UPDATE pronto_notify.notifications SET status = 'sent', sent_at = '${new Date().toISOString()}'::timestamptz${granted} ` +
+          `WHERE id = ${item.id}::bigint; COMMIT${next ? "; BEGIN" : ""}`
+      )
       sent++
       return next
     } catch (error) {
@@ -365,6 +377,7 @@ export const run = async (options: BareOptions): Promise<{ sent: number }> => {
     )
   )
   await session.end()
+  await Promise.all(extraLanes.map((client) => client.end()))
   await pool.end()
   agent.destroy()
   return { sent }

@@ -26,6 +26,10 @@ await withScratchDatabase(async (url) => {
   await Workload.install(url)
   // The Site is another machine: its stub runs in a process of its own.
   const site = await SiteStub.startProcess()
+  // Warmed up first, as a runner that has been serving for a while is.
+  site.setLatency(10)
+  await Workload.reseed(url, 2_000, 0)
+  await Workload.engine(url, site, "feedback", 64)
   for (const latencyMs of [50, 200]) {
     for (const inFlight of [8, 64]) {
       const ideal = inFlight / (latencyMs / 1000)

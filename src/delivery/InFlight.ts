@@ -32,8 +32,12 @@ export class InFlight extends Context.Reference<InFlight>()("pronto-notify/InFli
     Layer.effect(InFlight, InFlight.make(value))
 }
 
+/** Connections on which a run records its POST starts: one per 16 messages in flight. */
+export const postStartLanes = (inFlight: number): number => Math.ceil(inFlight / 16)
+
 /**
- * The connections a run needs: one per message in flight (its transaction), the run's own session
- * (its attempts and POST starts), and one for the selector's pages and the rotation.
+ * The connections a run needs: one per message in flight (its transaction), those that record the
+ * POST starts (the first also the run's own session: its token, its attempts), and one for the
+ * selector's pages and the rotation.
  */
-export const poolSizeFor = (inFlight: number): number => inFlight + 2
+export const poolSizeFor = (inFlight: number): number => inFlight + postStartLanes(inFlight) + 1

@@ -114,7 +114,7 @@ export const prepare = Effect.fn("pronto-notify/prepare")(
 
 /**
  * Sends prepared messages of one run: the services are looked up once, not per message. Every
- * bonus an action grants is held for its notification's `confirm` for as long as the returned
+ * bonus an action grants is held for its notification's `confirmation` for as long as the returned
  * function's caller runs inside `holdingBonuses` (the run does, once for all its messages).
  */
 export const makeDeliver = (kind: string, session: RunSession) =>
@@ -163,7 +163,7 @@ export const makeDeliver = (kind: string, session: RunSession) =>
       const { id, item: { candidate, chosenAction, phone }, plan } = prepared
       let posted = false
       const started = (ok: boolean) => (ok ? Effect.void : Effect.fail(new Released()))
-      return withTransactionOn(held, (execute) =>
+      return withTransactionOn(held,
         // Each instant recorded is the real one: the gift's 14 days start when it is granted.
         // The POST's start is recorded once the actions are done: an attempt whose actions never
         // finished (the process died while they waited on a lock, say) certainly reached nobody.
@@ -176,7 +176,7 @@ export const makeDeliver = (kind: string, session: RunSession) =>
           })),
           Effect.zipRight(sender.send({ phone, text: plan.text })),
           Effect.zipRight(DateTime.now),
-          Effect.flatMap((now) => notifications.confirm(id, now, execute))
+          Effect.flatMap((now) => notifications.confirmation(id, now))
         ), beginNext).pipe(
         Effect.matchCauseEffect({
           onSuccess: () => Effect.succeed(Outcome.Sent({ performedAction: plan.performedAction })),

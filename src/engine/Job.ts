@@ -8,7 +8,7 @@
  * hours (`until`), or when it is interrupted; the messages in flight always finish.
  */
 import { DateTime, Effect, Exit, Fiber, Option, Queue, Ref, Stream } from "effect"
-import { DEFAULT_IN_FLIGHT, InFlight } from "../delivery/InFlight.ts"
+import { DEFAULT_IN_FLIGHT, InFlight, postStartLanes } from "../delivery/InFlight.ts"
 import { type AnyKind, Selector } from "../kinds/Kind.ts"
 import { holdingBonuses, Notifications } from "../store/Notifications.ts"
 import { type HeldConnection, hold } from "../store/Transactions.ts"
@@ -74,8 +74,8 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   const selector = yield* Selector
   const rotation = yield* Rotation
   const notifications = yield* Notifications
-  const session = yield* RunSession.acquire
   const inFlight = yield* InFlight
+  const session = yield* RunSession.acquireWith(postStartLanes(inFlight))
   const deliver = yield* makeDeliver(kind.name, session)
 
   const released = yield* notifications.releaseAbandoned(kind.name)

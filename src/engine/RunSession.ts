@@ -33,17 +33,20 @@ interface Waiting {
   readonly started: Deferred.Deferred<boolean, SqlError.SqlError>
 }
 
-/** The POST starts, recorded by one fiber: each statement takes every start asked for meanwhile. */
-const postStarts = (execute: Executor) =>
+/**
+ * The POST starts, recorded by one fiber per connection (`lanes`): each statement takes every
+ * start asked for meanwhile.
+ */
+const postStarts = (lanes: ReadonlyArray<Executor>) =>
   Effect.gen(function*() {
     const notifications = yield* Notifications
     const waiting = yield* Queue.unbounded<Waiting>()
-    const record = Effect.gen(function*() {
+    const record = (execute: Executor) => Effect.gen(function*() {
       const batch = [yield* Queue.take(waiting), ...(yield* Queue.takeAll(waiting))]
       const started = yield* Effect.exit(notifications.startPosts(batch.map((w) => w.id), yield* DateTime.now, execute))
       for (const w of batch) yield* Deferred.done(w.started, Exit.map(started, (ids) => ids.has(w.id)))
     })
-    yield* Effect.forkScoped(Effect.forever(record))
+    for (const execute of lanes) yield* Effect.forkScoped(Effect.forever(record(execute)))
     return (id: NotificationId) =>
       Effect.flatMap(Deferred.make<boolean, SqlError.SqlError>(), (started) =>
         Effect.zipRight(Queue.offer(waiting, { id, started }), Deferred.await(started)))
@@ -52,13 +55,17 @@ const postStarts = (execute: Executor) =>
 const Taken = Schema.Struct({ token: Rows.Int, locked: Schema.Boolean, pid: Rows.Int })
 const decodeTaken = Rows.decodeRows(Taken)
 
-/** A new token, locked on a connection of its own until the scope closes. */
-export const acquire: Effect.Effect<
+/**
+ * A new token, locked on a connection of its own until the scope closes; POST starts are recorded
+ * on it and on `postStartLanes - 1` more connections taken now (the messages in flight need not
+ * wait for one another's).
+ */
+export const acquireWith = (postStartLanes: number): Effect.Effect<
   RunSession,
   SqlError.SqlError,
   SqlClient.SqlClient | Notifications | Scope.Scope
-> = Effect.gen(
-  function*() {
+> =>
+  Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const conn = yield* sql.reserve
     const oneAtATime = yield* Effect.makeSemaphore(1)
@@ -81,6 +88,9 @@ export const acquire: Effect.Effect<
         )
     )
     yield* Effect.annotateCurrentSpan({ runToken: token, backend: pid })
-    return { token, execute, startPost: yield* postStarts(execute) }
-  }
-)
+    const more = yield* Effect.forEach(Array.from({ length: postStartLanes - 1 }), () => Effect.map(sql.reserve, onConnection))
+    return { token, execute, startPost: yield* postStarts([execute, ...more]) }
+  })
+
+/** `acquireWith` one connection: the run's own. */
+export const acquire = acquireWith(1)

@@ -7,6 +7,7 @@ import { SqlClient, type SqlError, type Statement } from "@effect/sql"
 import { Context, DateTime, Effect, FiberRef, Layer, Option, Schema, Stream } from "effect"
 import type { ClientId, NotificationId } from "../kinds/Kind.ts"
 import * as KeysetPages from "./KeysetPages.ts"
+import * as Literal from "./Literals.ts"
 import * as Rows from "./Rows.ts"
 import { type Executor, outsideTransaction } from "./Transactions.ts"
 
@@ -100,13 +101,13 @@ interface GrantedBonus {
 
 /**
  * While deliveries run (`holdingBonuses`), `recordBonus` keeps the bonus here, by notification, and
- * `confirm` writes it with the status: until its POST has started a delivery's transaction must
+ * `confirmation` writes it with the status: until its POST has started a delivery's transaction must
  * not lock the notification's row, whose POST start is recorded from the run's own connection. A
  * released attempt's bonus leaves with it.
  */
 const heldBonuses = FiberRef.unsafeMake(Option.none<Map<NotificationId, GrantedBonus>>())
 
-/** Runs deliveries (a run's, or a settling's) with the bonuses their actions grant held for `confirm`. */
+/** Runs deliveries (a run's, or a settling's) with the bonuses their actions grant held for `confirmation`. */
 export const holdingBonuses = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => Effect.locally(effect, heldBonuses, Option.some(new Map())))
 
@@ -135,10 +136,11 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
     on: Executor
   ) => Effect.Effect<ReadonlySet<NotificationId>, SqlError.SqlError>
   /**
-   * Marks the attempt sent, with the bonus its actions granted; runs inside the notification's
-   * transaction, on its connection (`on`).
+   * The statement that marks the attempt sent, with the bonus its actions granted, as text with its
+   * values written in: it goes to the server with the commit of the notification's transaction,
+   * in one round trip.
    */
-  readonly confirm: (id: NotificationId, sentAt: DateTime.Utc, on: Executor) => Effect.Effect<void, SqlError.SqlError>
+  readonly confirmation: (id: NotificationId, sentAt: DateTime.Utc) => Effect.Effect<string>
   /** Records the bonus an action granted (inside the notification's transaction). */
   readonly recordBonus: (id: NotificationId, amount: number, operation: string) => Effect.Effect<void, SqlError.SqlError>
   /** Forgets an attempt that certainly did not reach the customer, so the next run tries again. */
@@ -210,18 +212,18 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
           RETURNING id::text AS id
         `).pipe(Effect.flatMap(decodeId), Effect.map((rows) => new Set(rows.map((r) => r.id)))),
 
-      confirm: (id, sentAt, on) =>
-        Effect.flatMap(FiberRef.get(heldBonuses), (held) => {
+      confirmation: (id, sentAt) =>
+        Effect.map(FiberRef.get(heldBonuses), (held) => {
           const bonus = Option.flatMap(held, (bonuses) => Option.fromNullable(bonuses.get(id)))
           // A run holds one map for all its messages: what is written leaves it.
           if (Option.isSome(held)) held.value.delete(id)
-          return on(sql`
-            UPDATE pronto_notify.notifications
-            SET status = 'sent', sent_at = ${toDate(sentAt)},
-                bonus_granted = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.amount))}::numeric, bonus_granted),
-                bonus_operation = coalesce(${Option.getOrNull(Option.map(bonus, (b) => b.operation))}::text, bonus_operation)
-            WHERE id = ${id}
-          `).pipe(Effect.asVoid)
+          const granted = Option.match(bonus, {
+            onNone: () => "",
+            onSome: (b) =>
+              `, bonus_granted = ${Literal.number(b.amount)}, bonus_operation = ${Literal.text(b.operation)}`
+          })
+          return `UPDATE pronto_notify.notifications SET status = 'sent', sent_at = ${Literal.instant(sentAt)}${granted} ` +
+            `WHERE id = ${Literal.id(id)}`
         }),
 
       recordBonus: (id, amount, operation) =>

@@ -4,7 +4,6 @@
  */
 import { SqlClient, type SqlConnection, type SqlError, type Statement } from "@effect/sql"
 import { Context, Effect, Exit, type Scope } from "effect"
-import { onConnection } from "./AdvisoryLock.ts"
 
 /**
  * Runs a statement on a connection of its own even when called inside a transaction: for writes
@@ -40,23 +39,22 @@ export const hold: Effect.Effect<HeldConnection, SqlError.SqlError, SqlClient.Sq
 /**
  * A transaction on a held connection, as `sql.withTransaction` runs one (the SqlClient's
  * statements inside `body` join it; a nested `withTransaction` becomes a savepoint; a failed COMMIT
- * or ROLLBACK is a defect), that also gives `body` the connection: the statements a run makes for
- * every message go straight to it, without a span and a scope each. Once `body` succeeded,
- * `beginNext` says whether another transaction will follow on this connection: then the commit
- * begins it in the same round trip.
+ * or ROLLBACK is a defect). `body` ends with the text of its last statement, which goes with the
+ * COMMIT in one simple query (one round trip); `beginNext` says whether another transaction will
+ * follow on this connection, and then the same query begins it.
  */
-export const withTransactionOn = <A, E, R>(
+export const withTransactionOn = <E, R>(
   held: HeldConnection,
-  body: (execute: Executor) => Effect.Effect<A, E, R>,
+  body: Effect.Effect<string, E, R>,
   beginNext: Effect.Effect<boolean>
-): Effect.Effect<A, E | SqlError.SqlError, R> =>
+): Effect.Effect<void, E | SqlError.SqlError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const { conn } = held
       if (!held.open) yield* conn.executeRaw("BEGIN", [])
       held.open = true
       const exit = yield* Effect.exit(
-        restore(body(onConnection(conn))).pipe(Effect.provideService(SqlClient.TransactionConnection, [conn, 0]))
+        restore(body).pipe(Effect.provideService(SqlClient.TransactionConnection, [conn, 0]))
       )
       held.open = false
       if (Exit.isFailure(exit)) {
@@ -64,9 +62,12 @@ export const withTransactionOn = <A, E, R>(
         return yield* exit
       }
       const next = yield* beginNext
-      // One simple query: if the COMMIT fails, the BEGIN is not run.
-      yield* Effect.orDie(conn.executeRaw(next ? "COMMIT; BEGIN" : "COMMIT", []))
+      // A failure anywhere in it stops the rest (no COMMIT after a failed statement, no BEGIN after a
+      // failed COMMIT); what is left of the transaction is rolled back before the defect.
+      yield* conn.executeRaw(`${exit.value}; COMMIT${next ? "; BEGIN" : ""}`, []).pipe(
+        Effect.tapError(() => Effect.orDie(conn.executeRaw("ROLLBACK", []))),
+        Effect.orDie
+      )
       held.open = next
-      return exit.value
     })
   )
