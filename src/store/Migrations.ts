@@ -14,6 +14,17 @@ import { attemptsMigration } from "./Notifications.ts"
 
 export const SCHEMA = "pronto_notify"
 
+/**
+ * The occurrence of a birthday in a given year: 29 February is 28 February in other years (C6).
+ * One body for the function's two definitions (migrations 1 and 6).
+ */
+const BIRTHDAY_IN_YEAR = `  SELECT CASE
+    WHEN extract(month FROM b) = 2 AND extract(day FROM b) = 29
+         AND NOT ((y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0)
+      THEN make_date(y, 2, 28)
+    ELSE make_date(y, extract(month FROM b)::int, extract(day FROM b)::int)
+  END`
+
 const initial = `
 CREATE TABLE pronto_notify.rotation (
   action_set text PRIMARY KEY,
@@ -69,12 +80,7 @@ CREATE TABLE pronto_notify.client_marks (
 -- The occurrence of a birthday in a given year; 29 February is 28 February in other years (C6).
 CREATE FUNCTION pronto_notify.birthday_in_year(b date, y integer) RETURNS date
 LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT CASE
-    WHEN extract(month FROM b) = 2 AND extract(day FROM b) = 29
-         AND NOT ((y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0)
-      THEN make_date(y, 2, 28)
-    ELSE make_date(y, extract(month FROM b)::int, extract(day FROM b)::int)
-  END
+${BIRTHDAY_IN_YEAR}
 $$;
 `
 
@@ -115,12 +121,7 @@ const actionSets = Effect.gen(function*() {
 const selection = `
 CREATE OR REPLACE FUNCTION pronto_notify.birthday_in_year(b date, y integer) RETURNS date
 LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT AS $$
-  SELECT CASE
-    WHEN extract(month FROM b) = 2 AND extract(day FROM b) = 29
-         AND NOT ((y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0)
-      THEN make_date(y, 2, 28)
-    ELSE make_date(y, extract(month FROM b)::int, extract(day FROM b)::int)
-  END
+${BIRTHDAY_IN_YEAR}
 $$;
 `
 
