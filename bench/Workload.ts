@@ -3,7 +3,7 @@
  * reset between runs so that each run sends every message again, and one run of either the
  * engine or the bare baseline (`bare-protocol.ts`) against the Site stub.
  */
-import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { DateTime, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
 import * as Database from "../src/database/Database.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
@@ -99,23 +99,38 @@ const timed = async (f: () => Promise<number>): Promise<Measured> => {
   return { sent, seconds, perSecond: sent / seconds }
 }
 
-/** One engine run of `kind` at RUN_AT, with its own pool, as a host would run it. */
-export const engine = (url: string, site: SiteStub, kind: BenchKind, inFlight: number) =>
-  timed(() =>
-    Effect.runPromise(
-      Jobs.run(kind).pipe(
-        withClockAt(DateTime.unsafeFromDate(RUN_AT)),
-        Effect.map((summary) => summary.sent),
-        Effect.provide(
-          Layer.mergeAll(
-            ProntoNotify.layer({ inFlight }),
-            SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
-          ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: ProntoNotify.poolSizeFor(inFlight) })))
-        ),
-        Logger.withMinimumLogLevel(LogLevel.Error)
-      )
-    )
+/** The library as a runner holds it: its layers and its pool built once, for many runs. */
+export const runner = (url: string, site: SiteStub, inFlight: number) => {
+  const runtime = ManagedRuntime.make(
+    Layer.mergeAll(
+      ProntoNotify.layer({ inFlight }),
+      SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
+    ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: ProntoNotify.poolSizeFor(inFlight) })))
   )
+  return {
+    run: (kind: BenchKind) =>
+      timed(() =>
+        runtime.runPromise(
+          Jobs.run(kind).pipe(
+            withClockAt(DateTime.unsafeFromDate(RUN_AT)),
+            Effect.map((summary) => summary.sent),
+            Logger.withMinimumLogLevel(LogLevel.Error)
+          )
+        )
+      ),
+    dispose: () => runtime.dispose()
+  }
+}
+
+/** One engine run of `kind` at RUN_AT with a pool of its own, as the command line runs it. */
+export const engine = async (url: string, site: SiteStub, kind: BenchKind, inFlight: number) => {
+  const once = runner(url, site, inFlight)
+  try {
+    return await once.run(kind)
+  } finally {
+    await once.dispose()
+  }
+}
 
 /** One bare run of `kind` at RUN_AT. */
 export const bare = (url: string, site: SiteStub, kind: BenchKind, inFlight: number) =>
