@@ -26,13 +26,24 @@ export interface HeldConnection {
   open: boolean
 }
 
-/** Takes a connection to hold; one given back with a transaction still open is rolled back first. */
+/**
+ * Takes a connection to hold; one given back with a transaction still open (begun for a message
+ * that another sender took) is rolled back first. A ROLLBACK that fails means a broken connection,
+ * which the pool discards: it is logged, and the run goes on.
+ */
 export const hold: Effect.Effect<HeldConnection, SqlError.SqlError, SqlClient.SqlClient | Scope.Scope> = Effect.flatMap(
   SqlClient.SqlClient,
   (sql) =>
     Effect.acquireRelease(
       Effect.map(sql.reserve, (conn): HeldConnection => ({ conn, open: false })),
-      (held) => (held.open ? Effect.orDie(held.conn.executeRaw("ROLLBACK", [])) : Effect.void)
+      (held) =>
+        held.open
+          ? held.conn.executeRaw("ROLLBACK", []).pipe(
+            Effect.catchAll((error) =>
+              Effect.logWarning(`could not end an empty transaction on a sender's connection: ${error.message}`)
+            )
+          )
+          : Effect.void
     )
 )
 
