@@ -64,15 +64,7 @@ export const prepare = Effect.fn("pronto-notify/prepare")(
     const at = yield* DateTime.now
     const planned = yield* Effect.forEach(
       block,
-      (item) =>
-        Effect.either(strategy.plan(item.candidate, item.chosenAction, at)).pipe(
-          Effect.tap((plan) =>
-            plan._tag === "Left"
-              // Nothing was recorded or sent.
-              ? Effect.logWarning(`not sent to ${who(item.candidate)}: ${plan.left.message}; will retry next run`)
-              : Effect.void
-          )
-        ),
+      (item) => Effect.either(strategy.plan(item.candidate, item.chosenAction, at)),
       { concurrency: inFlight }
     )
     const ready = Chunk.toReadonlyArray(block).flatMap((item, i) => {
@@ -96,12 +88,19 @@ export const prepare = Effect.fn("pronto-notify/prepare")(
       session.token,
       session.execute
     )
-    const reserved = new Map(ready.map((r, i) => [r.item, Option.map(ids[i]!, (id): Prepared => ({ ...r, id }))]))
-    return yield* Effect.forEach(Chunk.toReadonlyArray(block), (item, i): Effect.Effect<Step> => {
+    // The attempts' ids are in the order of the planned candidates.
+    let next = 0
+    return yield* Effect.forEach(block, (item, i): Effect.Effect<Step> => {
       const plan = planned[i]!
-      if (plan._tag === "Left") return Effect.succeed(Outcome.Failed({ reason: plan.left.message }))
-      return Option.match(reserved.get(item)!, {
-        onSome: Effect.succeed<Step>,
+      if (plan._tag === "Left") {
+        // Nothing was recorded or sent.
+        return Effect.as(
+          Effect.logWarning(`not sent to ${who(item.candidate)}: ${plan.left.message}; will retry next run`),
+          Outcome.Failed({ reason: plan.left.message })
+        )
+      }
+      return Option.match(ids[next++]!, {
+        onSome: (id) => Effect.succeed<Step>({ item, plan: plan.right, id }),
         onNone: () =>
           Effect.as(
             Effect.logInfo(`skipped ${who(item.candidate)}: this ${kind} trigger already has a message`),

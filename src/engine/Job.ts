@@ -130,6 +130,11 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     Skipped: () => Effect.void
   })
 
+  // Prepared messages wait here for a sender; `none` tells a sender that there are no more.
+  const steps = yield* Queue.bounded<Option.Option<Step>>(TURN_BLOCK)
+  /** Whether a sender's commit should begin the next transaction: a message is waiting. */
+  const moreWaiting = Effect.map(Queue.size(steps), (n) => n > 0)
+
   // A message's delivery and its count are one uninterruptible step: a stop waits for both, so
   // the summary of an interrupted run counts every message that went out. A prepared message left
   // when the run stops is not sent; its attempt is forgotten when the run ends.
@@ -151,8 +156,6 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
     )
   )
 
-  // Prepared messages wait here for a sender; `none` tells a sender that there are no more.
-  const steps = yield* Queue.bounded<Option.Option<Step>>(TURN_BLOCK)
   const takeActions = withActionsOf(rotation.take, actionCountOf(kind))
   const produce = selector.candidates(at).pipe(
     Stream.grouped(TURN_BLOCK),
@@ -176,7 +179,6 @@ export const run = Effect.fn("pronto-notify/run")(function*(kind: AnyKind, optio
   // sender keeps its connection for the next message while one is waiting (its commit begins the
   // next transaction), and gives it back when none is (the candidates' pages may need it) or after
   // a message that did not go out (the connection may be what failed).
-  const moreWaiting = Effect.map(Queue.size(steps), (n) => n > 0)
   const sendAll = Effect.gen(function*() {
     let next = yield* Queue.take(steps)
     while (Option.isSome(next)) {
