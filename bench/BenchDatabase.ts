@@ -4,13 +4,15 @@
  */
 import pg from "pg"
 
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+/** The server's own database at DATABASE_URL (default: the local one), where scratch databases are made. */
+export const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: adminUrl })
+/** One statement on a connection of its own. */
+export const query = async (url: string, statement: string, values: Array<unknown> = []) => {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(statement)
+    return await client.query(statement, values)
   } finally {
     await client.end()
   }
@@ -21,10 +23,10 @@ export const withScratchDatabase = async (bench: (url: string) => Promise<void>)
   const name = `pn_bench_${Date.now().toString(36)}`
   const u = new URL(adminUrl)
   u.pathname = `/${name}`
-  await admin(`CREATE DATABASE ${name}`)
+  await query(adminUrl, `CREATE DATABASE ${name}`)
   try {
     await bench(u.toString())
   } finally {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await query(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   }
 }

@@ -4,7 +4,6 @@
  * engine or the bare baseline (`bare-protocol.ts`) against the Site stub.
  */
 import { DateTime, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
-import pg from "pg"
 import * as Database from "../src/database/Database.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
@@ -13,22 +12,13 @@ import * as ProntoNotify from "../src/host/ProntoNotify.ts"
 import { migrate } from "../src/store/Migrations.ts"
 import { withClockAt } from "../src/time/Clock.ts"
 import * as Bare from "./bare-protocol.ts"
+import { query } from "./BenchDatabase.ts"
 import type { SiteStub } from "./SiteStub.ts"
 
 /** 12:00 in Moscow: a feedback slot and the invite's. */
 export const RUN_AT = new Date("2026-03-10T09:00:00Z")
 
 export type BenchKind = Bare.BareKind
-
-const query = async (url: string, statement: string, values: Array<unknown> = []) => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await client.query(statement, values)
-  } finally {
-    await client.end()
-  }
-}
 
 /** The library's tables and the reference host's, on a fresh database. */
 export const install = (url: string) =>

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process"
 import * as os from "node:os"
-import pg from "pg"
+import { adminUrl, query } from "./BenchDatabase.ts"
 
 interface Row {
   readonly measure: string
@@ -80,15 +80,7 @@ if (only === undefined || only.has("P6")) {
   }
 }
 
-const server = await (async () => {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" })
-  await client.connect()
-  try {
-    return String((await client.query("SHOW server_version")).rows[0].server_version)
-  } finally {
-    await client.end()
-  }
-})()
+const server = String((await query(adminUrl, "SHOW server_version")).rows[0].server_version)
 const cpus = os.cpus()
 console.log(
   `\n${new Date().toISOString().slice(0, 10)}: ${cpus.length} cores (${cpus[0]?.model.trim()}), ${
