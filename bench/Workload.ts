@@ -8,9 +8,10 @@ import * as Database from "../src/database/Database.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
 import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
+import { poolSizeFor } from "../src/delivery/InFlight.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
-import { migrate } from "../src/store/Migrations.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { migrate } from "../src/migrations/Migrations.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as Bare from "./bare-protocol.ts"
 import { query } from "./BenchDatabase.ts"
 import type { SiteStub } from "./SiteStub.ts"
@@ -95,7 +96,7 @@ export const runner = (url: string, site: SiteStub, inFlight: number) => {
     Layer.mergeAll(
       ProntoNotify.layer({ inFlight }),
       SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
-    ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: ProntoNotify.poolSizeFor(inFlight) })))
+    ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: poolSizeFor(inFlight) })))
   )
   return {
     run: (kind: BenchKind) =>

@@ -19,7 +19,7 @@ import * as FakeSite from "../src/demo/FakeSite.ts"
 import type { SimulationOptions } from "../src/demo/Simulation.ts"
 import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
-import { migrate } from "../src/store/Migrations.ts"
+import { migrate } from "../src/migrations/Migrations.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
 
 const [seeds, clients, days] = [20, 1200, 35].map((fallback, i) => Number(process.argv[2 + i] ?? fallback))

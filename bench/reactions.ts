@@ -10,11 +10,11 @@ import { DateTime, Effect, Layer } from "effect"
 import * as BonusApi from "../src/bonus/BonusApi.ts"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as Database from "../src/database/Database.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
 import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
-import { migrate } from "../src/store/Migrations.ts"
+import { migrate } from "../src/migrations/Migrations.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
 
 const PER_KIND = 25_000

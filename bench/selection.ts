@@ -18,12 +18,12 @@ import pg from "pg"
 import * as Database from "../src/database/Database.ts"
 import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
-import { type AnyKind, Selector } from "../src/kinds/Kind.ts"
-import { BUILT_IN } from "../src/kinds/Registry.ts"
+import type { AnyKind } from "../src/kinds/Kind.ts"
+import { BUILT_IN } from "../src/kinds/Kinds.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
 import * as Report from "../src/report/Report.ts"
-import { migrate } from "../src/store/Migrations.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { migrate } from "../src/migrations/Migrations.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
 import { hand } from "./SelectionHand.ts"
 import * as Seed from "./SelectionSeed.ts"
@@ -139,8 +139,7 @@ const seedHistory = async (client: pg.Client, ledger: boolean) => {
 type Runtime = ManagedRuntime.ManagedRuntime<Layer.Layer.Success<ReturnType<typeof ProntoNotify.layer>> | SqlClient.SqlClient, unknown>
 
 const drain = (kind: AnyKind, at: DateTime.Utc) =>
-  Effect.flatMap(Selector, (selector) => Stream.runCollect(selector.candidates(at))).pipe(
-    Effect.provide(kind.layer),
+  Stream.runCollect(kind.select(at)).pipe(
     withClockAt(at),
     Effect.map((chunk) => Array.from(chunk, (c) => `${c.clientId}|${c.phone}|${c.trigger}|${c.actionSet}`))
   )

@@ -8,7 +8,7 @@
  *   RUNNER_PORT=34433 ...
  *
  * It joins the same cluster as `pronto-notify serve` on that database: it uses serve's cluster
- * (`clusterLayer`: the same storage tables, pronto_notify_cluster_*, and the same timings), so
+ * (`Cluster.layer`: the same storage tables, pronto_notify_cluster_*, and the same timings), so
  * example runners and `serve` runners share the shards and each cron runs once among them all. (A
  * runner with its own storage, e.g. @effect/cluster's default tables cluster_*, would form a second
  * cluster that runs every cron again.)
@@ -23,14 +23,14 @@ import { RunnerAddress } from "@effect/cluster"
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
 import { ProntoNotify, SiteSender } from "@pronto/notify"
-import { clusterLayer, ClusterJobs } from "@pronto/notify/cluster"
+import { Cluster, ClusterJobs } from "@pronto/notify/cluster"
 import { Database } from "@pronto/notify/postgres"
 
 const runner = Layer.unwrapEffect(
   Effect.gen(function*() {
     const host = yield* Config.string("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1"))
     const port = yield* Config.integer("RUNNER_PORT")
-    return clusterLayer(Option.some(RunnerAddress.make(host, port)))
+    return Cluster.layer(Option.some(RunnerAddress.make(host, port)))
   })
 )
 

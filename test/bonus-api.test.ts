@@ -8,10 +8,10 @@ import * as BonusApi from "../src/bonus/BonusApi.ts"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import { BonusServer, BonusServerError, InsufficientBalance } from "../src/bonus/BonusServer.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
-import * as Job from "../src/engine/Job.ts"
+import * as Run from "../src/engine/Run.ts"
 import * as Kind from "../src/kinds/Kind.ts"
-import { ActionFailed, ActionStrategy, ReactionRule, Selector } from "../src/kinds/Kind.ts"
-import { Invite } from "../src/kinds/Invite.ts"
+import { ActionFailed, ReactionRule } from "../src/kinds/Kind.ts"
+import { Invite } from "../src/kinds/invite/Invite.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
 import { insertClient, instant } from "./support/Fixtures.ts"
@@ -583,29 +583,26 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
         actionSets: [{ name: "bonus-test", band: null, actions: 1 }],
         rules: {},
         reaction: ReactionRule.ClosedOrder(),
-        selector: Layer.succeed(Selector, {
-          candidates: () => Stream.make({ clientId: "1", phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" })
-        }),
-        actions: Layer.effect(
-          ActionStrategy,
-          Effect.map(BonusServer, (bonus) => ({
-            plan: () => Effect.succeed({ performedAction: 1, text: "Дарим 100 бонусов" }),
-            perform: (candidate, _plan, _id, at) =>
-              bonus.accrue({
-                type: "temporary",
-                clientId: candidate.clientId,
-                amount: 100,
-                reason: "invite",
-                at,
-                expiresAt: DateTime.add(at, { days: 14 })
-              }).pipe(Effect.asVoid, Effect.mapError((e) => new ActionFailed({ kind: "invite", action: 1, reason: e.message })))
-          }))
-        )
+        select: () => Stream.make({ clientId: "1", phone: "89161234567", orderUid: null, actionSet: "bonus-test", trigger: "lapse-1" }),
+        plan: () => Effect.succeed({ performedAction: 1, text: "Дарим 100 бонусов" }),
+        perform: (candidate, _plan, { at }) =>
+          Effect.flatMap(BonusServer, (bonus) =>
+            bonus.accrue({
+              type: "temporary",
+              clientId: candidate.clientId,
+              amount: 100,
+              reason: "invite",
+              at,
+              expiresAt: DateTime.add(at, { days: 14 })
+            })).pipe(
+              Effect.as(Kind.nothingGranted),
+              Effect.mapError((e) => new ActionFailed({ kind: "invite", action: 1, reason: e.message }))
+            )
       })
       const runOnce = httpBonusServer(
         Effect.gen(function*() {
           yield* Harness.at(AT)
-          const summary = yield* Job.run(kind)
+          const summary = yield* Run.run(kind)
           return { summary, report: yield* flush }
         })
       )

@@ -10,7 +10,7 @@ import {
   temporaryExpiry
 } from "../src/bonus/BonusLedger.ts"
 import { BonusServer } from "../src/bonus/BonusServer.ts"
-import type { ClientId } from "../src/kinds/Kind.ts"
+import type { ClientId } from "../src/store/Ids.ts"
 import { bonusRows, daysAfter, insertBonusRow, insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"

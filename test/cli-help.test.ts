@@ -9,7 +9,7 @@ import { ConfigProvider, Console, Effect, Exit, HashMap } from "effect"
 import { command } from "../src/cli/Cli.ts"
 import { main } from "../src/cli/Main.ts"
 import { SETTINGS } from "../src/config/Deployment.ts"
-import { KINDS } from "../src/kinds/Registry.ts"
+import { KINDS } from "../src/kinds/Kinds.ts"
 import * as Cli from "./support/Cli.ts"
 
 const ESCAPE = "\u001b["

@@ -5,7 +5,7 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { RecordingSender } from "../src/delivery/Sender.ts"
-import { BUILT_IN, Kinds } from "../src/kinds/Registry.ts"
+import { BUILT_IN, Kinds } from "../src/kinds/Kinds.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
 import * as Report from "../src/report/Report.ts"
 import { due, scheduleOf } from "../src/scheduling/Schedule.ts"

@@ -3,9 +3,9 @@ import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Layer, Logger } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
 import { Feedback } from "../src/kinds/Feedback.ts"
-import { Notifications } from "../src/store/Notifications.ts"
+import { Attempts } from "../src/store/Attempts.ts"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import { insertClient, insertOrder, instant } from "./support/Fixtures.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
@@ -195,8 +195,8 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       const uid = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(2) })
       yield* recorder.answerWith(() => Effect.fail(new SendFailed({ reason: "HTTP 500" })))
       const releaseFails = Layer.effect(
-        Notifications,
-        Effect.map(Notifications, (real) => ({
+        Attempts,
+        Effect.map(Attempts, (real) => ({
           ...real,
           release: () => Effect.fail(new SqlError.SqlError({ message: "connection lost", cause: null }))
         }))

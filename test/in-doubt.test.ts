@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Chunk, Effect, Stream } from "effect"
-import * as RunSession from "../src/engine/RunSession.ts"
+import * as RunSession from "../src/store/RunSession.ts"
 import * as InDoubt from "../src/store/InDoubt.ts"
 import { settleDelivered, settleNotDelivered } from "../src/store/InDoubt.ts"
 import * as Jobs from "../src/engine/Jobs.ts"

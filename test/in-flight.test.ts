@@ -11,14 +11,14 @@ import { DateTime, Effect, Exit, Layer, Logger, LogLevel, Redacted } from "effec
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Database from "../src/database/Database.ts"
-import { InFlight, InvalidInFlight, MAX_IN_FLIGHT } from "../src/delivery/InFlight.ts"
+import { InFlight, InvalidInFlight, MAX_IN_FLIGHT, poolSizeFor } from "../src/delivery/InFlight.ts"
 import { Sender, SendInDoubt } from "../src/delivery/Sender.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
-import { BREAKER_THRESHOLD } from "../src/engine/Job.ts"
+import { BREAKER_THRESHOLD } from "../src/engine/Stopper.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
 import { outsideTransaction } from "../src/store/Transactions.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as Cli from "./support/Cli.ts"
 import { insertClient, insertOrder } from "./support/Fixtures.ts"
 import * as TestDatabase from "./support/TestDatabase.ts"
@@ -86,7 +86,7 @@ describe("messages in flight", { timeout: 120_000 }, () => {
             Layer.mergeAll(
               ProntoNotify.layer({ inFlight }),
               SiteSender.layer({ url: site.url, key: Redacted.make("k") })
-            ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: ProntoNotify.poolSizeFor(inFlight) })))
+            ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: poolSizeFor(inFlight) })))
           ),
           Logger.withMinimumLogLevel(LogLevel.Error)
         )

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Stream } from "effect"
 import * as Jobs from "../src/engine/Jobs.ts"
-import { Invite } from "../src/kinds/Invite.ts"
+import { Invite } from "../src/kinds/invite/Invite.ts"
 import { orderClosed } from "../src/host/Orders.ts"
 import { RecordingSender, SendFailed } from "../src/delivery/Sender.ts"
 import {

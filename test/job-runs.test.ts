@@ -15,7 +15,7 @@ import {
   TestServices
 } from "effect"
 import { BonusServer, BonusServerError } from "../src/bonus/BonusServer.ts"
-import { withClockAt } from "../src/time/Clock.ts"
+import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
 import * as Scheduler from "../src/scheduling/Scheduler.ts"
 import { RecordingSender } from "../src/delivery/Sender.ts"

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { VERSION } from "../src/cli/Cli.ts"
-import { KINDS } from "../src/kinds/Registry.ts"
+import { KINDS } from "../src/kinds/Kinds.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const sources = (dir: string): Array<string> =>

@@ -83,14 +83,14 @@ describe("the package", () => {
     expect(platform.filter((s) => s === "@effect/platform" || /\/(HttpServer|HttpApi|HttpRouter|Socket)/.test(s))).toEqual([])
   })
 
-  it("a bundler keeps only what `import { due }` uses, and that still computes the schedule", async () => {
+  it("a bundler keeps only what `Schedule.due` uses, and that still computes the schedule", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pronto-notify-bundle-"))
     try {
       const contents = [
         `import { DateTime } from "effect"`,
-        `import { due } from "./src/index.ts"`,
+        `import { Schedule } from "./src/index.ts"`,
         `const zone = DateTime.zoneUnsafeMakeNamed("Europe/Moscow")`,
-        `console.log(JSON.stringify(due(DateTime.unsafeMake("2026-03-01T09:00:00Z"), zone)))`
+        `console.log(JSON.stringify(Schedule.due(DateTime.unsafeMake("2026-03-01T09:00:00Z"), zone)))`
       ].join("\n")
       const out = path.join(dir, "due.mjs")
       await build({
@@ -112,6 +112,26 @@ describe("the package", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it("exports namespaces only, and no value under two names", async () => {
+    const seen = new Map<unknown, string>()
+    const twice: Array<string> = []
+    for (const { source, subpath } of entries) {
+      const entry: Record<string, unknown> = await import(path.join(root, source))
+      for (const [name, namespace] of Object.entries(entry)) {
+        // A module namespace object: what `export * as Name` gives.
+        expect(Object.prototype.toString.call(namespace), `${subpath}: ${name}`).toBe("[object Module]")
+        for (const [member, value] of Object.entries(namespace as Record<string, unknown>)) {
+          if ((typeof value !== "object" && typeof value !== "function") || value === null) continue
+          const here = `${subpath}: ${name}.${member}`
+          const before = seen.get(value)
+          if (before === undefined) seen.set(value, here)
+          else twice.push(`${before} is also ${here}`)
+        }
+      }
+    }
+    expect(twice).toEqual([])
   })
 
   it("deno.json is written from package.json: one name, one version, the same entries and ranges", () => {

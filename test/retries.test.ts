@@ -9,7 +9,8 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, DateTime, Effect, Fiber, Layer, Logger, LogLevel, Option, TestClock, TestServices } from "effect"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
-import { BREAKER_THRESHOLD, CONCURRENCY } from "../src/engine/Job.ts"
+import { DEFAULT_IN_FLIGHT } from "../src/delivery/InFlight.ts"
+import { BREAKER_THRESHOLD } from "../src/engine/Stopper.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
 import * as JobRuns from "../src/scheduling/JobRuns.ts"
 import * as Scheduler from "../src/scheduling/Scheduler.ts"
@@ -145,7 +146,7 @@ layer(quiet, { timeout: "120 seconds" })("a run stops taking candidates", (it) =
       expect(summary.stopped).toBe("circuit-breaker")
       expect(summary.sent).toBe(0)
       expect(summary.inDoubt).toBeGreaterThanOrEqual(BREAKER_THRESHOLD)
-      expect(summary.inDoubt).toBeLessThanOrEqual(BREAKER_THRESHOLD + CONCURRENCY - 1)
+      expect(summary.inDoubt).toBeLessThanOrEqual(BREAKER_THRESHOLD + DEFAULT_IN_FLIGHT - 1)
       expect(summary.selected).toBe(summary.inDoubt)
       expect(logs.filter((l) => l.includes("ambiguous outcomes in a row"))).toHaveLength(1)
       yield* recorder.answerWith(() => Effect.void)
@@ -197,7 +198,7 @@ layer(quiet, { timeout: "120 seconds" })("a run stops taking candidates", (it) =
       expect(summary).toMatchObject({ stopped: "sending-hours", failed: 0 })
       const sent = summary !== undefined && "sent" in summary ? summary.sent : 0
       expect(sent).toBeGreaterThanOrEqual(10)
-      expect(sent).toBeLessThanOrEqual(10 + CONCURRENCY)
+      expect(sent).toBeLessThanOrEqual(10 + DEFAULT_IN_FLIGHT)
       // The slot is done: the rest waits for a later run, never for the night.
       expect(yield* runRows).toEqual([`profile ${slot.pipe(DateTime.formatIso)} done 1`])
       yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`TRUNCATE pronto_notify.job_runs`)

@@ -7,7 +7,8 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Database from "../src/database/Database.ts"
-import { BREAKER_THRESHOLD, CONCURRENCY } from "../src/engine/Job.ts"
+import { DEFAULT_IN_FLIGHT } from "../src/delivery/InFlight.ts"
+import { BREAKER_THRESHOLD } from "../src/engine/Stopper.ts"
 import * as Cli from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 import * as TestSite from "./support/TestSite.ts"
@@ -60,7 +61,7 @@ describe("run's exit status", { timeout: 240_000 }, () => {
       const [line, stopped] = doubtful.stdout.trim().split("\n")
       const inDoubt = Number(/in doubt (\d+)/.exec(line!)![1])
       expect(inDoubt).toBeGreaterThanOrEqual(BREAKER_THRESHOLD)
-      expect(inDoubt).toBeLessThan(BREAKER_THRESHOLD + CONCURRENCY)
+      expect(inDoubt).toBeLessThan(BREAKER_THRESHOLD + DEFAULT_IN_FLIGHT)
       expect(stopped).toBe("  stopped early (the Site's answers stayed ambiguous); the rest is left for a later run")
       expect(doubtful.stderr).toContain("ambiguous outcomes in a row: the Site may be down")
 

@@ -25,6 +25,5 @@ export {
   TemporaryAccrualRequest
 } from "./api/Api.ts"
 export { handlers, layer } from "./api/Handlers.ts"
-export { REQUESTS_TABLE } from "./api/Idempotency.ts"
 export { baseUrl, serve } from "./api/NodeServer.ts"
 export type { ServeOptions } from "./api/NodeServer.ts"

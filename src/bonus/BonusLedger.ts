@@ -20,7 +20,7 @@ import {
   InsufficientBalance,
   type OperationId
 } from "./BonusServer.ts"
-import type { ClientId } from "../kinds/Kind.ts"
+import type { ClientId } from "../store/Ids.ts"
 import * as Rows from "../store/Rows.ts"
 
 /** Temporary bonuses expire this long after accrual unless spent. */

@@ -5,7 +5,7 @@
  * `jupiter.bonus_temporary`, joining the caller's transaction) and `BonusServerHttp.layer` (the
  * bonus server's HTTP API, for a host whose bonus server runs apart). A host may provide its own.
  */
-import type { ClientId } from "../kinds/Kind.ts"
+import type { ClientId } from "../store/Ids.ts"
 import { Context, type DateTime, type Effect, type Option, Schema } from "effect"
 
 export type Accrual =

@@ -14,7 +14,7 @@ import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { parseIsoInstant } from "../time/Instant.ts"
 import * as Database from "../database/Database.ts"
 import { installReferenceHostSchema } from "../host/HostSchema.ts"
-import { migrate } from "../store/Migrations.ts"
+import { migrate } from "../migrations/Migrations.ts"
 import * as ProntoNotify from "../host/ProntoNotify.ts"
 
 /** A command-line input that cannot be used; the message says what to fix. */
@@ -49,7 +49,7 @@ export const inFlight: Effect.Effect<number, InvalidInFlight> = Effect.flatMap(
   Effect.orDie(Deployment.siteInFlight),
   Option.match({
     onNone: () => Effect.succeed(DEFAULT_IN_FLIGHT),
-    onSome: (text) => (/^\d+$/.test(text) ? InFlight.make(Number(text)) : Effect.fail(new InvalidInFlight({ value: text })))
+    onSome: (text) => (/^\d+$/.test(text) ? InFlight.make(Number(text)) : Effect.fail(new InvalidInFlight({ value: text, setting: "SITE_IN_FLIGHT" })))
   })
 )
 

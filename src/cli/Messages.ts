@@ -3,7 +3,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Option, Stream } from "effect"
-import { Kinds, KINDS } from "../kinds/Registry.ts"
+import { Kinds, KINDS } from "../kinds/Kinds.ts"
 import { Notifications } from "../store/Notifications.ts"
 import { businessTimeZone, json, libraryLayer, parseOptionalInstant } from "./Common.ts"
 

@@ -5,7 +5,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import * as Database from "../database/Database.ts"
 import { installReferenceHostSchema } from "../host/HostSchema.ts"
-import { migrate } from "../store/Migrations.ts"
+import { migrate } from "../migrations/Migrations.ts"
 
 export const command = Command.make(
   "migrate",

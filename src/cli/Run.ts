@@ -6,11 +6,11 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Layer, Option, Stream } from "effect"
 import * as SiteSender from "../delivery/SiteSender.ts"
-import type { RunSummary } from "../engine/Job.ts"
+import type { RunSummary } from "../engine/Jobs.ts"
 import * as Jobs from "../engine/Jobs.ts"
-import { Kinds, KINDS } from "../kinds/Registry.ts"
+import { Kinds, KINDS } from "../kinds/Kinds.ts"
 import * as Reactions from "../reactions/Reactions.ts"
-import { withClockAt } from "../time/Clock.ts"
+import { withClockAt } from "../time/ShiftedClock.ts"
 import { BadInput, businessTimeZone, json, libraryLayer, parseOptionalInstant, printJson } from "./Common.ts"
 
 const at = Options.text("at").pipe(

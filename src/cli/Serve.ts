@@ -14,8 +14,8 @@ import { RunnerAddress } from "@effect/cluster"
 import { DateTime, Effect, Layer, Option } from "effect"
 import * as Deployment from "../config/Deployment.ts"
 import * as SiteSender from "../delivery/SiteSender.ts"
-import { Kinds } from "../kinds/Registry.ts"
-import { clusterLayer } from "../scheduling/Cluster.ts"
+import { Kinds } from "../kinds/Kinds.ts"
+import * as Cluster from "../scheduling/Cluster.ts"
 import * as ClusterJobs from "../scheduling/ClusterJobs.ts"
 import { nextSlot, scheduleOf } from "../scheduling/Schedule.ts"
 import { BadInput, businessTimeZone, libraryLayer } from "./Common.ts"
@@ -47,7 +47,7 @@ export const serve = Effect.gen(function*() {
   const address = yield* runnerAddress
 
   const jobs = ClusterJobs.layer.pipe(
-    Layer.provide(clusterLayer(address)),
+    Layer.provide(Cluster.layer(address)),
     Layer.provide(SiteSender.layer(site))
   )
 

@@ -5,7 +5,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { Kinds } from "../kinds/Registry.ts"
+import { Kinds } from "../kinds/Kinds.ts"
 import { type InDoubtFilter, settleAllDelivered, settleAllNotDelivered } from "../store/InDoubt.ts"
 import { BadInput, parseOptionalInstant, withLibrary } from "./Common.ts"
 

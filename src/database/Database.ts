@@ -9,6 +9,8 @@ import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as Deployment from "../config/Deployment.ts"
 import * as Embedded from "./EmbeddedPostgres.ts"
 
+export type { EmbeddedOptions } from "./EmbeddedPostgres.ts"
+
 export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
   message: Schema.String
 }) {}

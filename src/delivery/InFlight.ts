@@ -10,12 +10,12 @@ export const DEFAULT_IN_FLIGHT = 8
 export const MAX_IN_FLIGHT = 64
 
 export class InvalidInFlight extends Schema.TaggedError<InvalidInFlight>()("InvalidInFlight", {
-  value: Schema.Unknown
+  value: Schema.Unknown,
+  /** Where the value came from: the option in code (`inFlight`) or the environment variable (`SITE_IN_FLIGHT`). */
+  setting: Schema.String
 }) {
   override get message() {
-    return `messages in flight (SITE_IN_FLIGHT) must be a whole number from 1 to ${MAX_IN_FLIGHT}, not ${
-      String(this.value)
-    }`
+    return `messages in flight (${this.setting}) must be a whole number from 1 to ${MAX_IN_FLIGHT}, not ${String(this.value)}`
   }
 }
 
@@ -23,13 +23,14 @@ export class InvalidInFlight extends Schema.TaggedError<InvalidInFlight>()("Inva
 export class InFlight extends Context.Reference<InFlight>()("pronto-notify/InFlight", {
   defaultValue: (): number => DEFAULT_IN_FLIGHT
 }) {
-  static readonly make = (value: number): Effect.Effect<number, InvalidInFlight> =>
+  /** `value` checked; `setting` says where it came from, for the error. */
+  static readonly make = (value: number, setting = "SITE_IN_FLIGHT"): Effect.Effect<number, InvalidInFlight> =>
     Number.isInteger(value) && value >= 1 && value <= MAX_IN_FLIGHT
       ? Effect.succeed(value)
-      : Effect.fail(new InvalidInFlight({ value }))
+      : Effect.fail(new InvalidInFlight({ value, setting }))
 
-  static readonly layer = (value: number): Layer.Layer<InFlight, InvalidInFlight> =>
-    Layer.effect(InFlight, InFlight.make(value))
+  static readonly layer = (value: number, setting = "inFlight"): Layer.Layer<InFlight, InvalidInFlight> =>
+    Layer.effect(InFlight, InFlight.make(value, setting))
 }
 
 /** Connections on which a run records its POST starts: one per 16 messages in flight. */

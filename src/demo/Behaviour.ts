@@ -16,7 +16,7 @@
  * chance of no organic event, of no caused event of its own and of no caused event of the other
  * messages open at the time.
  */
-import type { BuiltInKindName as KindName } from "../kinds/Registry.ts"
+import type { BuiltInKindName as KindName } from "../kinds/Kinds.ts"
 
 export const MINUTE_MS = 60_000
 export const DAY_MS = 86_400_000

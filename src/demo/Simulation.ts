@@ -11,12 +11,12 @@
  */
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
-import type { BuiltInKindName as KindName } from "../kinds/Registry.ts"
+import type { BuiltInKindName as KindName } from "../kinds/Kinds.ts"
 import * as Rows from "../store/Rows.ts"
 import { due, type JobName } from "../scheduling/Schedule.ts"
 import { type JobSummary, runJob } from "../scheduling/Scheduler.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { withClockAt } from "../time/Clock.ts"
+import { withClockAt } from "../time/ShiftedClock.ts"
 import {
   BIRTHDAY_ON_FILE_SHARE,
   CAUSED,

@@ -10,7 +10,7 @@
  * both credited with one order by the "first event after the message" rule (C7), and each one's
  * true rate counts the other's caused order too. The messages are taken as they were sent.
  */
-import type { BuiltInKindName as KindName } from "../kinds/Registry.ts"
+import type { BuiltInKindName as KindName } from "../kinds/Kinds.ts"
 import {
   CAUSED,
   CAUSED_SPAN_MS,

@@ -1,20 +1,30 @@
 /**
  * The jobs a host runs, one per kind, by definition or by name (looked up in the `Kinds`
- * registry): the engine with the kind's Selector and ActionStrategy provided. The host provides
- * the rest (`ProntoNotify.layer`, a Sender, SQL).
+ * registry). The host provides the rest: `ProntoNotify.layer` over its SqlClient, and a Sender
+ * (`SiteSender.layer`).
  */
+import type { SqlError } from "@effect/sql"
 import { Effect } from "effect"
-import type { AnyKind } from "../kinds/Kind.ts"
-import { Kinds } from "../kinds/Registry.ts"
-import * as Job from "./Job.ts"
+import type { AnyKind, KindRequirements } from "../kinds/Kind.ts"
+import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
 import * as Preview from "./Preview.ts"
+import * as Run from "./Run.ts"
+import type { RunSummary } from "./Tally.ts"
 
-const resolve = (kind: AnyKind | string) =>
+export type { PreviewLine } from "./Preview.ts"
+export type { RunOptions, RunRequirements } from "./Run.ts"
+export { BREAKER_THRESHOLD } from "./Stopper.ts"
+export { describeSummary, type RunSummary, type Stop } from "./Tally.ts"
+
+const resolve = (kind: AnyKind | string): Effect.Effect<AnyKind, UnknownKind> =>
   typeof kind === "string" ? Effect.flatMap(Kinds, (registry) => registry.get(kind)) : Effect.succeed(kind)
 
 /** Runs one kind as of the Clock's now (`options`: when to stop taking candidates, what to do if interrupted). */
-export const run = (kind: AnyKind | string, options?: Job.RunOptions) =>
-  Effect.flatMap(resolve(kind), (k) => Job.run(k, options))
+export const run = (
+  kind: AnyKind | string,
+  options?: Run.RunOptions
+): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind, Run.RunRequirements | KindRequirements> =>
+  Effect.flatMap(resolve(kind), (k) => Run.run(k, options))
 
 /** What a run would send now, changing nothing. */
 export const preview = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Preview.preview)

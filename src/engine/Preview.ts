@@ -4,9 +4,9 @@
  */
 import { DateTime, Effect, Stream } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
-import { ActionStrategy, type AnyKind, type ClientId, Selector } from "../kinds/Kind.ts"
-import { readyOf, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
-import { actionCountOf } from "./Job.ts"
+import type { Kind } from "../kinds/Kind.ts"
+import type { ClientId } from "../store/Ids.ts"
+import { actionCountOf, readyOf, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { Rotation } from "./Rotation.ts"
 
 export interface PreviewLine {
@@ -19,10 +19,8 @@ export interface PreviewLine {
   readonly text: string
 }
 
-export const preview = (kind: AnyKind) =>
+export const preview = <R>(kind: Kind<string, unknown, R>) =>
   Effect.gen(function*() {
-    const selector = yield* Selector
-    const strategy = yield* ActionStrategy
     const rotation = yield* Rotation
     const at = yield* DateTime.now
     const counters = new Map<string, number>()
@@ -34,13 +32,13 @@ export const preview = (kind: AnyKind) =>
           return first
         }
       )
-    return selector.candidates(at).pipe(
+    return kind.select(at).pipe(
       Stream.grouped(TURN_BLOCK),
       // A dry run reports nothing of its own: invalid phones simply get no line.
       Stream.mapEffect((block) => Effect.flatMap(readyOf(block, () => Effect.void), withActionsOf(peekAndAdvance, actionCountOf(kind)))),
       Stream.flattenChunks,
       Stream.mapEffect(({ candidate, chosenAction, phone }) =>
-        Effect.map(strategy.plan(candidate, chosenAction, at), (plan): PreviewLine => ({
+        Effect.map(kind.plan(candidate, chosenAction, at), (plan): PreviewLine => ({
           clientId: candidate.clientId,
           orderUid: candidate.orderUid,
           phone: maskPhone(phone),
@@ -50,4 +48,4 @@ export const preview = (kind: AnyKind) =>
         }))
       )
     )
-  }).pipe(Effect.provide(kind.layer))
+  })

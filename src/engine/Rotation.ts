@@ -5,7 +5,7 @@
  * runs and restarts.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Ref } from "effect"
 import { outsideTransaction } from "../store/Transactions.ts"
 
 /** Turn 0 gets action 1, turn n-1 action n, turn n action 1 again. */
@@ -36,4 +36,18 @@ export class Rotation extends Context.Tag("pronto-notify/Rotation")<Rotation, {
   })
 
   static readonly layer = Layer.effect(Rotation, Rotation.make)
+
+  /** Counters in memory, each starting at turn 0; no database. */
+  static readonly layerTest = Layer.effect(
+    Rotation,
+    Effect.map(Ref.make<ReadonlyMap<string, number>>(new Map()), (counters) =>
+      Rotation.of({
+        take: (actionSet, count) =>
+          Ref.modify(counters, (m) => {
+            const first = m.get(actionSet) ?? 0
+            return [first, new Map([...m, [actionSet, first + count]])]
+          }),
+        peek: (actionSet) => Effect.map(Ref.get(counters), (m) => m.get(actionSet) ?? 0)
+      }))
+  )
 }

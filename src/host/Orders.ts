@@ -5,8 +5,8 @@
  * lapses again later is invited again (C4).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect, Option, Schema } from "effect"
-import type { ClientId } from "../kinds/Kind.ts"
+import { Data, DateTime, Effect, Option, Schema } from "effect"
+import type { ClientId } from "../store/Ids.ts"
 import * as Rows from "../store/Rows.ts"
 import { type InvalidOrderUid, parseOrderUid } from "./OrderUid.ts"
 
@@ -27,7 +27,8 @@ export class OrderNotClosed extends Schema.TaggedError<OrderNotClosed>()("OrderN
   }
 }
 
-export interface OrderClosed {
+/** What `orderClosed` did. As JSON its options are plain values (`null` for none, instants as ISO text). */
+export class OrderClosed extends Data.Class<{
   readonly orderUid: string
   /** None for an order without a client: nothing to update. */
   readonly clientId: Option.Option<ClientId>
@@ -37,6 +38,16 @@ export interface OrderClosed {
   readonly moved: boolean
   /** Whether the inactivity mark was cleared. */
   readonly inviteMarkCleared: boolean
+}> {
+  toJSON() {
+    return {
+      orderUid: this.orderUid,
+      clientId: Option.getOrNull(this.clientId),
+      lastOrderAt: Option.getOrNull(Option.map(this.lastOrderAt, DateTime.formatIso)),
+      moved: this.moved,
+      inviteMarkCleared: this.inviteMarkCleared
+    }
+  }
 }
 
 const decodeOrder = Rows.decodeRows(Schema.Struct({
@@ -72,7 +83,7 @@ export const orderClosed = (
         )
       }
       if (order.clientId === null) {
-        return { orderUid: uid, clientId: Option.none(), lastOrderAt: Option.none(), moved: false, inviteMarkCleared: false }
+        return new OrderClosed({ orderUid: uid, clientId: Option.none(), lastOrderAt: Option.none(), moved: false, inviteMarkCleared: false })
       }
       // The close time is taken from the row, not round-tripped through a JS Date (which keeps
       // only milliseconds), so the mark comparison below is exact.
@@ -94,13 +105,13 @@ export const orderClosed = (
         WHERE o.uid = ${uid}::uuid AND m.client_id = ${order.clientId} AND m.invite_lapse < o.closed_at
         RETURNING m.client_id
       `
-      return {
+      return new OrderClosed({
         orderUid: uid,
         clientId: Option.some(order.clientId),
         lastOrderAt: Option.map(Option.fromNullable(client?.lastOrderAt), DateTime.unsafeFromDate),
         moved: client?.moved ?? false,
         inviteMarkCleared: cleared.length > 0
-      }
+      })
     }))
   })
 

@@ -1,16 +1,18 @@
 /**
- * The library's services in one layer, over the host's SqlClient: rotation, the notifications
- * store, the business time zone and the bonus server. Add a Sender (`SiteSender.layer`) to run
- * jobs.
+ * The library's services in one layer, over the host's SqlClient: the rotation, the attempts a
+ * run writes, the notifications table, invalid phones, the business time zone, the bonus server
+ * and the messages in flight. Add a Sender (`SiteSender.layer`) to run jobs.
  */
 import type { SqlClient } from "@effect/sql"
 import { Layer } from "effect"
 import * as BonusLedger from "../bonus/BonusLedger.ts"
 import type { BonusServer } from "../bonus/BonusServer.ts"
 import { DEFAULT_IN_FLIGHT, InFlight, type InvalidInFlight } from "../delivery/InFlight.ts"
-import { BusinessTimeZone, type InvalidTimeZone } from "../time/BusinessTime.ts"
-import { Notifications } from "../store/Notifications.ts"
 import { Rotation } from "../engine/Rotation.ts"
+import { Attempts } from "../store/Attempts.ts"
+import { InvalidPhones } from "../store/InvalidPhones.ts"
+import { Notifications } from "../store/Notifications.ts"
+import { BusinessTimeZone, type InvalidTimeZone } from "../time/BusinessTime.ts"
 
 export interface Options<E = never, R = never> {
   /** IANA name of the business time zone (C1); default Europe/Moscow. */
@@ -21,25 +23,27 @@ export interface Options<E = never, R = never> {
    */
   readonly bonusServer?: Layer.Layer<BonusServer, E, R>
   /**
-   * How many messages are sent to the Site at once (its capacity): 1 to MAX_IN_FLIGHT, default
-   * DEFAULT_IN_FLIGHT. The host's pool needs `poolSizeFor(inFlight)` connections for a run.
+   * How many messages are sent to the Site at once (its capacity): 1 to `InFlight.MAX_IN_FLIGHT`,
+   * default `InFlight.DEFAULT_IN_FLIGHT`. The host's pool needs `InFlight.poolSizeFor(inFlight)`
+   * connections for a run.
    */
   readonly inFlight?: number
 }
 
-export { poolSizeFor } from "../delivery/InFlight.ts"
-
+/** The services a run needs besides a Sender; a bad option fails the layer with an error naming the option. */
 export const layer = <E = never, R = never>(
   options: Options<E, R> = {}
 ): Layer.Layer<
-  Rotation | Notifications | BusinessTimeZone | BonusServer | InFlight,
+  Rotation | Attempts | Notifications | InvalidPhones | BusinessTimeZone | BonusServer | InFlight,
   InvalidTimeZone | InvalidInFlight | E,
   SqlClient.SqlClient | R
 > =>
   Layer.mergeAll(
     Rotation.layer,
+    Attempts.layer,
     Notifications.layer,
-    BusinessTimeZone.layer(options.timeZone),
+    InvalidPhones.layer,
+    BusinessTimeZone.layer(options.timeZone, "timeZone"),
     options.bonusServer ?? BonusLedger.layer,
-    InFlight.layer(options.inFlight ?? DEFAULT_IN_FLIGHT)
+    InFlight.layer(options.inFlight ?? DEFAULT_IN_FLIGHT, "inFlight")
   )

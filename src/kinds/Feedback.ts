@@ -7,9 +7,10 @@
  * against 100 points. The order is marked; the review bonus is accrued later by the mobile app
  * with reason `feedback`, which is the reaction.
  */
-import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer, Schema } from "effect"
-import { ActionStrategy, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
+import { Duration, Effect, Schema } from "effect"
+import { make, nothingGranted, ReactionRule } from "./Kind.ts"
+import { markOrder } from "./Marks.ts"
+import { keysetSelector } from "./Selection.ts"
 
 const NAME = "feedback"
 
@@ -26,57 +27,6 @@ const rules = {
   reactionReason: "feedback"
 }
 
-/** Where a page of candidates ends: the last order's close instant (exact, UTC text) and UID. */
-const PageKey = Schema.Struct({ closedAt: Schema.String, orderUid: Schema.String })
-
-const selector = Layer.effect(
-  Selector,
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    // A page resumes after the last order read: by close time, then UID (C2).
-    const resume = (k: typeof PageKey.Type) => sql`(o.closed_at, o.uid) > (${k.closedAt}::timestamptz, ${k.orderUid}::uuid)`
-    return {
-      candidates: (at) => {
-        const now = DateTime.toDateUtc(at)
-        return keysetPages(sql, PageKey, resume, (after, limit) =>
-          sql`
-            SELECT o.client_id::text AS "clientId", c.phone, o.uid::text AS "orderUid",
-                   ${NAME}::text AS "actionSet", o.uid::text AS trigger,
-                   to_char(o.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "closedAt"
-            FROM jupiter.orders o
-            JOIN jupiter.clients c ON c.id = o.client_id
-            WHERE o.status = 'closed'
-              AND o.is_delivery
-              AND o.source IN ${sql.in(rules.sources)}
-              AND o.closed_at > ${now}::timestamptz - make_interval(hours => ${rules.windowHours})
-              AND o.closed_at <= ${now}
-              AND NOT EXISTS (SELECT 1 FROM pronto_notify.order_marks m WHERE m.order_uid = o.uid)
-              AND NOT EXISTS (
-                SELECT 1 FROM pronto_notify.notifications n
-                WHERE n.kind = ${NAME} AND n.trigger_key = o.uid::text
-              )
-              AND ${after}
-            ORDER BY o.closed_at, o.uid
-            LIMIT ${limit}
-          `)
-      }
-    }
-  })
-)
-
-const actions = Layer.effect(
-  ActionStrategy,
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    return {
-      plan: (_candidate, chosenAction) => Effect.succeed({ performedAction: chosenAction, text: rules.texts[chosenAction]! }),
-      perform: (candidate, _plan, notificationId) =>
-        sql`INSERT INTO pronto_notify.order_marks (order_uid, notification_id) VALUES (${candidate.orderUid}, ${notificationId})`
-          .pipe(Effect.asVoid)
-    }
-  })
-)
-
 export const Feedback = make({
   name: NAME,
   schedule: {
@@ -90,6 +40,35 @@ export const Feedback = make({
   actionSets: [{ name: NAME, band: null, actions: 2 }],
   rules,
   reaction: ReactionRule.Accrual({ reason: rules.reactionReason }),
-  selector,
-  actions
+
+  select: keysetSelector({
+    // A page ends at the last order's close instant (exact, UTC text) and UID, and the next resumes after it (C2).
+    key: Schema.Struct({ closedAt: Schema.String, orderUid: Schema.String }),
+    resume: (sql, k) => sql`(o.closed_at, o.uid) > (${k.closedAt}::timestamptz, ${k.orderUid}::uuid)`,
+    page: (sql, { after, limit, now }) =>
+      sql`
+        SELECT o.client_id::text AS "clientId", c.phone, o.uid::text AS "orderUid",
+               ${NAME}::text AS "actionSet", o.uid::text AS trigger,
+               to_char(o.closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "closedAt"
+        FROM jupiter.orders o
+        JOIN jupiter.clients c ON c.id = o.client_id
+        WHERE o.status = 'closed'
+          AND o.is_delivery
+          AND o.source IN ${sql.in(rules.sources)}
+          AND o.closed_at > ${now}::timestamptz - make_interval(hours => ${rules.windowHours})
+          AND o.closed_at <= ${now}
+          AND NOT EXISTS (SELECT 1 FROM pronto_notify.order_marks m WHERE m.order_uid = o.uid)
+          AND NOT EXISTS (
+            SELECT 1 FROM pronto_notify.notifications n
+            WHERE n.kind = ${NAME} AND n.trigger_key = o.uid::text
+          )
+          AND ${after}
+        ORDER BY o.closed_at, o.uid
+        LIMIT ${limit}
+      `
+  }),
+
+  plan: (_candidate, chosenAction) => Effect.succeed({ performedAction: chosenAction, text: rules.texts[chosenAction]! }),
+
+  perform: (candidate, _plan, { notificationId }) => Effect.as(markOrder(candidate.orderUid, notificationId), nothingGranted)
 })

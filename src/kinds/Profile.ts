@@ -7,11 +7,11 @@
  * month asked for; the bonus for filling in the profile is accrued later by the app with reason
  * `profile`, which is the reaction (C7).
  */
-import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import * as Rows from "../store/Rows.ts"
-import { BusinessTimeZone } from "../time/BusinessTime.ts"
-import { ActionStrategy, CLIENT_PAGE_SIZE, keysetPages, make, ReactionRule, Selector } from "./Kind.ts"
+import { make, nothingGranted, ReactionRule } from "./Kind.ts"
+import { markClient } from "./Marks.ts"
+import { CLIENT_PAGE_SIZE, keysetSelector } from "./Selection.ts"
 import * as Trigger from "./Trigger.ts"
 
 const NAME = "profile"
@@ -21,71 +21,6 @@ const rules = {
   /** The reason the app accrues the profile bonus with: the reaction (C7). */
   reactionReason: "profile"
 }
-
-/** Where a page of candidates ends: the last one's client. */
-const PageKey = Schema.Struct({ clientId: Rows.Id })
-
-const selector = Layer.effect(
-  Selector,
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    // A page resumes after the last client read, by id (C2).
-    const resume = (k: typeof PageKey.Type) => sql`a.id > ${k.clientId}::bigint`
-    const { name: tz } = yield* BusinessTimeZone
-    return {
-      candidates: (at) => {
-        const now = DateTime.toDateUtc(at)
-        // The month's bounds as instants (local midnights), so the orders' index serves them.
-        return keysetPages(sql, PageKey, resume, (after, limit) =>
-          sql`
-            WITH month AS (
-              SELECT m.first_day,
-                     m.first_day::timestamp AT TIME ZONE ${tz}::text AS starts,
-                     (m.first_day + interval '1 month') AT TIME ZONE ${tz}::text AS ends
-              FROM (SELECT (date_trunc('month', ${now}::timestamptz AT TIME ZONE ${tz}::text) - interval '1 month')::date
-                           AS first_day) m
-            ), asked AS (
-              SELECT c.id, c.phone, ${Trigger.clientSql(sql, sql`c.id`, sql`to_char(month.first_day, 'YYYY-MM')`)} AS trigger,
-                     month.first_day
-              FROM jupiter.clients c CROSS JOIN month
-              WHERE c.birthday IS NULL
-                AND EXISTS (
-                  SELECT 1 FROM jupiter.orders o
-                  WHERE o.client_id = c.id AND o.status = 'closed'
-                    AND o.closed_at >= month.starts AND o.closed_at < month.ends
-                )
-            )
-            SELECT a.id::text AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
-            FROM asked a
-            LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
-            WHERE m.profile_month IS DISTINCT FROM a.first_day
-              AND NOT EXISTS (
-                SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
-              )
-              AND ${after}
-            ORDER BY a.id
-            LIMIT ${limit}
-          `, CLIENT_PAGE_SIZE)
-      }
-    }
-  })
-)
-
-const actions = Layer.effect(
-  ActionStrategy,
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    return {
-      plan: () => Effect.succeed({ performedAction: 1, text: rules.text }),
-      perform: (candidate) =>
-        sql`
-          INSERT INTO pronto_notify.client_marks (client_id, profile_month)
-          VALUES (${candidate.clientId}, ${`${Trigger.partOf(candidate.trigger)}-01`}::date)
-          ON CONFLICT (client_id) DO UPDATE SET profile_month = EXCLUDED.profile_month
-        `.pipe(Effect.asVoid)
-    }
-  })
-)
 
 export const Profile = make({
   name: NAME,
@@ -98,6 +33,48 @@ export const Profile = make({
   actionSets: [{ name: NAME, band: null, actions: 1 }],
   rules,
   reaction: ReactionRule.Accrual({ reason: rules.reactionReason }),
-  selector,
-  actions
+
+  select: keysetSelector({
+    // A page resumes after the last client read, by id (C2).
+    key: Schema.Struct({ clientId: Rows.Id }),
+    resume: (sql, k) => sql`a.id > ${k.clientId}::bigint`,
+    size: CLIENT_PAGE_SIZE,
+    // The month's bounds as instants (local midnights), so the orders' index serves them.
+    page: (sql, { after, limit, now, tz }) =>
+      sql`
+        WITH month AS (
+          SELECT m.first_day,
+                 m.first_day::timestamp AT TIME ZONE ${tz}::text AS starts,
+                 (m.first_day + interval '1 month') AT TIME ZONE ${tz}::text AS ends
+          FROM (SELECT (date_trunc('month', ${now}::timestamptz AT TIME ZONE ${tz}::text) - interval '1 month')::date
+                       AS first_day) m
+        ), asked AS (
+          SELECT c.id, c.phone, ${Trigger.clientSql(sql, sql`c.id`, sql`to_char(month.first_day, 'YYYY-MM')`)} AS trigger,
+                 month.first_day
+          FROM jupiter.clients c CROSS JOIN month
+          WHERE c.birthday IS NULL
+            AND EXISTS (
+              SELECT 1 FROM jupiter.orders o
+              WHERE o.client_id = c.id AND o.status = 'closed'
+                AND o.closed_at >= month.starts AND o.closed_at < month.ends
+            )
+        )
+        SELECT a.id::text AS "clientId", a.phone, NULL::text AS "orderUid", ${NAME}::text AS "actionSet", a.trigger
+        FROM asked a
+        LEFT JOIN pronto_notify.client_marks m ON m.client_id = a.id
+        WHERE m.profile_month IS DISTINCT FROM a.first_day
+          AND NOT EXISTS (
+            SELECT 1 FROM pronto_notify.notifications n WHERE n.kind = ${NAME} AND n.trigger_key = a.trigger
+          )
+          AND ${after}
+        ORDER BY a.id
+        LIMIT ${limit}
+      `
+  }),
+
+  plan: () => Effect.succeed({ performedAction: 1, text: rules.text }),
+
+  // The mark holds the month's first day.
+  perform: (candidate) =>
+    Effect.as(markClient(candidate.clientId, "profile_month", `${Trigger.partOf(candidate.trigger)}-01`, "date"), nothingGranted)
 })

@@ -6,7 +6,7 @@
  * read the part back (`partOf`). This module is the only place that knows the format.
  */
 import type { SqlClient, Statement } from "@effect/sql"
-import type { ClientId } from "./Kind.ts"
+import type { ClientId } from "../store/Ids.ts"
 
 const SEPARATOR = "@"
 

@@ -20,8 +20,9 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Chunk, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
 import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
-import type { AnyKind, NotificationId } from "../kinds/Kind.ts"
-import { Kinds } from "../kinds/Registry.ts"
+import type { AnyKind } from "../kinds/Kind.ts"
+import type { NotificationId } from "../store/Ids.ts"
+import { Kinds } from "../kinds/Kinds.ts"
 import * as KeysetPages from "../store/KeysetPages.ts"
 import * as Rows from "../store/Rows.ts"
 

@@ -4,7 +4,7 @@
  * holdout exists, so each is an observational estimate (`OBSERVATIONAL_NOTE`, Report.ts). A method
  * with strata is standardized: each stratum's rate weighted by the messaged clients' share in it.
  */
-import type { BaselineMethod, BaselineObservations } from "../kinds/Kind.ts"
+import type { BaselineMethod, BaselineObservations } from "./BaselineMethod.ts"
 import { type Interval, standardized, wilson } from "./Statistics.ts"
 
 export interface Baseline {

@@ -15,8 +15,9 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { DateTime, Effect } from "effect"
-import type { AnyKind, BaselineObservations } from "../kinds/Kind.ts"
-import { Kinds } from "../kinds/Registry.ts"
+import type { AnyKind } from "../kinds/Kind.ts"
+import type { BaselineObservations } from "./BaselineMethod.ts"
+import { Kinds } from "../kinds/Kinds.ts"
 import { WINDOW_DAYS } from "../reactions/Reactions.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { type Baseline, toBaseline } from "./Baseline.ts"
@@ -26,11 +27,11 @@ import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts
 import { inPeriodOf, type Period } from "./Period.ts"
 import { clusteredWilson, differenceOf } from "./Statistics.ts"
 
-export type { Interval } from "./Statistics.ts"
 export { type Baseline } from "./Baseline.ts"
 export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
 export type { Band, Group, ReportData } from "./Data.ts"
 export type { ActionFigures, Uplift } from "./Figures.ts"
+export { renderHtml } from "./Html.ts"
 export { type ReportJson, toJson } from "./Json.ts"
 export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
 export {

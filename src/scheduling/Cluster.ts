@@ -1,6 +1,6 @@
 /**
  * The Effect Cluster that runs the jobs on schedule (`ClusterJobs`), its storage in the same
- * PostgreSQL: every process built on `clusterLayer` (`pronto-notify serve`, a host's own runners)
+ * PostgreSQL: every process built on `layer` (`pronto-notify serve`, a host's own runners)
  * joins one cluster, so each cron runs once among them all.
  */
 import {
@@ -73,7 +73,7 @@ const socketRunner = (config: Layer.Layer<ShardingConfig.ShardingConfig>) =>
  * built on it (serve, the example runners) joins the same cluster. Its storage is prepared first
  * (`prepareClusterStorage`), so runners may start together.
  */
-export const clusterLayer = (address: Option.Option<RunnerAddress.RunnerAddress>) => {
+export const layer = (address: Option.Option<RunnerAddress.RunnerAddress>) => {
   const config = ShardingConfig.layer({ ...SHARDING, ...(Option.isSome(address) ? { runnerAddress: address } : {}) })
   const runner = Option.isSome(address) ? socketRunner(config) : singleRunner(config)
   return runner.pipe(Layer.provide(Layer.effectDiscard(prepareClusterStorage)))

@@ -12,7 +12,7 @@
  */
 import { ClusterCron, Singleton } from "@effect/cluster"
 import { Duration, Effect, Layer } from "effect"
-import { Kinds } from "../kinds/Registry.ts"
+import { Kinds } from "../kinds/Kinds.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { cronOf, type JobName, scheduleOf } from "./Schedule.ts"
 import * as Scheduler from "./Scheduler.ts"

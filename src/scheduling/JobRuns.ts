@@ -17,23 +17,6 @@ import { describe, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts
 import * as Rows from "../store/Rows.ts"
 import type { JobName } from "./Schedule.ts"
 
-export const migration = `
--- One row per (job, scheduled slot): running while a process holds the job's advisory lock, then
--- done with the run's summary; failed or interrupted slots are run again when asked again.
-CREATE TABLE pronto_notify.job_runs (
-  job          text NOT NULL,
-  slot         timestamptz NOT NULL,
-  status       text NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
-  attempts     integer NOT NULL DEFAULT 1,
-  runner       text NOT NULL,
-  started_at   timestamptz NOT NULL,
-  finished_at  timestamptz NULL,
-  summary      jsonb NULL,
-  error        text NULL,
-  PRIMARY KEY (job, slot)
-);
-`
-
 /** The first key of every job's advisory lock (the second is the job's name). */
 const LOCK_SPACE = "pronto_notify job_runs"
 

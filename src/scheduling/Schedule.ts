@@ -13,7 +13,7 @@
 import { Cron, DateTime, Duration, Option } from "effect"
 import { localParts } from "../time/BusinessTime.ts"
 import type { Timing } from "../kinds/Kind.ts"
-import { BUILT_IN, type Registry } from "../kinds/Registry.ts"
+import { BUILT_IN, type Registry } from "../kinds/Kinds.ts"
 
 /** The job that decides reactions (C7); every other job is a kind's. */
 export const REACTIONS_JOB = "reactions"

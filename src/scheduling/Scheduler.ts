@@ -4,30 +4,21 @@
  * asks and however often). The host's planner, the Effect Cluster crons (`ClusterJobs`) and
  * `pronto-notify serve` all come through here.
  */
-import type { SqlClient, SqlError } from "@effect/sql"
+import type { SqlError } from "@effect/sql"
 import { DateTime, Duration, Effect, Option, Ref } from "effect"
-import type { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
-import type { Sender } from "../delivery/Sender.ts"
+import type { BonusServerError } from "../bonus/BonusServer.ts"
 import * as Jobs from "../engine/Jobs.ts"
-import type { RunSummary } from "../engine/Job.ts"
-import type { Rotation } from "../engine/Rotation.ts"
-import { Kinds, type UnknownKind } from "../kinds/Registry.ts"
+import type { KindRequirements } from "../kinds/Kind.ts"
+import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
 import * as Reactions from "../reactions/Reactions.ts"
-import type { Notifications } from "../store/Notifications.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import * as JobRuns from "./JobRuns.ts"
 import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, slotToRun, windowEnd } from "./Schedule.ts"
 
-/** What every job needs from the host: the library's layer, a Sender, a BonusServer, SQL. */
-export type JobRequirements =
-  | SqlClient.SqlClient
-  | BusinessTimeZone
-  | BonusServer
-  | Rotation
-  | Notifications
-  | Sender
+/** What every job needs from the host: the library's layer (`ProntoNotify.layer`) and a Sender. */
+export type JobRequirements = Jobs.RunRequirements | KindRequirements
 
-export type JobSummary = RunSummary | Reactions.ReactionSummary
+export type JobSummary = Jobs.RunSummary | Reactions.ReactionSummary
 export type JobError = SqlError.SqlError | BonusServerError | UnknownKind
 
 /**

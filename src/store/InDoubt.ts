@@ -12,11 +12,12 @@
  */
 import { SqlClient, type SqlError, type Statement } from "@effect/sql"
 import { DateTime, Effect, Schema, Stream } from "effect"
-import { type ActionError, ActionStrategy, type KindRequirements, type NotificationId } from "../kinds/Kind.ts"
-import { Kinds, type UnknownKind } from "../kinds/Registry.ts"
+import type { ActionError, GrantedBonus, KindRequirements } from "../kinds/Kind.ts"
+import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
+import type { NotificationId } from "./Ids.ts"
 import * as KeysetPages from "./KeysetPages.ts"
-import { holdingBonuses, Notifications, runIsGone } from "./Notifications.ts"
 import * as Rows from "./Rows.ts"
+import { runIsGone } from "./RunSession.ts"
 
 /** Which messages in doubt: given ids, or every one of a kind, an attempt-time range and a run. */
 export interface InDoubtFilter {
@@ -119,6 +120,27 @@ const checkIds = (filter: InDoubtFilter) =>
     }
   })
 
+/**
+ * Records messages in doubt as sent, settled at `at` (sent when their POST started), with the
+ * bonuses their actions granted; inside the settling transaction.
+ */
+const settleSent = (
+  sql: SqlClient.SqlClient,
+  settled: ReadonlyArray<{ readonly id: NotificationId; readonly bonus: GrantedBonus | null }>,
+  at: DateTime.Utc
+) => {
+  const bonuses = settled.flatMap(({ bonus, id }) => (bonus === null ? [] : [{ id, amount: bonus.amount, operation: bonus.operation }]))
+  return sql`
+    UPDATE pronto_notify.notifications n
+    SET status = 'sent', sent_at = coalesce(n.post_started_at, n.attempted_at), settled_at = ${DateTime.toDateUtc(at)},
+        bonus_granted = coalesce(b.amount, n.bonus_granted), bonus_operation = coalesce(b.operation, n.bonus_operation)
+    FROM unnest(${settled.map((s) => s.id)}::bigint[]) AS i(id)
+    LEFT JOIN jsonb_to_recordset(${JSON.stringify(bonuses)}::jsonb) AS b(id bigint, amount numeric, operation text)
+      ON b.id = i.id
+    WHERE n.id = i.id AND n.status = 'in_doubt'
+  `
+}
+
 /** The Site did deliver them: do what each message promised, now, and record them sent. */
 export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
   Settled,
@@ -127,32 +149,28 @@ export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
 > =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const notifications = yield* Notifications
     const registry = yield* Kinds
     yield* checkIds(filter)
     const settled: Array<NotificationId> = []
     let after = "0"
     while (true) {
-      const batch = yield* sql.withTransaction(holdingBonuses(Effect.gen(function*() {
+      const batch = yield* sql.withTransaction(Effect.gen(function*() {
         const rows = yield* sql`
           SELECT ${sql.literal(COLUMNS)} FROM pronto_notify.notifications n
           WHERE ${matching(sql, filter)} AND n.id > ${after}::bigint
           ORDER BY n.id LIMIT ${BATCH} FOR UPDATE OF n
         `.pipe(Effect.flatMap(decodeMessages))
         const now = yield* DateTime.now
-        for (const m of rows) {
-          const kind = yield* registry.get(m.kind)
-          const strategy = yield* Effect.provide(ActionStrategy, kind.actions)
-          yield* strategy.perform(
-            { clientId: m.clientId, phone: m.phone, orderUid: m.orderUid, actionSet: m.actionSet, trigger: m.triggerKey },
-            { performedAction: m.performedAction, text: m.text },
-            m.id,
-            now
-          )
-        }
-        yield* notifications.settleSent(rows.map((m) => m.id), now)
+        const performed = yield* Effect.forEach(rows, (m) =>
+          Effect.flatMap(registry.get(m.kind), (kind) =>
+            kind.perform(
+              { clientId: m.clientId, phone: m.phone, orderUid: m.orderUid, actionSet: m.actionSet, trigger: m.triggerKey },
+              { performedAction: m.performedAction, text: m.text },
+              { notificationId: m.id, at: now }
+            )).pipe(Effect.map(({ bonus }) => ({ id: m.id, bonus }))))
+        if (rows.length > 0) yield* settleSent(sql, performed, now)
         return rows
-      })))
+      }))
       settled.push(...batch.map((m) => m.id))
       if (batch.length < BATCH) break
       after = batch[batch.length - 1]!.id

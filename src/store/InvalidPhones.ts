@@ -4,29 +4,37 @@
  * It is still counted as invalid in every run's summary, and sent as soon as the host corrects it.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { DateTime, Effect } from "effect"
-import type { ClientId } from "../kinds/Kind.ts"
+import { Context, DateTime, Effect, Layer, Ref } from "effect"
+import type { ClientId } from "./Ids.ts"
 
-export const migration = `
-CREATE TABLE pronto_notify.invalid_phones (
-  kind         text NOT NULL,
-  trigger_key  text NOT NULL,
-  client_id    bigint NOT NULL,
-  reported_at  timestamptz NOT NULL,
-  PRIMARY KEY (kind, trigger_key)
-);
-`
+export class InvalidPhones extends Context.Tag("pronto-notify/InvalidPhones")<InvalidPhones, {
+  /** Remembers a trigger's invalid phone; whether it was new (and so is to be reported). */
+  readonly remember: (kind: string, triggerKey: string, clientId: ClientId) => Effect.Effect<boolean, SqlError.SqlError>
+}>() {
+  static readonly make = Effect.map(SqlClient.SqlClient, (sql) =>
+    InvalidPhones.of({
+      remember: (kind, triggerKey, clientId) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          sql`
+            INSERT INTO pronto_notify.invalid_phones (kind, trigger_key, client_id, reported_at)
+            VALUES (${kind}, ${triggerKey}, ${clientId}, ${DateTime.toDateUtc(now)})
+            ON CONFLICT DO NOTHING
+            RETURNING client_id::text AS "clientId"
+          `).pipe(Effect.map((rows) => rows.length === 1))
+    }))
 
-/** Remembers a trigger's invalid phone; whether it was new (and so is to be reported). */
-export const remember = (
-  kind: string,
-  triggerKey: string,
-  clientId: ClientId
-): Effect.Effect<boolean, SqlError.SqlError, SqlClient.SqlClient> =>
-  Effect.flatMap(Effect.all([SqlClient.SqlClient, DateTime.now]), ([sql, now]) =>
-    sql`
-      INSERT INTO pronto_notify.invalid_phones (kind, trigger_key, client_id, reported_at)
-      VALUES (${kind}, ${triggerKey}, ${clientId}, ${DateTime.toDateUtc(now)})
-      ON CONFLICT DO NOTHING
-      RETURNING client_id::text AS "clientId"
-    `.pipe(Effect.map((rows) => rows.length === 1)))
+  static readonly layer = Layer.effect(InvalidPhones, InvalidPhones.make)
+
+  /** In memory; no database. */
+  static readonly layerTest = Layer.effect(
+    InvalidPhones,
+    Effect.map(Ref.make<ReadonlySet<string>>(new Set()), (seen) =>
+      InvalidPhones.of({
+        remember: (kind, triggerKey) =>
+          Ref.modify(seen, (s) => {
+            const key = `${kind}\u0000${triggerKey}`
+            return s.has(key) ? [false, s] : [true, new Set([...s, key])]
+          })
+      }))
+  )
+}

@@ -8,10 +8,12 @@ import * as Deployment from "../config/Deployment.ts"
 export const DEFAULT_TIME_ZONE = Deployment.DEFAULT_TIME_ZONE
 
 export class InvalidTimeZone extends Schema.TaggedError<InvalidTimeZone>()("InvalidTimeZone", {
-  zone: Schema.String
+  zone: Schema.String,
+  /** Where the value came from: the option in code (`timeZone`) or the environment variable (`NOTIFY_TIME_ZONE`). */
+  setting: Schema.String
 }) {
   override get message() {
-    return `NOTIFY_TIME_ZONE "${this.zone}" is not an IANA time zone name (for example Europe/Moscow)`
+    return `${this.setting} "${this.zone}" is not an IANA time zone name (for example Europe/Moscow)`
   }
 }
 
@@ -19,13 +21,15 @@ export class BusinessTimeZone extends Context.Tag("pronto-notify/BusinessTimeZon
   BusinessTimeZone,
   { readonly name: string; readonly zone: DateTime.TimeZone.Named }
 >() {
-  static readonly make = (name: string): Effect.Effect<BusinessTimeZone["Type"], InvalidTimeZone> =>
+  /** The zone named `name`; `setting` says where the name came from, for the error. */
+  static readonly make = (name: string, setting = "NOTIFY_TIME_ZONE"): Effect.Effect<BusinessTimeZone["Type"], InvalidTimeZone> =>
     Option.match(DateTime.zoneMakeNamed(name), {
-      onNone: () => Effect.fail(new InvalidTimeZone({ zone: name })),
+      onNone: () => Effect.fail(new InvalidTimeZone({ zone: name, setting })),
       onSome: (zone) => Effect.succeed({ name: zone.id, zone })
     })
 
-  static readonly layer = (name: string = DEFAULT_TIME_ZONE) => Layer.effect(BusinessTimeZone, BusinessTimeZone.make(name))
+  static readonly layer = (name: string = DEFAULT_TIME_ZONE, setting = "timeZone") =>
+    Layer.effect(BusinessTimeZone, BusinessTimeZone.make(name, setting))
 
   /** From `NOTIFY_TIME_ZONE`, default Europe/Moscow. */
   static readonly layerConfig = Layer.effect(

@@ -7,7 +7,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { DateTime, Effect } from "effect"
 import { main, teardown } from "../../src/cli/Main.ts"
-import { shifted } from "../../src/time/Clock.ts"
+import { shifted } from "../../src/time/ShiftedClock.ts"
 
 const at = DateTime.unsafeMake(process.env.TEST_CLOCK_START!)
 const anchor = DateTime.unsafeMake(process.env.TEST_CLOCK_ANCHOR!)

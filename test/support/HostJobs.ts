@@ -9,21 +9,19 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import {
-  backfillLastOrder,
-  birthdayDiscountForOrder,
-  installReferenceHostSchema,
+  BirthdayDiscount,
+  HostSchema,
+  InDoubt,
+  Instant,
   Jobs,
-  migrate,
+  Migrations,
   Notifications,
-  orderClosed,
-  parseIsoInstant,
+  Orders,
   ProntoNotify,
   Reactions,
   Report,
-  settleDelivered,
-  settleNotDelivered,
-  SiteSender,
-  withClockAt
+  ShiftedClock,
+  SiteSender
 } from "@pronto/notify"
 import { Cause, Config, Console, DateTime, Effect, Exit, Layer, Logger, Option, Redacted, Stream } from "effect"
 import process from "node:process"
@@ -31,48 +29,45 @@ import process from "node:process"
 const [command = "", ...args] = process.argv.slice(2)
 
 const instant = (text: string | undefined) =>
-  Option.match(parseIsoInstant(text ?? ""), {
+  Option.match(Instant.parseIsoInstant(text ?? ""), {
     onNone: () => Effect.fail(new Error(`not an instant: ${text}`)),
     onSome: Effect.succeed
   })
-
-const iso = Option.map(DateTime.formatIso)
 
 const print = (value: unknown) => Console.log(JSON.stringify(value))
 
 const program = Effect.gen(function*() {
   switch (command) {
     case "migrate": {
-      yield* installReferenceHostSchema
-      return yield* print((yield* migrate).map(([id]) => id))
+      yield* HostSchema.installReferenceHostSchema
+      return yield* print((yield* Migrations.migrate).map(([id]) => id))
     }
     case "run": {
       const at = yield* instant(args[1])
       const job: Effect.Effect<unknown, unknown, Layer.Layer.Success<typeof Notify>> = args[0] === "reactions"
         ? Reactions.run
         : Jobs.run(args[0] ?? "")
-      return yield* print(yield* withClockAt(at)(job))
+      return yield* print(yield* ShiftedClock.withClockAt(at)(job))
     }
     case "order-closed": {
-      const closed = yield* orderClosed(args[0] ?? "")
-      return yield* print({ ...closed, clientId: Option.getOrNull(closed.clientId), lastOrderAt: Option.getOrNull(iso(closed.lastOrderAt)) })
+      return yield* print(yield* Orders.orderClosed(args[0] ?? ""))
     }
     case "discount":
-      return yield* print(Option.getOrNull(yield* birthdayDiscountForOrder(args[0] ?? "")))
+      return yield* print(Option.getOrNull(yield* BirthdayDiscount.birthdayDiscountForOrder(args[0] ?? "")))
     case "settle": {
       const at = yield* instant(args[2])
-      const settle = args[0] === "delivered" ? settleDelivered(args[1] ?? "") : settleNotDelivered(args[1] ?? "")
-      yield* withClockAt(at)(settle)
+      const settle = args[0] === "delivered" ? InDoubt.settleDelivered(args[1] ?? "") : InDoubt.settleNotDelivered(args[1] ?? "")
+      yield* ShiftedClock.withClockAt(at)(settle)
       return yield* print({ settled: args[1] })
     }
     case "messages": {
-      const messages = yield* Effect.flatMap(Notifications, (n) => Stream.runCollect(n.list({})))
+      const messages = yield* Effect.flatMap(Notifications.Notifications, (n) => Stream.runCollect(n.list({})))
       return yield* print([...messages].map((m) => ({ ...m, sentAt: DateTime.formatIso(m.sentAt) })))
     }
     case "report":
       return yield* print(Report.toJson(yield* Report.compute()))
     case "backfill":
-      return yield* print(yield* backfillLastOrder)
+      return yield* print(yield* Orders.backfillLastOrder)
     default:
       return yield* Effect.fail(new Error(`unknown command: ${command}`))
   }

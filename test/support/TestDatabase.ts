@@ -10,7 +10,7 @@ import pg from "pg"
 import { inject } from "vitest"
 import * as Database from "../../src/database/Database.ts"
 import { installReferenceHostSchema } from "../../src/host/HostSchema.ts"
-import { migrate } from "../../src/store/Migrations.ts"
+import { migrate } from "../../src/migrations/Migrations.ts"
 
 export const DATABASE_TIME_ZONE = "Pacific/Kiritimati"
 

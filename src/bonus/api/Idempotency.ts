@@ -7,20 +7,6 @@ import { type SqlClient, type SqlError } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import * as Rows from "../../store/Rows.ts"
 
-/**
- * The server's record of idempotent accruals, in the bonus server's database (a migration of the
- * library; a host whose bonus server has its own database applies this there).
- */
-export const REQUESTS_TABLE = `
-CREATE TABLE pronto_notify.bonus_requests (
-  key          text PRIMARY KEY,
-  operation_id text NOT NULL,
-  -- the request as given, so that a key reused for another accrual is refused
-  request      jsonb NOT NULL,
-  created_at   timestamptz NOT NULL DEFAULT now()
-);
-`
-
 /** The key was already used for a different request: the caller must use a new key. */
 export class KeyReused extends Schema.TaggedError<KeyReused>()("KeyReused", { key: Schema.String }) {}
 

@@ -36,7 +36,7 @@ import {
   TemporaryAccrualRequest
 } from "../api/Api.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance } from "../BonusServer.ts"
-import type { ClientId } from "../../kinds/Kind.ts"
+import type { ClientId } from "../../store/Ids.ts"
 import { BonusOutbox, make as makeOutbox, type OutboxRow, type Posted } from "./Outbox.ts"
 
 export interface Options {

@@ -19,42 +19,16 @@
  * request again) is retried too, but after MAX_REFUSALS of them the row is a dead letter: marked
  * failed, logged as an error with its outbox id, kept, never posted again automatically. Other
  * failures are retried for as long as it takes.
+ *
+ * The table (migration 2): a pass claims rows for a lease (`claimed_until`), so two processes
+ * never post one row at once; a failed attempt backs off (`next_attempt_at`); a row refused too
+ * many times is a dead letter (`failed_at`).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Array as Arr, Clock, Context, DateTime, Duration, Effect, Option, Schema } from "effect"
 import type { Accrual, OperationId } from "../BonusServer.ts"
 import * as Rows from "../../store/Rows.ts"
 import { outsideTransaction } from "../../store/Transactions.ts"
-
-/**
- * Accruals waiting for the bonus server, written in the notification's transaction. A delivery
- * pass claims rows for a lease (`claimed_until`), so two processes never post one row at once;
- * a failed attempt backs off (`next_attempt_at`); a row refused too many times is a dead letter
- * (`failed_at`): kept for a person to look at, never posted again automatically.
- */
-export const OUTBOX_TABLE = `
-CREATE TABLE pronto_notify.bonus_outbox (
-  id              bigserial PRIMARY KEY,
-  request_key     uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
-  type            text NOT NULL CHECK (type IN ('permanent', 'temporary')),
-  client_id       bigint NOT NULL,
-  amount          numeric(12,2) NOT NULL,
-  reason          text NULL,
-  accrued_at      timestamptz NOT NULL,
-  expires_at      timestamptz NULL CHECK ((type = 'temporary') = (expires_at IS NOT NULL)),
-  order_uid       uuid NULL,
-  created_at      timestamptz NOT NULL DEFAULT now(),
-  attempts        integer NOT NULL DEFAULT 0,
-  refusals        integer NOT NULL DEFAULT 0,
-  last_error      text NULL,
-  next_attempt_at timestamptz NOT NULL DEFAULT now(),
-  claimed_until   timestamptz NULL,
-  delivered_at    timestamptz NULL,
-  operation_id    text NULL,
-  failed_at       timestamptz NULL CHECK (failed_at IS NULL OR delivered_at IS NULL)
-);
-CREATE INDEX bonus_outbox_pending ON pronto_notify.bonus_outbox (id) WHERE delivered_at IS NULL AND failed_at IS NULL;
-`
 
 /** Outbox rows one pass claims. */
 const DELIVERY_BATCH = 20

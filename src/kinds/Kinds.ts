@@ -1,16 +1,18 @@
 /**
- * The kinds the library runs: the only list of them. Adding a kind is one new file in this folder
- * and one line in `BUILT_IN`. Everything else (the schedule, the jobs, the reaction job, the report,
+ * The kinds the library runs: the four kinds themselves and the only list of them. Adding a kind
+ * is one new file (or folder) here and one line in `BUILT_IN`. Everything else (the schedule, the jobs, the reaction job, the report,
  * the command line's kind list and `due`) derives what it needs from the registry in the context,
  * `Kinds`, whose default holds the built-in kinds; a test (or a host) provides another with
  * `Kinds.layer`.
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { Birthday } from "./Birthday.ts"
+import { Birthday } from "./birthday/Birthday.ts"
 import { Feedback } from "./Feedback.ts"
-import { Invite } from "./Invite.ts"
+import { Invite } from "./invite/Invite.ts"
 import type { AnyKind } from "./Kind.ts"
 import { Profile } from "./Profile.ts"
+
+export { Birthday, Feedback, Invite, Profile }
 
 /** The four kinds of the specification, in the order the schedule and the report list them. */
 export const BUILT_IN = [Feedback, Invite, Profile, Birthday] as const
