@@ -117,6 +117,7 @@ beforeAll(async () => {
 
   fs.writeFileSync(path.join(host, "package.json"), JSON.stringify({ name: "jupiter-host", private: true, type: "module" }))
   fs.copyFileSync(path.join(root, "examples/host-embed.ts"), path.join(host, "host-embed.ts"))
+  fs.copyFileSync(path.join(root, "examples/deno-smoke.ts"), path.join(host, "deno-smoke.ts"))
   fs.copyFileSync(path.join(root, "test/support/HostJobs.ts"), path.join(host, "host-jobs.ts"))
   await ok("npm", [
     "install",
@@ -305,6 +306,11 @@ describe("a host embeds the packed library", { timeout: 300_000 }, () => {
     expect(result.stderr).not.toMatch(VERSION_WARNING)
     // Client 2's new order, and client 4's of yesterday 15:00 (within the 24 hours).
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ kind: "feedback", selected: 2, sent: 2 })
+  })
+
+  it("runs examples/deno-smoke.ts under Deno as its comment says: no permission asked", async () => {
+    const result = await ok(bin("deno"), ["run", "--node-modules-dir=manual", "deno-smoke.ts"], { cwd: host })
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ kinds: ["feedback", "invite", "profile", "birthday"] })
   })
 
   it("the tarball passes publint and arethetypeswrong (ESM only); JSR's dry run publishes the library only", async () => {

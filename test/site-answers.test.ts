@@ -17,7 +17,7 @@ const TEXT = "Все понравилось? Оцени заказ и получ
 const JSON_HEADERS = { "content-type": "text/html; charset=UTF-8", "x-powered-by": "PHP/7.0.13" }
 const NOTICE = "<br />\n<b>Notice</b>:  Undefined index: lang in <b>/var/www/bonus/send-sms.php</b> on line <b>12</b><br />\n"
 
-const send = (layer: Layer.Layer<Sender>) =>
+const send = (layer: Layer.Layer<Sender, SiteSender.SiteNotConfigured>) =>
   Effect.flatMap(Sender, (s) => s.send({ phone: "89091582149", text: TEXT })).pipe(Effect.either, Effect.provide(layer))
 
 const viaNode = (url: string, options: Partial<SiteSender.SiteConfig> = {}) =>

@@ -24,6 +24,6 @@ export {
   SpendRequest,
   TemporaryAccrualRequest
 } from "./api/Api.ts"
-export { handlers, layer } from "./api/Handlers.ts"
+export { handlers, handlersFor, layer } from "./api/Handlers.ts"
 export { baseUrl, serve } from "./api/NodeServer.ts"
 export type { ServeOptions } from "./api/NodeServer.ts"

@@ -9,7 +9,8 @@
  *
  *   balance(t) = Σ permanent (created_at <= t) + Σ temporary (created_at <= t < expires_at)
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import {
   type Accrual,

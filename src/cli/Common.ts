@@ -3,7 +3,7 @@
  * embedded default, its schema), the business time zone, and output.
  */
 import { Options } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Console, DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as BonusLedger from "../bonus/BonusLedger.ts"
 import type { BonusServer } from "../bonus/BonusServer.ts"

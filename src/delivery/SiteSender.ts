@@ -37,6 +37,7 @@ export interface SiteConfig {
   readonly ca?: string | Buffer
 }
 
+/** The Site's settings cannot serve; the message says which and what to fix, and prints no secret. */
 export class SiteNotConfigured extends Schema.TaggedError<SiteNotConfigured>()("SiteNotConfigured", {
   message: Schema.String
 }) {}
@@ -54,29 +55,34 @@ export const describeUrl = (text: string): string => {
   }
 }
 
-/** What is wrong with a Site URL, if anything, in words that print none of its secret parts. */
-export const urlProblem = (text: string): Option.Option<string> => {
+/**
+ * What is wrong with a Site URL, if anything, in words that print none of its secret parts;
+ * `setting` names where it came from (`SITE_URL`, or the `url` of a `SiteConfig` in code).
+ */
+export const urlProblem = (text: string, setting = "SITE_URL"): Option.Option<string> => {
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    return Option.some("SITE_URL is not a URL; give the Site's http(s) URL, e.g. https://www.pronto24.ru")
+    return Option.some(`${setting} is not a URL; give the Site's http(s) URL, e.g. https://www.pronto24.ru`)
   }
   if (url.protocol !== "http:" && url.protocol !== "https:" || url.host === "") {
-    return Option.some(`SITE_URL (${describeUrl(text)}) is not an http(s) URL, e.g. https://www.pronto24.ru`)
+    return Option.some(`${setting} (${describeUrl(text)}) is not an http(s) URL, e.g. https://www.pronto24.ru`)
   }
   if (url.username !== "" || url.password !== "") {
     return Option.some(
-      `SITE_URL (${describeUrl(text)}) carries a user name or password; the Site takes only its key (SITE_KEY)`
+      `${setting} (${describeUrl(text)}) carries a user name or password; the Site takes only its key (${
+        setting === "SITE_URL" ? "SITE_KEY" : "key"
+      })`
     )
   }
   return Option.none()
 }
 
-/** The endpoint with the key in its query; a URL that cannot serve is a bug in the caller's configuration. */
-const endpointWithKey = (config: SiteConfig): Effect.Effect<URL> =>
-  Option.match(urlProblem(config.url), {
-    onSome: (problem) => Effect.dieMessage(`SiteSender: ${problem}`),
+/** The endpoint with the key in its query; a URL that cannot serve is refused with what to fix. */
+const endpointWithKey = (config: SiteConfig): Effect.Effect<URL, SiteNotConfigured> =>
+  Option.match(urlProblem(config.url, "SiteConfig.url"), {
+    onSome: (problem) => Effect.fail(new SiteNotConfigured({ message: `SiteSender: ${problem}` })),
     onNone: () =>
       Effect.sync(() => {
         const url = endpointOf(config.url)
@@ -92,7 +98,7 @@ const logged = (message: OutgoingMessage) => <A>(effect: Effect.Effect<A, SendEr
   )
 
 /** The Site Sender over `node:http`/`node:https` with keep-alive connections, closed with the scope. */
-export const make = (config: SiteConfig): Effect.Effect<Sender["Type"], never, Scope.Scope> =>
+export const make = (config: SiteConfig): Effect.Effect<Sender["Type"], SiteNotConfigured, Scope.Scope> =>
   Effect.gen(function*() {
     const url = yield* endpointWithKey(config)
     const timeout = Duration.decode(config.timeout ?? SEND_TIMEOUT)
@@ -109,7 +115,7 @@ export const make = (config: SiteConfig): Effect.Effect<Sender["Type"], never, S
   })
 
 /** The Site Sender with an explicit configuration (the default). */
-export const layer = (config: SiteConfig): Layer.Layer<Sender> => Layer.scoped(Sender, make(config))
+export const layer = (config: SiteConfig): Layer.Layer<Sender, SiteNotConfigured> => Layer.scoped(Sender, make(config))
 
 /** Error codes that show no connection was made, so the request cannot have been written. */
 const NEVER_CONNECTED = new Set([
@@ -145,7 +151,7 @@ const errorCode = (cause: unknown): string | undefined => {
  * made (refused, host not found, a certificate refused) are definite failures; any other transport
  * error, and the timeout, are in doubt.
  */
-export const makeHttpClient = (config: SiteConfig): Effect.Effect<Sender["Type"], never, HttpClient.HttpClient> =>
+export const makeHttpClient = (config: SiteConfig): Effect.Effect<Sender["Type"], SiteNotConfigured, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     // Tracing off: a span would carry the full URL, key included.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
@@ -189,7 +195,7 @@ export const makeHttpClient = (config: SiteConfig): Effect.Effect<Sender["Type"]
   })
 
 /** The Site Sender over the host's `HttpClient` (see `makeHttpClient` for what it can tell). */
-export const layerHttpClient = (config: SiteConfig): Layer.Layer<Sender, never, HttpClient.HttpClient> =>
+export const layerHttpClient = (config: SiteConfig): Layer.Layer<Sender, SiteNotConfigured, HttpClient.HttpClient> =>
   Layer.effect(Sender, makeHttpClient(config))
 
 /** `SITE_URL` and `SITE_KEY` from the environment, each problem named without printing a secret. */

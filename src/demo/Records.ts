@@ -4,7 +4,7 @@
  * host has it when the library is installed; the weeks the messages run one half hour at a time,
  * with `ordersClosed` as the host calls it.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect } from "effect"
 import { BonusServer } from "../bonus/BonusServer.ts"
 import { Feedback } from "../kinds/Feedback.ts"

@@ -9,7 +9,7 @@
  * The result holds every message with its truth (Truth.ts): the chance of its event within its
  * window, and the chance without any message.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Schema } from "effect"
 import type { BuiltInKindName as KindName } from "../kinds/Kinds.ts"
 import * as Rows from "../store/Rows.ts"

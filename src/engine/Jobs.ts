@@ -7,6 +7,7 @@ import type { SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import type { AnyKind, KindRequirements } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
+import type { TablesMissing } from "../store/TablesMissing.ts"
 import * as Preview from "./Preview.ts"
 import * as Run from "./Run.ts"
 import type { RunSummary } from "./Tally.ts"
@@ -23,7 +24,7 @@ const resolve = (kind: AnyKind | string): Effect.Effect<AnyKind, UnknownKind> =>
 export const run = (
   kind: AnyKind | string,
   options?: Run.RunOptions
-): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind, Run.RunRequirements | KindRequirements> =>
+): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind | TablesMissing, Run.RunRequirements | KindRequirements> =>
   Effect.flatMap(resolve(kind), (k) => Run.run(k, options))
 
 /** What a run would send now, changing nothing. */

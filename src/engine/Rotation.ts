@@ -4,7 +4,8 @@
  * so sends can run concurrently without reordering the rotation, and the counter continues across
  * runs and restarts.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
 import { outsideTransaction } from "../store/Transactions.ts"
 

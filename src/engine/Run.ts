@@ -14,6 +14,7 @@ import type { Kind } from "../kinds/Kind.ts"
 import type { Sender } from "../delivery/Sender.ts"
 import { Attempts } from "../store/Attempts.ts"
 import type { MessageConnection } from "../store/MessageConnection.ts"
+import * as TablesMissing from "../store/TablesMissing.ts"
 import type { InvalidPhones } from "../store/InvalidPhones.ts"
 import { actionCountOf, isPrepared, prepare, readyOf, reportInvalid, type Step, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { deliverer } from "./Message.ts"
@@ -108,4 +109,4 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   const done = yield* tally.summary(yield* stopper.reason)
   yield* Effect.logInfo(Tally.describeSummary(done))
   return done
-}, Effect.scoped)
+}, Effect.scoped, TablesMissing.named)

@@ -4,7 +4,8 @@
  * before it, 29 February counting as 28 February in other years. The Site and the apps apply the
  * discount themselves, so their orders get nothing here.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { DateTime, Effect, Option, Schema } from "effect"
 import * as Rows from "../store/Rows.ts"
 import { BusinessTimeZone, type LocalDate, localDate } from "../time/BusinessTime.ts"

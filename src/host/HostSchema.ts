@@ -4,7 +4,7 @@
  * real Jupiter database already has these tables and only needs the columns the README's host
  * contract lists.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 export const ORDER_SOURCES = ["site", "app", "new_app", "jupiter", "aggregator"] as const

@@ -4,7 +4,8 @@
  * one-off backfill. The next closed order also clears the inactivity mark, so a client who
  * lapses again later is invited again (C4).
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Data, DateTime, Effect, Option, Schema } from "effect"
 import type { ClientId } from "../store/Ids.ts"
 import * as Rows from "../store/Rows.ts"

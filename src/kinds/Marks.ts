@@ -5,7 +5,8 @@
  * kind that marks clients (`pronto_notify.client_marks`: the invite lapse, the profile month, the
  * birthday year), each kind naming its own.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import type { ClientId, NotificationId } from "../store/Ids.ts"
 

@@ -3,7 +3,8 @@
  * statement that selects, in the kind's fixed order (C2), the first `limit` rows after the last
  * row read. A run holds no cursor, and rows it has handled are never read twice.
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError, Statement } from "@effect/sql"
 import { DateTime, Effect, type Schema, Stream } from "effect"
 import * as KeysetPages from "../store/KeysetPages.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"

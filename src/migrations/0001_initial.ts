@@ -2,7 +2,7 @@
  * Migration 1: rotation counters, the notifications, the order and client marks, and the
  * birthday-occurrence function.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { BIRTHDAY_IN_YEAR } from "./BirthdayInYear.ts"
 

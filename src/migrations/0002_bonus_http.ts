@@ -2,7 +2,7 @@
  * Migration 2: the bonus server's HTTP API: its accruals' idempotency keys (`bonus_requests`,
  * bonus/api/Idempotency) and the client's outbox of accruals (`bonus_outbox`, bonus/http/Outbox).
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 export const migration = Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`

@@ -1,7 +1,7 @@
 /**
  * Migration 3: one row per (job, scheduled slot) (scheduling/JobRuns).
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 export const migration = Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`

@@ -4,7 +4,7 @@
  * used to read it: more than 28 days between the lapse's and the send's business-zone dates is A;
  * an unreadable trigger leaves the band unknown (the action set is the kind).
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { BusinessTimeZone, DEFAULT_TIME_ZONE } from "../time/BusinessTime.ts"
 

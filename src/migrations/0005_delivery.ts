@@ -4,7 +4,7 @@
  * this migration is taken to have started its POST (nobody can tell), so it stays for an operator.
  * Invalid phones are remembered per trigger (store/InvalidPhones).
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 export const migration = Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`

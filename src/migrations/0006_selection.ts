@@ -4,7 +4,7 @@
  * selector's expressions instead of calling a function per client: ten times faster over a
  * million clients.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { BIRTHDAY_IN_YEAR } from "./BirthdayInYear.ts"
 

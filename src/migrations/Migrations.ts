@@ -3,7 +3,7 @@
  * `@effect/sql` Migrator: one file per migration in this folder, in order. Append; never edit one
  * that has shipped. Queries live in the modules that own each table.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Migrator from "@effect/sql/Migrator"
 import { Effect } from "effect"
 import { migration as initial } from "./0001_initial.ts"

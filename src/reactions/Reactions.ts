@@ -17,7 +17,8 @@
  * notification is decided once, a later event never flips it, and a second run changes nothing.
  * Messages in doubt are never decided.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Chunk, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
 import { BonusServer, BonusServerError } from "../bonus/BonusServer.ts"
 import type { AnyKind } from "../kinds/Kind.ts"
@@ -25,6 +26,7 @@ import type { NotificationId } from "../store/Ids.ts"
 import { Kinds } from "../kinds/Kinds.ts"
 import * as KeysetPages from "../store/KeysetPages.ts"
 import * as Rows from "../store/Rows.ts"
+import * as TablesMissing from "../store/TablesMissing.ts"
 
 /** A reaction counts only within this many days after the send (C7). */
 export const WINDOW_DAYS = 14
@@ -203,7 +205,7 @@ const emptyTally: ReactionTally = { examined: 0, reacted: 0, none: 0, pending: 0
  */
 export const run: Effect.Effect<
   ReactionSummary,
-  SqlError.SqlError | BonusServerError,
+  SqlError.SqlError | BonusServerError | TablesMissing.TablesMissing,
   SqlClient.SqlClient | BonusServer
 > = Effect.gen(function*() {
   const at = yield* DateTime.now
@@ -245,4 +247,4 @@ export const run: Effect.Effect<
     `reactions at ${summary.at}: examined ${summary.examined}, reacted ${summary.reacted}, none ${summary.none}, still pending ${summary.pending}`
   )
   return summary
-}).pipe(Effect.withSpan("pronto-notify/reactions"), Effect.withLogSpan("reactions"))
+}).pipe(TablesMissing.named, Effect.withSpan("pronto-notify/reactions"), Effect.withLogSpan("reactions"))

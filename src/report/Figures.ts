@@ -3,7 +3,8 @@
  * with the reacting orders of the kinds whose reaction is an order, read in one set-based statement
  * over `pronto_notify.notifications` and the host's `jupiter.orders`; and the messages left in doubt.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { UUID_PATTERN } from "../host/OrderUid.ts"
 import * as Rows from "../store/Rows.ts"

@@ -13,12 +13,14 @@
  * actions (Comparison.ts); the data they make up is in Data.ts. It re-exports what callers use as
  * `Report.…`.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { DateTime, Effect } from "effect"
 import type { AnyKind } from "../kinds/Kind.ts"
 import type { BaselineObservations } from "./BaselineMethod.ts"
 import { Kinds } from "../kinds/Kinds.ts"
 import { WINDOW_DAYS } from "../reactions/Reactions.ts"
+import * as TablesMissing from "../store/TablesMissing.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { type Baseline, toBaseline } from "./Baseline.ts"
 import { compareActions } from "./Comparison.ts"
@@ -112,7 +114,9 @@ const groupsOf = (kinds: ReadonlyArray<AnyKind>, seen: ReadonlyArray<{ kind: str
 }
 
 /** Computes the report over notifications sent in [from, to) (either open), for the registry's kinds. */
-export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError.SqlError, SqlClient.SqlClient | BusinessTimeZone> =>
+export const compute = (
+  period: Period = {}
+): Effect.Effect<ReportData, SqlError.SqlError | TablesMissing.TablesMissing, SqlClient.SqlClient | BusinessTimeZone> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { name: tz } = yield* BusinessTimeZone
@@ -187,4 +191,4 @@ export const compute = (period: Period = {}): Effect.Effect<ReportData, SqlError
       inDoubt: Object.fromEntries(inDoubtRows.map((r) => [r.kind, r.count])),
       observationalNote: OBSERVATIONAL_NOTE
     }
-  })
+  }).pipe(TablesMissing.named)

@@ -10,11 +10,13 @@
  * before the POST) make that take-over send nothing twice. A release that fails is logged and the
  * lock's connection closed (`releaseOrClose`): a pooled connection never keeps a job's lock.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
 import { describe, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
 import * as Rows from "../store/Rows.ts"
+import * as TablesMissing from "../store/TablesMissing.ts"
 import type { JobName } from "./Schedule.ts"
 
 /** The first key of every job's advisory lock (the second is the job's name). */
@@ -29,8 +31,11 @@ interface AdvisoryLock {
 /** How often a run waiting for its job's lock asks again. */
 const LOCK_POLL = Duration.millis(500)
 
-/** Who is running a slot: host and process, for the operator (and the multi-process test). */
-const runnerName = `${hostname()}/${process.pid}`
+/**
+ * Who is running a slot: host and process, for the operator (and the multi-process test). Asked
+ * when a slot runs, not when the module loads (Deno asks for a permission to read the host name).
+ */
+const runnerName = Effect.sync(() => `${hostname()}/${process.pid}`)
 
 export type SlotResult<A> =
   | { readonly _tag: "Ran"; readonly summary: A }
@@ -82,8 +87,8 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
   slot: DateTime.Utc,
   run: Effect.Effect<A, E, R>,
   leftover: (summary: A) => Option.Option<Leftover> = () => Option.none()
-): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError, R | SqlClient.SqlClient> =>
-  Effect.scoped(
+): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError | TablesMissing.TablesMissing, R | SqlClient.SqlClient> =>
+  TablesMissing.named(Effect.scoped(
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const conn = yield* sql.reserve
@@ -124,7 +129,7 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       // A row left running belongs to a process that died holding the lock: this run takes over.
       yield* onLock(sql`
         INSERT INTO pronto_notify.job_runs (job, slot, status, runner, started_at)
-        VALUES (${job}, ${slotDate}, 'running', ${runnerName}, ${DateTime.toDateUtc(yield* DateTime.now)})
+        VALUES (${job}, ${slotDate}, 'running', ${yield* runnerName}, ${DateTime.toDateUtc(yield* DateTime.now)})
         ON CONFLICT (job, slot) DO UPDATE
           SET status = 'running', attempts = job_runs.attempts + 1, runner = EXCLUDED.runner,
               started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
@@ -167,7 +172,7 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       yield* finish("failed", null, reason)
       return yield* new JobRunFailed({ job, slot: slotIso, reason })
     })
-  )
+  ))
 
 export { releaseOrClose }
 

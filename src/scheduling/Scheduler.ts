@@ -11,6 +11,7 @@ import * as Jobs from "../engine/Jobs.ts"
 import type { KindRequirements } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
 import * as Reactions from "../reactions/Reactions.ts"
+import type { TablesMissing } from "../store/TablesMissing.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import * as JobRuns from "./JobRuns.ts"
 import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, slotToRun, windowEnd } from "./Schedule.ts"
@@ -19,7 +20,7 @@ import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, s
 export type JobRequirements = Jobs.RunRequirements | KindRequirements
 
 export type JobSummary = Jobs.RunSummary | Reactions.ReactionSummary
-export type JobError = SqlError.SqlError | BonusServerError | UnknownKind
+export type JobError = SqlError.SqlError | BonusServerError | UnknownKind | TablesMissing
 
 /**
  * The effect a job name runs, as of the Clock's now; a kind's run stops taking candidates at
@@ -99,7 +100,7 @@ export const RETRY_MAX = Duration.minutes(5)
 export const BREAKER_RETRY_FIRST = Duration.minutes(5)
 export const BREAKER_RETRY_MAX = Duration.hours(1)
 
-type SlotError = JobRuns.JobRunFailed | SqlError.SqlError
+type SlotError = JobRuns.JobRunFailed | SqlError.SqlError | TablesMissing
 
 const reasonOf = (error: SlotError) => (error._tag === "JobRunFailed" ? error.reason : error.message)
 const byBreaker = (error: SlotError) => error._tag === "JobRunFailed" && error.stoppedByBreaker === true

@@ -3,7 +3,8 @@
  * statements on such a connection: taking and releasing a lock, and closing the connection when a
  * release fails, so that a pooled connection never keeps a lock.
  */
-import { SqlClient, type SqlConnection, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlConnection, SqlError, Statement } from "@effect/sql"
 import { Duration, Effect } from "effect"
 
 /** Runs statements on one reserved connection, built with the client's escaping. */

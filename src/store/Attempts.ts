@@ -5,7 +5,8 @@
  * that certainly reached nobody. `layer` is PostgreSQL over the host's SqlClient; `layerTest`
  * keeps it all in memory, for tests of the engine that are not about the database.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref, type Scope } from "effect"
 import type { NotificationId } from "./Ids.ts"
 import { type Confirmation, hold, type MessageConnection } from "./MessageConnection.ts"

@@ -10,7 +10,8 @@
  *
  * Only attempts of runs that have ended are settled: one still running is delivering it.
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError, Statement } from "@effect/sql"
 import { DateTime, Effect, Schema, Stream } from "effect"
 import type { ActionError, GrantedBonus, KindRequirements } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
@@ -18,6 +19,7 @@ import type { NotificationId } from "./Ids.ts"
 import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
 import { runIsGone } from "./RunSession.ts"
+import * as TablesMissing from "./TablesMissing.ts"
 
 /** Which messages in doubt: given ids, or every one of a kind, an attempt-time range and a run. */
 export interface InDoubtFilter {
@@ -87,8 +89,10 @@ const matching = (sql: SqlClient.SqlClient, f: InDoubtFilter): Statement.Fragmen
     AND ${f.run === undefined ? sql`true` : sql`n.run_token = ${f.run}`}`
 
 /** The messages in doubt that a filter selects (of runs that have ended), by id, streamed. */
-export const list = (filter: InDoubtFilter = {}): Stream.Stream<InDoubtMessage, SqlError.SqlError, SqlClient.SqlClient> =>
-  Stream.unwrap(Effect.map(SqlClient.SqlClient, (sql) =>
+export const list = (
+  filter: InDoubtFilter = {}
+): Stream.Stream<InDoubtMessage, SqlError.SqlError | TablesMissing.TablesMissing, SqlClient.SqlClient> =>
+  TablesMissing.namedStream(Stream.unwrap(Effect.map(SqlClient.SqlClient, (sql) =>
     KeysetPages.stream({
       sql,
       row: InDoubtMessage,
@@ -101,7 +105,7 @@ export const list = (filter: InDoubtFilter = {}): Stream.Stream<InDoubtMessage, 
           WHERE ${matching(sql, filter)} AND ${after}
           ORDER BY n.id LIMIT ${limit}
         `
-    })))
+    }))))
 
 const decodeMessages = Rows.decodeRows(InDoubtMessage)
 
@@ -144,10 +148,10 @@ const settleSent = (
 /** The Site did deliver them: do what each message promised, now, and record them sent. */
 export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
   Settled,
-  NotInDoubt | UnknownKind | ActionError | SqlError.SqlError,
+  NotInDoubt | UnknownKind | ActionError | SqlError.SqlError | TablesMissing.TablesMissing,
   KindRequirements
 > =>
-  Effect.gen(function*() {
+  TablesMissing.named(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const registry = yield* Kinds
     yield* checkIds(filter)
@@ -177,13 +181,13 @@ export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
     }
     yield* Effect.logInfo(`${settled.length} notifications settled as delivered: their actions are done, they are sent`)
     return { settled: settled.length, ids: settled }
-  })
+  }))
 
 /** The Site did not deliver them: forget the attempts, so that the next run of each kind sends them. */
 export const settleAllNotDelivered = (
   filter: InDoubtFilter
-): Effect.Effect<Settled, NotInDoubt | SqlError.SqlError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+): Effect.Effect<Settled, NotInDoubt | SqlError.SqlError | TablesMissing.TablesMissing, SqlClient.SqlClient> =>
+  TablesMissing.named(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* checkIds(filter)
     const rows = yield* sql<{ id: string }>`
@@ -191,7 +195,7 @@ export const settleAllNotDelivered = (
     `
     yield* Effect.logInfo(`${rows.length} notifications settled as not delivered: the next runs send them`)
     return { settled: rows.length, ids: rows.map((r) => r.id) }
-  })
+  }))
 
 /** The Site did deliver this one: do what it promised, now, and record it sent. */
 export const settleDelivered = (id: NotificationId) => Effect.asVoid(settleAllDelivered({ ids: [id] }))

@@ -3,7 +3,8 @@
  * invalid phone is reported once per trigger, not in every run for as long as it stays on file.
  * It is still counted as invalid in every run's summary, and sent as soon as the host corrects it.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Ref } from "effect"
 import type { ClientId } from "./Ids.ts"
 

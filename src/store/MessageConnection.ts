@@ -5,7 +5,8 @@
  * all in one simple query: one round trip. A simple query takes no parameters, so the
  * confirmation's values are written in as exact literals (`Literals.ts`, used by this module alone).
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { type DateTime, Effect, type Scope } from "effect"
 import type { GrantedBonus } from "../kinds/Kind.ts"
 import type { NotificationId } from "./Ids.ts"

@@ -3,10 +3,12 @@
  * attempted, what was chosen and done, the exact text, when, and the customer's reaction. Jupiter
  * shows it as "Таблица сообщений". What a run writes into it is `Attempts`'s; settling, `InDoubt`'s.
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError, Statement } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Schema, type Stream } from "effect"
 import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
+import * as TablesMissing from "./TablesMissing.ts"
 
 export const MessageStatus = Schema.Literal("sent", "in_doubt")
 export const Reaction = Schema.Literal("pending", "reacted", "none")
@@ -39,7 +41,7 @@ const ListKey = Schema.Struct({ pageAt: Schema.String, id: Rows.Id })
 
 export class Notifications extends Context.Tag("pronto-notify/Notifications")<Notifications, {
   /** The messages in order of their instant, streamed: the table may be large. */
-  readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError>
+  readonly list: (filter: MessageFilter) => Stream.Stream<Message, SqlError.SqlError | TablesMissing.TablesMissing>
 }>() {
   static readonly make = Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -60,14 +62,14 @@ export class Notifications extends Context.Tag("pronto-notify/Notifications")<No
             LIMIT ${limit}
           `
         // Keyset pages, not a cursor: a lost connection fails the listing instead of hanging it.
-        return KeysetPages.stream({
+        return TablesMissing.namedStream(KeysetPages.stream({
           sql,
           row: Message,
           key: ListKey,
           size: LIST_PAGE,
           resume: (k) => sql`(coalesce(sent_at, attempted_at), notifications.id) > (${k.pageAt}::timestamptz, ${k.id}::bigint)`,
           page
-        })
+        }))
       }
     })
   })

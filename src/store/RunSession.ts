@@ -8,7 +8,8 @@
  * run that finds a token's lock free knows that run is gone, and releases its attempts whose POST
  * never started (`Attempts.releaseAbandoned`).
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError, Statement } from "@effect/sql"
 import { DateTime, Deferred, Effect, Exit, Option, Queue, Schema, type Scope } from "effect"
 import { onConnection, releaseOrClose } from "./AdvisoryLock.ts"
 import type { NotificationId } from "./Ids.ts"

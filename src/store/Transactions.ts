@@ -1,7 +1,8 @@
 /**
  * Statements beside the caller's transaction: escaping it, and running on one connection.
  */
-import { SqlClient, type SqlError, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError, Statement } from "@effect/sql"
 import { Context, Effect } from "effect"
 
 /**

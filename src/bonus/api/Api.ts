@@ -234,9 +234,12 @@ export class BonusGroup extends HttpApiGroup.make("bonus")
       .addError(InsufficientBalance, { status: 409 })
   )
   .addError(BonusServerError, { status: 500 })
+  // On the group, so that an API that adds the group (a host's own) answers it as 400 too.
+  .addError(InvalidRequest)
   .prefix("/bonus")
 {}
 
+/** The API alone; its own error too, for the middleware that answers undecodable requests (api/Handlers). */
 export class BonusApi extends HttpApi.make("pronto-bonus").add(BonusGroup).addError(InvalidRequest) {}
 
 // ---------------------------------------------------------------------------------------------

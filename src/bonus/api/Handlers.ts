@@ -4,11 +4,11 @@
  * answers an undecodable request with a one-line 400. Mount `layer` in any HttpServer;
  * `NodeServer.ts` does so with Node's.
  */
-import { HttpApi, HttpApiBuilder, HttpApiError, HttpServerError } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
+import { HttpApi, HttpApiBuilder, HttpApiError, type HttpApiGroup, HttpServerError } from "@effect/platform"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Cause, DateTime, Effect, Layer, Option } from "effect"
 import { type Accrual, BonusServer, BonusServerError, type OperationId } from "../BonusServer.ts"
-import { BonusApi, describeIssues, expiryProblem, InvalidRequest } from "./Api.ts"
+import { BonusApi, type BonusGroup, describeIssues, expiryProblem, InvalidRequest } from "./Api.ts"
 import * as Idempotency from "./Idempotency.ts"
 
 /**
@@ -34,8 +34,10 @@ const invalidRequests = HttpApiBuilder.middleware(BonusApi, (app) =>
 
 const isoOf = (at: DateTime.Utc) => DateTime.formatIso(at)
 
-/** The handlers, over whatever BonusServer the host provides; SQL only for idempotency keys. */
-export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
+/** The handlers of `BonusGroup`, over whatever BonusServer the host provides; SQL only for idempotency keys. */
+const build = (
+  handlers: HttpApiBuilder.Handlers.FromGroup<InvalidRequest | HttpApiError.HttpApiDecodeError, never, typeof BonusGroup>
+) =>
   Effect.gen(function*() {
     const bonus = yield* BonusServer
     const sql = yield* SqlClient.SqlClient
@@ -144,7 +146,27 @@ export const handlers = HttpApiBuilder.group(BonusApi, "bonus", (handlers) =>
         }))
       .handle("spend", ({ payload }) =>
         Effect.flatMap(nowOr(payload.at), (at) => bonus.spend(payload.clientId, payload.amount, at)))
-  }))
+  })
+
+/**
+ * The handlers for any HttpApi that holds `BonusGroup`: the host's own API, say, beside its own
+ * groups (`HttpApi.make("jupiter").add(HostGroup).add(BonusApi.BonusGroup)`), with no cast.
+ */
+export const handlersFor = <Api extends HttpApi.HttpApi.Any>(
+  api: Api & (typeof BonusGroup extends GroupsOf<Api> ? unknown : "the API must hold BonusApi.BonusGroup")
+): Layer.Layer<HttpApiGroup.ApiGroup<IdOf<Api>, "bonus">, never, BonusServer | SqlClient.SqlClient> =>
+  // The group's routes are the same whichever API holds it; only the API's name in the type differs.
+  HttpApiBuilder.group(api as unknown as typeof BonusApi, "bonus", build) as unknown as Layer.Layer<
+    HttpApiGroup.ApiGroup<IdOf<Api>, "bonus">,
+    never,
+    BonusServer | SqlClient.SqlClient
+  >
+
+type IdOf<Api> = Api extends HttpApi.HttpApi<infer Id, infer _Groups, infer _E, infer _R> ? Id : never
+type GroupsOf<Api> = Api extends HttpApi.HttpApi<infer _Id, infer Groups, infer _E, infer _R> ? Groups : never
+
+/** The handlers of the library's own `BonusApi`. */
+export const handlers = handlersFor(BonusApi)
 
 /** The API with its handlers, for `HttpApiBuilder.serve()`: needs the ledger and SQL. */
 export const layer: Layer.Layer<HttpApi.Api, never, BonusServer | SqlClient.SqlClient> = Layer.merge(

@@ -3,7 +3,7 @@
  * statements over it. An accrual sent with a key is made once per key; a retry after a lost
  * answer gets the first operation id. SQL only: migrations load this module without any HTTP.
  */
-import { type SqlClient, type SqlError } from "@effect/sql"
+import type { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import * as Rows from "../../store/Rows.ts"
 

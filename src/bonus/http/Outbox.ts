@@ -24,7 +24,8 @@
  * never post one row at once; a failed attempt backs off (`next_attempt_at`); a row refused too
  * many times is a dead letter (`failed_at`).
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql"
 import { Array as Arr, Clock, Context, DateTime, Duration, Effect, Option, Schema } from "effect"
 import type { Accrual, OperationId } from "../BonusServer.ts"
 import * as Rows from "../../store/Rows.ts"

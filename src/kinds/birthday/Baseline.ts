@@ -1,7 +1,8 @@
 /**
  * The birthday's baseline for the report (report/BaselineMethod): the same days a year earlier.
  */
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Statement } from "@effect/sql"
 import { Effect } from "effect"
 import { type BaselineMethod, BaselineObservations, strataInWords } from "../../report/BaselineMethod.ts"
 import * as Rows from "../../store/Rows.ts"

@@ -2,7 +2,8 @@
  * The invite's baseline for the report (report/BaselineMethod): its own reach applied to the weeks
  * before any invite, so that the report's period does not enter it.
  */
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Statement } from "@effect/sql"
 import { Effect } from "effect"
 import { type BaselineMethod, BaselineObservations, strataInWords } from "../../report/BaselineMethod.ts"
 import * as Rows from "../../store/Rows.ts"
