@@ -100,6 +100,7 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
         selected: 3,
         sent: 3,
         failed: 0,
+        refused: 0,
         inDoubt: 0,
         invalid: 0,
         byAction: { "1": 2, "2": 1 }
@@ -178,6 +179,10 @@ describe("pronto-notify command line", { timeout: 120_000 }, () => {
       for (const cron of ["0 11-22 * * *", "0 12 * * *", "30 12 1 * *", "0 13 * * *", "0 4 * * *"]) {
         expect(schedule).toContain(cron)
       }
+      // The header and a row per job, five columns each: no cell runs into the next.
+      const rows = schedule.split("\n").slice(1, 7)
+      expect(rows[0]!.split(/ {2,}/)).toEqual(["job", "when", "cron", "a missed slot still runs", "next"])
+      for (const row of rows.slice(1)) expect(row.split(/ {2,}/), row).toHaveLength(5)
 
       yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
         sql`UPDATE jupiter.clients SET birthday = '1990-03-13' WHERE id = 2`).pipe(

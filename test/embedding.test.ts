@@ -199,6 +199,7 @@ describe("a host embeds the packed library", { timeout: 300_000 }, () => {
       selected: 2,
       sent: 2,
       failed: 0,
+      refused: 0,
       inDoubt: 0,
       invalid: 0,
       byAction: { 1: 1, 2: 1 }

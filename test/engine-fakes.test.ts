@@ -15,10 +15,12 @@ import { TURN_BLOCK } from "../src/engine/Candidates.ts"
 import { Outcome } from "../src/engine/Outcome.ts"
 import { Rotation } from "../src/engine/Rotation.ts"
 import * as Run from "../src/engine/Run.ts"
+import * as Breaker from "../src/engine/Breaker.ts"
 import * as Stopper from "../src/engine/Stopper.ts"
 import { type Candidate, make, nothingGranted, ReactionRule } from "../src/kinds/Kind.ts"
 import { Attempts, MemoryAttempts } from "../src/store/Attempts.ts"
 import { InvalidPhones } from "../src/store/InvalidPhones.ts"
+import { BusinessTimeZone } from "../src/time/BusinessTime.ts"
 
 const AT = DateTime.unsafeMake("2026-03-10T09:00:00Z")
 
@@ -53,6 +55,7 @@ const fakes = (inFlight = 8) =>
     Sender.layerTest,
     InvalidPhones.layerTest,
     InFlight.layer(inFlight),
+    BusinessTimeZone.layer("Europe/Moscow"),
     Logger.minimumLogLevel(LogLevel.None)
   )
 
@@ -110,27 +113,50 @@ describe("the run's pipeline on fake layers", () => {
 })
 
 describe("the stopper", () => {
-  it.effect("trips after BREAKER_THRESHOLD ambiguous outcomes in a row; a clean or failed one in between resets the count", () =>
+  it.effect("trips after BREAKER_THRESHOLD ambiguous answers in a row; a clean or failed one in between resets the count", () =>
     Effect.gen(function*() {
-      const doubt = Outcome.InDoubt({ reason: "no answer" })
-      const stopper = yield* Stopper.make("fake", undefined)
-      for (let i = 0; i < Stopper.BREAKER_THRESHOLD - 1; i++) yield* stopper.record(doubt)
-      yield* stopper.record(Outcome.Failed({ reason: "HTTP 500" }))
-      for (let i = 0; i < Stopper.BREAKER_THRESHOLD - 1; i++) yield* stopper.record(doubt)
-      yield* stopper.record(Outcome.Sent({ performedAction: 1 }))
-      for (let i = 0; i < Stopper.BREAKER_THRESHOLD - 1; i++) yield* stopper.record(doubt)
-      // A skipped trigger is no answer from the Site: it neither counts nor resets.
-      yield* stopper.record(Outcome.Skipped())
+      const doubt = Outcome.InDoubt({ reason: "no answer", blame: "site" })
+      const breaker = yield* Breaker.make("fake", 8)
+      const stopper = yield* Stopper.make("fake", breaker, undefined)
+      // Each outcome gives back the room its message took.
+      const send = (outcome: Outcome) => Effect.zipRight(breaker.admit, breaker.record(outcome))
+      for (let i = 0; i < Breaker.BREAKER_THRESHOLD - 1; i++) yield* send(doubt)
+      yield* send(Outcome.Failed({ reason: "HTTP 500" }))
+      for (let i = 0; i < Breaker.BREAKER_THRESHOLD - 1; i++) yield* send(doubt)
+      yield* send(Outcome.Sent({ performedAction: 1 }))
+      for (let i = 0; i < Breaker.BREAKER_THRESHOLD - 1; i++) yield* send(doubt)
+      // A skipped trigger is no answer from the Site, nor is the database's failure: neither counts nor resets.
+      yield* send(Outcome.Skipped())
+      yield* send(Outcome.InDoubt({ reason: "the commit failed", blame: "database" }))
       expect(yield* stopper.stopping).toBe(false)
-      yield* stopper.record(doubt)
+      yield* send(doubt)
       expect(yield* stopper.stopping).toBe(true)
       expect(yield* stopper.reason).toEqual(Option.some("circuit-breaker"))
+    }))
+
+  it.effect("the window starts at the threshold, widens by one per clean answer to the setting, and narrows to one at a doubt", () =>
+    Effect.gen(function*() {
+      const breaker = yield* Breaker.make("fake", 8)
+      /** How many can be admitted now without waiting. */
+      const room = Effect.gen(function*() {
+        let n = 0
+        while (Option.isSome(yield* Effect.timeoutOption(breaker.admit, 0))) n++
+        for (let i = 0; i < n; i++) yield* breaker.withdraw
+        return n
+      })
+      expect(yield* room).toBe(Breaker.BREAKER_THRESHOLD)
+      for (let i = 0; i < 2; i++) yield* Effect.zipRight(breaker.admit, breaker.record(Outcome.Sent({ performedAction: 1 })))
+      expect(yield* room).toBe(7)
+      for (let i = 0; i < 5; i++) yield* Effect.zipRight(breaker.admit, breaker.record(Outcome.Refused({ reason: "HTTP 400" })))
+      expect(yield* room).toBe(8)
+      yield* Effect.zipRight(breaker.admit, breaker.record(Outcome.InDoubt({ reason: "no answer", blame: "site" })))
+      expect(yield* room).toBe(1)
     }))
 
   it.effect("stops taking candidates at `until`, not a millisecond before", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(DateTime.toEpochMillis(AT))
-      const stopper = yield* Stopper.make("fake", DateTime.add(AT, { minutes: 1 }))
+      const stopper = yield* Stopper.make("fake", yield* Breaker.make("fake", 8), DateTime.add(AT, { minutes: 1 }))
       yield* TestClock.adjust("59999 millis")
       expect(yield* stopper.stopping).toBe(false)
       expect(yield* stopper.reason).toEqual(Option.none())
@@ -146,8 +172,8 @@ describe("the stopper", () => {
       yield* recorder.answerWith(() => Effect.fail(new SendInDoubt({ reason: "no answer" })))
       const summary = yield* Run.run(listKind(candidates(100)))
       expect(summary.stopped).toBe("circuit-breaker")
-      expect(summary.inDoubt).toBeGreaterThanOrEqual(Stopper.BREAKER_THRESHOLD)
-      expect(summary.inDoubt).toBeLessThanOrEqual(Stopper.BREAKER_THRESHOLD + 8 - 1)
+      // The window starts at the threshold: a Site dead from the first message leaves no more in doubt.
+      expect(summary.inDoubt).toBe(Breaker.BREAKER_THRESHOLD)
       expect((yield* recorder.attempts).length).toBe(summary.inDoubt)
       const stored = yield* Effect.flatMap(MemoryAttempts, (m) => m.rows)
       // Only the attempts whose POST started are left, in doubt.

@@ -49,6 +49,7 @@ layer(Layer.merge(Harness.layer, Kinds.layer([...BUILT_IN, Nudge])), { timeout: 
           selected: 3,
           sent: 3,
           failed: 0,
+          refused: 0,
           inDoubt: 0,
           invalid: 0,
           byAction: { "1": 2, "2": 1 }

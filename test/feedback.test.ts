@@ -52,6 +52,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
         selected: 3,
         sent: 3,
         failed: 0,
+        refused: 0,
         inDoubt: 0,
         invalid: 0,
         byAction: { "1": 2, "2": 1 }
@@ -211,8 +212,9 @@ layer(Harness.layer, { timeout: "120 seconds" })("feedback", (it) => {
       yield* truncateAll
       const sql = yield* SqlClient.SqlClient
       yield* insertClient({ id: 1 })
-      yield* insertOrder({ clientId: 1, closedAt: hoursBefore(5) })
-      yield* runFeedback(hoursBefore(4))
+      // The evening before, within the sending hours (22:00 in Moscow).
+      yield* insertOrder({ clientId: 1, closedAt: hoursBefore(14) })
+      yield* runFeedback(hoursBefore(13))
       const [{ id }] = (yield* Harness.notifications) as [Harness.StoredNotification]
       // An order marked as notified with no notification of its own (Jupiter's flag, say).
       const marked = yield* insertOrder({ clientId: 1, closedAt: hoursBefore(2) })

@@ -38,7 +38,7 @@ layer(bare, { timeout: "60 seconds" })("a database without the library's tables"
       ]
       for (const error of failures) {
         expect(error._tag).toBe("TablesMissing")
-        expect(error.message).toMatch(/^the database has no pronto_notify\.\w+: apply the library's migrations first/)
+        expect(error.message).toMatch(/^the database has no (schema pronto_notify|pronto_notify\.\w+): apply the library's migrations first/)
         expect(error.message).toContain("pronto-notify migrate")
       }
     }))

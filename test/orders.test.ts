@@ -118,9 +118,11 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
       // 3: ahead of its history (set from an order since cancelled): the history wins.
       yield* insertClient({ id: 3, lastOrderAt: "2026-03-01T00:00:00Z" })
       yield* insertOrder({ clientId: 3, closedAt: "2026-01-01T00:00:00Z" })
-      // 4: never ordered; 5: no closed order in the history but a value: both left as they are.
+      // 4: never ordered: left unset; 5: a value no closed order supports, its only order cancelled
+      // (C8: the last order is from closed orders only): cleared.
       yield* insertClient({ id: 4 })
       yield* insertClient({ id: 5, lastOrderAt: "2025-06-01T00:00:00Z" })
+      yield* insertOrder({ clientId: 5, status: "cancelled", closedAt: "2025-06-01T00:00:00Z" })
       // 6: invited for an old lapse, ordered since (the event was missed): the mark goes.
       yield* insertClient({ id: 6, lastOrderAt: "2026-01-01T00:00:00Z" })
       yield* insertOrder({ clientId: 6, closedAt: "2026-01-01T00:00:00Z" })
@@ -131,14 +133,14 @@ layer(Harness.layer, { timeout: "120 seconds" })("orders and the last order date
       yield* insertOrder({ clientId: 7, closedAt: "2026-01-05T00:00:00Z" })
       yield* setLapseMark(7, "2026-01-05T00:00:00Z")
 
-      expect(yield* backfillLastOrder).toEqual({ clientsChanged: 4, inviteMarksCleared: 1 })
+      expect(yield* backfillLastOrder).toEqual({ clientsChanged: 5, inviteMarksCleared: 1 })
       const after = yield* Effect.all([1, 2, 3, 4, 5, 6, 7].map(lastOrderAt))
       expect(after.map(iso)).toEqual([
         "2026-02-10T10:00:00.000Z",
         "2026-02-01T00:00:00.000Z",
         "2026-01-01T00:00:00.000Z",
         null,
-        "2025-06-01T00:00:00.000Z",
+        null,
         "2026-02-20T00:00:00.000Z",
         "2026-01-05T00:00:00.000Z"
       ])

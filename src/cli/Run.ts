@@ -25,12 +25,17 @@ const at = Options.text("at").pipe(
  * these. Any error (bad input, the database, a run that failed) is 1.
  */
 export const EXIT = {
-  /** Some sends failed for certain: the next run (or the slot's retry) sends them. */
+  /**
+   * Some sends failed for certain (the next run, or the slot's retry, sends them), or the Site
+   * refused some (the kind's next slot tries them again).
+   */
   failed: 3,
-  /** Some messages are in doubt: an operator settles them (`in-doubt`, `settle`). */
+  /** Some messages are in doubt: an operator settles them (`in-doubt`, `settle`); also when the run failed on the database with some in doubt. */
   inDoubt: 4,
   /** Stopped by a signal (SIGTERM, SIGINT) after the messages in flight; the rest is for the next run. */
-  interrupted: 5
+  interrupted: 5,
+  /** Outside the sending hours, or they ended during the run: what is left goes at the next run within them. */
+  sendingHours: 6
 } as const
 
 export const exitStatusOf = (summary: RunSummary): number =>
@@ -38,12 +43,14 @@ export const exitStatusOf = (summary: RunSummary): number =>
     ? EXIT.interrupted
     : summary.inDoubt > 0
     ? EXIT.inDoubt
-    : summary.failed > 0
+    : summary.failed > 0 || summary.refused > 0
     ? EXIT.failed
+    : summary.stopped === "sending-hours"
+    ? EXIT.sendingHours
     : 0
 
 const formatRunSummary = (summary: RunSummary): ReadonlyArray<string> => [
-  `${summary.kind} at ${summary.at} (run ${summary.run}): selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, in doubt ${summary.inDoubt}, invalid phones ${summary.invalid}`,
+  `${summary.kind} at ${summary.at} (run ${summary.run}): selected ${summary.selected}, sent ${summary.sent}, failed ${summary.failed}, refused ${summary.refused}, in doubt ${summary.inDoubt}, invalid phones ${summary.invalid}`,
   ...Object.entries(summary.byAction).map(([action, n]) => `  action ${action}: ${n} sent`),
   ...(summary.stopped === undefined ? [] : [`  stopped early (${stopWords[summary.stopped]}); the rest is left for a later run`])
 ]
@@ -141,7 +148,16 @@ export const command = Command.make(
           Effect.sync(() => {
             process.exitCode = EXIT.interrupted
           })
-        )
+        ),
+        // The database failed the run: what it did, why, and with messages in doubt the status that says "settle them".
+        Effect.catchTag("RunFailed", (failure) =>
+          Effect.gen(function*() {
+            yield* args.json
+              ? printJson({ ...failure.summary, error: failure.reason })
+              : Effect.forEach(formatRunSummary(failure.summary), (line) => Console.log(line))
+            yield* Console.error(`pronto-notify: ${failure.message}`)
+            process.exitCode = failure.summary.inDoubt > 0 ? EXIT.inDoubt : 1
+          }))
       )
       return yield* asOf(program.pipe(Effect.provide(Layer.merge(libraryLayer(zone), SiteSender.layer(site)))))
     })

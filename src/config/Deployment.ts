@@ -4,7 +4,7 @@
  * None changes business behaviour: where the database, the Site and the bonus server are, the
  * Site's key, the business time zone, and for `serve` the address of this runner.
  */
-import { Config, Option, Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect"
 import { DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT } from "../delivery/InFlight.ts"
 
 /** The business time zone when none is configured (C1). */
@@ -30,6 +30,11 @@ export const SETTINGS = [
     meaning: `how many messages go to the Site at once, its capacity: 1 to ${MAX_IN_FLIGHT} (default ${DEFAULT_IN_FLIGHT}); ` +
       "a run holds that many database connections and 2 more"
   },
+  {
+    name: "DATABASE_TIMEOUT",
+    meaning: "how long one database statement may run, e.g. 60s (the default) or 2m; the client gives a connection up a " +
+      "little after that, so no run waits forever on a database that went away"
+  },
   { name: "NOTIFY_TIME_ZONE", meaning: `the business time zone, an IANA name (default ${DEFAULT_TIME_ZONE})` },
   { name: "BONUS_SERVER_URL", meaning: "the bonus server's HTTP API (absent: the SQL ledger in the same database)" },
   { name: "PRONTO_NOTIFY_RUNNER", meaning: "for serve: host:port of this runner when several share the database" }
@@ -48,3 +53,25 @@ export const timeZone: Config.Config<string> = optional("NOTIFY_TIME_ZONE").pipe
 export const siteInFlight = optional("SITE_IN_FLIGHT")
 export const bonusServerUrl = optional("BONUS_SERVER_URL")
 export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")
+
+/** `DATABASE_TIMEOUT`: a duration (`60s`, `2m`, `1500 millis`). */
+export const databaseTimeout: Config.Config<Option.Option<Duration.Duration>> = optional("DATABASE_TIMEOUT").pipe(
+  Config.mapOrFail(Option.match({
+    onNone: () => Either.right(Option.none()),
+    onSome: (text) =>
+      Option.match(durationOf(text), {
+        onNone: () =>
+          Either.left(ConfigError.InvalidData([], `DATABASE_TIMEOUT "${text}" is not a duration, e.g. 60s, 2m or 1500 millis`)),
+        onSome: (d) => Either.right(Option.some(d))
+      })
+  }))
+)
+
+/** `60s`, `2m`, `1500ms` or Effect's own words (`1500 millis`, `2 minutes`); a positive duration. */
+const durationOf = (text: string): Option.Option<Duration.Duration> => {
+  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(text)
+  const decoded = short === null
+    ? Duration.decodeUnknown(text)
+    : Option.some(Duration.millis(Number(short[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[short[2] as "ms" | "s" | "m"]))
+  return Option.filter(decoded, (d) => Duration.toMillis(d) > 0)
+}

@@ -10,9 +10,14 @@ export interface OutgoingMessage {
   readonly text: string
 }
 
-/** The message was certainly not delivered: safe to try again at the next run. */
+/**
+ * The message was certainly not delivered. A later try may pass (the Site unreachable, a 5xx), or
+ * not: `lasting` when the Site refused this message itself (`mesages_sent` 0, a 4xx), so that the
+ * same slot does not post it again.
+ */
 export class SendFailed extends Schema.TaggedError<SendFailed>()("SendFailed", {
-  reason: Schema.String
+  reason: Schema.String,
+  lasting: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {
   override get message() {
     return `send failed: ${this.reason}`

@@ -28,6 +28,9 @@ export const formOf = (message: OutgoingMessage): string =>
 /** A proxy's answers that do not tell whether the Site behind it acted. */
 const GATEWAY_ERRORS = new Set([502, 504])
 
+/** A client error that a later try may not meet: the request itself is refused. */
+const PASSING_CLIENT_ERRORS = new Set([408, 429])
+
 /** The answer's status when it is not 200: a redirect (never followed) or an error. */
 export const judgeStatus = (status: number): SendError =>
   status >= 300 && status < 400
@@ -35,7 +38,10 @@ export const judgeStatus = (status: number): SendError =>
     : GATEWAY_ERRORS.has(status)
     // A gateway's 502 or 504 can come after the Site already sent the SMS.
     ? new SendInDoubt({ reason: `the Site's gateway answered HTTP ${status}` })
-    : new SendFailed({ reason: `the Site answered HTTP ${status}` })
+    : new SendFailed({
+      reason: `the Site answered HTTP ${status}`,
+      lasting: status >= 400 && status < 500 && !PASSING_CLIENT_ERRORS.has(status)
+    })
 
 const SentCount = Schema.parseJson(Schema.Struct({ mesages_sent: Schema.Number }))
 const decodeSentCount = Schema.decodeUnknownOption(SentCount)
@@ -66,5 +72,5 @@ export const judgeBody = (body: string, contentType: string | undefined): Effect
           })`
         })
       ),
-    onSome: (n) => (n >= 1 ? Effect.void : Effect.fail(new SendFailed({ reason: `the Site sent ${n} messages` })))
+    onSome: (n) => (n >= 1 ? Effect.void : Effect.fail(new SendFailed({ reason: `the Site sent ${n} messages`, lasting: true })))
   })

@@ -167,7 +167,7 @@ export const simulate = (options: SimulationOptions, site: FakeSite) =>
       const now = DateTime.unsafeMake(t)
       const jobs = due(now, zone).filter((job) => t < sendingEndMs || job === "reactions")
       if (jobs.length > 0) yield* record
-      for (const job of jobs) runs.push({ job, summary: yield* runJob(job).pipe(withClockAt(now)) })
+      for (const job of jobs) runs.push({ job, summary: yield* runJob(job, now).pipe(withClockAt(now)) })
       if (jobs.every((job) => job === "reactions")) continue
       // What reached the customers: each message draws its caused event.
       for (const n of yield* sentSince(lastId)) {

@@ -13,7 +13,7 @@ import * as Run from "./Run.ts"
 import type { RunSummary } from "./Tally.ts"
 
 export type { PreviewLine } from "./Preview.ts"
-export type { RunOptions, RunRequirements } from "./Run.ts"
+export { type RunOptions, type RunRequirements, RunFailed } from "./Run.ts"
 export { BREAKER_THRESHOLD } from "./Stopper.ts"
 export { describeSummary, type RunSummary, type Stop } from "./Tally.ts"
 
@@ -24,7 +24,7 @@ const resolve = (kind: AnyKind | string): Effect.Effect<AnyKind, UnknownKind> =>
 export const run = (
   kind: AnyKind | string,
   options?: Run.RunOptions
-): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind | TablesMissing, Run.RunRequirements | KindRequirements> =>
+): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind | TablesMissing | Run.RunFailed, Run.RunRequirements | KindRequirements> =>
   Effect.flatMap(resolve(kind), (k) => Run.run(k, options))
 
 /** What a run would send now, changing nothing. */

@@ -17,16 +17,17 @@
  * | what failed | what is left | outcome |
  * |---|---|---|
  * | 1–3: an action, the database, the attempt released by another run | rolled back, attempt released | Failed |
- * | 4: the Site certainly did not take it (`SendFailed`) | rolled back, attempt released | Failed |
- * | 4: nobody knows (`SendInDoubt`) | rolled back, attempt in doubt | InDoubt |
- * | 5: the commit | attempt in doubt (the Site took it) | InDoubt |
- * | a release that fails after the POST started | attempt in doubt | InDoubt |
+ * | 4: the Site certainly did not take it, a later try may pass (`SendFailed`) | rolled back, attempt released | Failed |
+ * | 4: the Site refused this message (`SendFailed`, `lasting`) | rolled back, attempt released, refusal kept | Refused |
+ * | 4: nobody knows (`SendInDoubt`) | rolled back, attempt in doubt | InDoubt (the Site's) |
+ * | 5: the commit | attempt in doubt (the Site took it) | InDoubt (the database's) |
+ * | a release that fails after the POST started | attempt in doubt | InDoubt (the database's) |
  *
  * A message in doubt is never sent again automatically; an operator settles it (store/InDoubt).
  */
 import { Cause, Data, DateTime, Effect } from "effect"
 import { maskPhone } from "../delivery/Phone.ts"
-import { Sender, SendInDoubt } from "../delivery/Sender.ts"
+import { Sender, type SendFailed, SendInDoubt } from "../delivery/Sender.ts"
 import type { Kind, Performed } from "../kinds/Kind.ts"
 import { Attempts } from "../store/Attempts.ts"
 import type { MessageConnection } from "../store/MessageConnection.ts"
@@ -43,6 +44,11 @@ class NotConfirmed extends Data.TaggedError("NotConfirmed")<{ readonly reason: s
 const RELEASED = "its attempt was released by another run before the POST (this run's lock was lost)"
 
 const firstLine = (text: string) => text.split("\n")[0]!
+
+const causeText = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return firstLine(error instanceof Error ? error.message : String(error))
+}
 
 /**
  * The delivery of a kind's prepared messages in one run (`session`): each message's transaction on
@@ -62,7 +68,7 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
         const performed = yield* conn.within(kind.perform(p.candidate, p.plan, { notificationId: p.id, at }))
         if (!(yield* session.startPost(p.id))) return yield* new NotPosted({ reason: RELEASED })
         return performed
-      }).pipe(Effect.catchAllCause((cause) => new NotPosted({ reason: firstLine(causeText(cause)) })))
+      }).pipe(Effect.catchAllCause((cause) => new NotPosted({ reason: causeText(cause) })))
 
     const post = (p: Prepared) =>
       sender.send({ phone: p.phone, text: p.plan.text }).pipe(
@@ -73,16 +79,14 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
     const confirm = (p: Prepared, conn: MessageConnection, performed: Performed, beginNext: Effect.Effect<boolean>) =>
       Effect.all([DateTime.now, beginNext]).pipe(
         Effect.flatMap(([sentAt, next]) => conn.commit({ id: p.id, sentAt, bonus: performed.bonus }, next)),
-        Effect.catchAllCause((cause) => new NotConfirmed({ reason: firstLine(causeText(cause)) }))
+        Effect.catchAllCause((cause) => new NotConfirmed({ reason: causeText(cause) }))
       )
 
     const to = (p: Prepared) => `${who(p.candidate)} (${maskPhone(p.phone)})`
-    const retryNextRun = (p: Prepared, reason: string) =>
-      Effect.as(Effect.logWarning(`not sent to ${to(p)}: ${reason}; will retry next run`), Outcome.Failed({ reason }))
-    const inDoubt = (p: Prepared, reason: string) =>
+    const inDoubt = (p: Prepared, reason: string, blame: "site" | "database") =>
       Effect.as(
         Effect.logError(`in doubt for ${to(p)}: ${reason}; notification ${p.id} needs a look`),
-        Outcome.InDoubt({ reason })
+        Outcome.InDoubt({ reason, blame })
       )
 
     /** Not posted: forgotten now, or by a later run once this one has ended (its POST never started). */
@@ -91,7 +95,8 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
         Effect.ignore(conn.rollback),
         attempts.release(p.id).pipe(
           Effect.matchEffect({
-            onSuccess: () => retryNextRun(p, reason),
+            onSuccess: () =>
+              Effect.as(Effect.logWarning(`not sent to ${to(p)}: ${reason}; will retry next run`), Outcome.Failed({ reason })),
             onFailure: (error) =>
               Effect.as(
                 Effect.logWarning(
@@ -103,21 +108,35 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
         )
       )
 
-    /** Posted, and the Site certainly did not take it; unless the attempt cannot be forgotten, which blocks its trigger. */
-    const refusedAfterPost = (p: Prepared, conn: MessageConnection, reason: string) =>
-      conn.rollback.pipe(
-        Effect.zipRight(attempts.release(p.id)),
-        Effect.matchEffect({
-          onSuccess: () => retryNextRun(p, reason),
-          onFailure: (error) =>
-            Effect.as(
-              Effect.logError(
-                `not sent to ${to(p)}: ${reason}; notification ${p.id} could not be released (${error.message}) and stays in doubt`
-              ),
-              Outcome.InDoubt({ reason })
-            )
-        })
-      )
+    /**
+     * Posted, and the Site certainly did not take it: forgotten, and a refusal remembered so that
+     * this slot does not post it again; unless the attempt cannot be forgotten, which blocks its
+     * trigger until someone looks.
+     */
+    const notTaken = (p: Prepared, conn: MessageConnection, error: SendFailed) =>
+      Effect.flatMap(DateTime.now, (now) =>
+        conn.rollback.pipe(
+          Effect.zipRight(error.lasting ? attempts.refuse(p.id, now, error.message) : attempts.release(p.id)),
+          Effect.matchEffect({
+            onSuccess: (): Effect.Effect<Outcome> =>
+              error.lasting
+                ? Effect.as(
+                  Effect.logWarning(`refused for ${to(p)}: ${error.message}; not posted again before the next ${kind.name} slot`),
+                  Outcome.Refused({ reason: error.message })
+                )
+                : Effect.as(
+                  Effect.logWarning(`not sent to ${to(p)}: ${error.message}; will retry next run`),
+                  Outcome.Failed({ reason: error.message })
+                ),
+            onFailure: (released): Effect.Effect<Outcome> =>
+              Effect.as(
+                Effect.logError(
+                  `not sent to ${to(p)}: ${error.message}; notification ${p.id} could not be released (${released.message}) and stays in doubt`
+                ),
+                Outcome.InDoubt({ reason: error.message, blame: "database" })
+              )
+          })
+        ))
 
     return (p: Prepared, conn: MessageConnection, beginNext: Effect.Effect<boolean>): Effect.Effect<Outcome, never, R> =>
       Effect.gen(function*() {
@@ -128,10 +147,10 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
       }).pipe(
         Effect.catchTags({
           NotPosted: (e) => notPosted(p, conn, e.reason),
-          SendFailed: (e) => refusedAfterPost(p, conn, e.message),
-          SendInDoubt: (e) => Effect.zipRight(Effect.ignore(conn.rollback), inDoubt(p, e.message)),
+          SendFailed: (e) => notTaken(p, conn, e),
+          SendInDoubt: (e) => Effect.zipRight(Effect.ignore(conn.rollback), inDoubt(p, e.message, "site")),
           // The commit's own failure rolled back what was left.
-          NotConfirmed: (e) => inDoubt(p, e.reason)
+          NotConfirmed: (e) => inDoubt(p, e.reason, "database")
         }),
         Effect.withSpan("pronto-notify/deliver", {
           attributes: { kind: kind.name, actionSet: p.candidate.actionSet, chosenAction: p.chosenAction },
@@ -140,8 +159,3 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
         Effect.uninterruptible
       )
   })
-
-const causeText = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  return error instanceof Error ? error.message : String(error)
-}

@@ -1,21 +1,29 @@
 /**
  * The engine: one run of one kind at the instant the Clock gives (C1), as a pipeline of named
- * pieces. The run opens its session (`Attempts.open`: its token, held for as long as it lives) and
- * releases the attempts that runs now gone left before their POST. Its candidates then pass, a
- * block at a time, the stages before delivery (engine/Candidates: phones, rotation turns, plans,
- * attempts) into the senders (engine/Senders), each message one transaction (engine/Message). The
- * stopper (engine/Stopper) ends the taking of candidates when the Site's answers stay ambiguous or
- * the sending hours end; an interruption does too. The tally (engine/Tally) counts it all into the
- * run's summary. The messages in flight always finish.
+ * pieces. The run keeps to the sending hours (time/SendingHours): outside them it sends nothing.
+ * It opens its session (`Attempts.open`: its token, held for as long as it lives) and releases the
+ * attempts that runs now gone left before their POST. Its candidates then pass, a block at a time,
+ * the stages before delivery (engine/Candidates: phones, refusals of this slot, rotation turns,
+ * plans, attempts) into the senders (engine/Senders), each message one transaction
+ * (engine/Message), as many in flight as the breaker's window allows (engine/Breaker). The stopper
+ * (engine/Stopper) ends the taking of candidates when the breaker trips or the sending hours end;
+ * an interruption does too. The tally (engine/Tally) counts it all into the run's summary. The
+ * messages in flight always finish; a run whose database fails ends with `RunFailed`, which says
+ * how many of its messages are left in doubt.
  */
-import { DateTime, Effect, Option, Stream } from "effect"
+import type { SqlError } from "@effect/sql"
+import { Chunk, DateTime, Effect, Option, Schema, Stream } from "effect"
 import { InFlight, postStartLanes } from "../delivery/InFlight.ts"
-import type { Kind } from "../kinds/Kind.ts"
 import type { Sender } from "../delivery/Sender.ts"
+import type { Candidate, Kind } from "../kinds/Kind.ts"
+import { latestSlot } from "../scheduling/Schedule.ts"
 import { Attempts } from "../store/Attempts.ts"
+import type { InvalidPhones } from "../store/InvalidPhones.ts"
 import type { MessageConnection } from "../store/MessageConnection.ts"
 import * as TablesMissing from "../store/TablesMissing.ts"
-import type { InvalidPhones } from "../store/InvalidPhones.ts"
+import { BusinessTimeZone } from "../time/BusinessTime.ts"
+import * as SendingHours from "../time/SendingHours.ts"
+import * as Breaker from "./Breaker.ts"
 import { actionCountOf, isPrepared, prepare, readyOf, reportInvalid, type Step, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { deliverer } from "./Message.ts"
 import type { Outcome } from "./Outcome.ts"
@@ -25,13 +33,28 @@ import * as Stopper from "./Stopper.ts"
 import * as Tally from "./Tally.ts"
 
 /** What a run needs besides its kind's own requirements: `ProntoNotify.layer` and a Sender provide them. */
-export type RunRequirements = Attempts | Rotation | Sender | InvalidPhones
+export type RunRequirements = Attempts | Rotation | Sender | InvalidPhones | BusinessTimeZone
 
 export interface RunOptions {
-  /** No send starts at or after this instant: the run stops taking candidates there. */
+  /** No send starts at or after this instant (nor after the sending hours): the run stops taking candidates there. */
   readonly until?: DateTime.Utc | undefined
+  /** The slot the run is for: a message the Site refused since then is not posted again. Default: the kind's latest slot. */
+  readonly slot?: DateTime.Utc | undefined
   /** Told the summary when the run is interrupted, once the messages in flight have finished. */
   readonly onInterrupt?: ((summary: Tally.RunSummary) => Effect.Effect<void>) | undefined
+}
+
+/** The run's database failed it: what it did until then, and why it ended. */
+export class RunFailed extends Schema.TaggedError<RunFailed>()("RunFailed", {
+  reason: Schema.String,
+  summary: Tally.RunSummary
+}) {
+  override get message() {
+    const { inDoubt, kind, run } = this.summary
+    return `${kind} run ${run} failed: ${this.reason}` + (inDoubt > 0
+      ? `; ${inDoubt} of its messages are in doubt: settle them (pronto-notify in-doubt --run ${run})`
+      : "")
+  }
 }
 
 /** Forgets the attempts of a kind's runs that are gone before their POST: their messages go out now. */
@@ -44,32 +67,52 @@ const releaseAbandoned = (kind: string) =>
     )
   )
 
+/** The candidates of a block the Site has not refused since `slot`. */
+const notRefusedSince = (kind: string, slot: DateTime.Utc) => (block: Chunk.Chunk<Candidate>) =>
+  Effect.gen(function*() {
+    const attempts = yield* Attempts
+    const refused = yield* attempts.refusedSince(kind, Chunk.toReadonlyArray(Chunk.map(block, (c) => c.trigger)), slot)
+    if (refused.size === 0) return block
+    yield* Effect.logInfo(`${kind}: left out ${refused.size} the Site refused earlier in this slot; the next slot tries them`)
+    return Chunk.filter(block, (c) => !refused.has(c.trigger))
+  })
+
 /** Runs a kind as of the Clock's now. */
 export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string, unknown, R>, options: RunOptions = {}) {
   const at = yield* DateTime.now
   yield* Effect.annotateCurrentSpan({ kind: kind.name, at: DateTime.formatIso(at) })
+  const { zone } = yield* BusinessTimeZone
   const attempts = yield* Attempts
   const rotation = yield* Rotation
   const inFlight = yield* InFlight
   const session = yield* attempts.open(postStartLanes(inFlight))
-  const deliver = yield* deliverer(kind, session)
-  yield* releaseAbandoned(kind.name)
   const tally = yield* Tally.make(kind.name, at, session.token)
-  const stopper = yield* Stopper.make(kind.name, options.until)
 
-  const record = (outcome: Outcome) => Effect.zipRight(stopper.record(outcome), tally.record(outcome))
+  if (!SendingHours.within(at, zone)) {
+    const summary = yield* tally.summary(Option.some("sending-hours"))
+    yield* Effect.logWarning(`${kind.name}: outside the sending hours (${SendingHours.WORDS}): nothing sent`)
+    return summary
+  }
+  const hoursEnd = SendingHours.of(at, zone).end
+  const until = options.until === undefined ? hoursEnd : DateTime.min(options.until, hoursEnd)
+  const slot = options.slot ?? latestSlot(kind.schedule, at, zone)
 
-  // A message's delivery and its count are one uninterruptible step: a stop waits for both, so the
-  // summary of an interrupted run counts every message that went out. A prepared message left when
-  // the run stops is not sent; its attempt is forgotten when the run ends.
+  const deliver = yield* deliverer(kind, session)
+  const breaker = yield* Breaker.make(kind.name, inFlight)
+  const stopper = yield* Stopper.make(kind.name, breaker, until)
+
+  // Room in the breaker's window is waited for before the message's step; the step itself, its
+  // delivery and its count, is uninterruptible: a stop waits for it, so the summary of an
+  // interrupted run counts every message that went out. A prepared message left when the run
+  // stops is not sent; its attempt is forgotten when the run ends.
   const handle = (step: Step, conn: MessageConnection, moreWaiting: Effect.Effect<boolean>) =>
-    Effect.uninterruptible(
-      !isPrepared(step)
-        ? Effect.as(record(step), true)
-        : Effect.flatMap(stopper.stopping, (stopped) =>
-          stopped
-            ? Effect.as(tally.unselected, true)
-            : Effect.flatMap(deliver(step, conn, moreWaiting), (outcome) => Effect.as(record(outcome), outcome._tag === "Sent")))
+    !isPrepared(step) ? Effect.as(tally.record(step), true) : Effect.zipRight(
+      breaker.admit,
+      Effect.uninterruptible(Effect.flatMap(stopper.stopping, (stopped) =>
+        stopped
+          ? Effect.as(Effect.zipRight(breaker.withdraw, tally.unselected), true)
+          : Effect.flatMap(deliver(step, conn, moreWaiting), (outcome: Outcome) =>
+            Effect.as(Effect.zipRight(breaker.record(outcome), tally.record(outcome)), outcome._tag === "Sent"))))
     )
 
   const takeActions = withActionsOf(rotation.take, actionCountOf(kind))
@@ -81,8 +124,9 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       Stream.takeWhile(Option.isSome),
       Stream.runForEach(({ value: block }) =>
         Effect.gen(function*() {
-          yield* tally.selected(block.length)
-          const ready = yield* readyOf(block, (candidate) => Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate)))
+          const fresh = yield* notRefusedSince(kind.name, slot)(block)
+          yield* tally.selected(fresh.length)
+          const ready = yield* readyOf(fresh, (candidate) => Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate)))
           yield* offer(yield* prepare(kind, session, inFlight)(yield* takeActions(ready)))
         })
       )
@@ -96,7 +140,8 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
     )
   )
 
-  yield* Senders.run({ senders: inFlight, capacity: TURN_BLOCK, produce, hold: attempts.hold, handle }).pipe(
+  const senders = Senders.run({ senders: inFlight, capacity: TURN_BLOCK, produce, hold: attempts.hold, handle })
+  yield* Effect.zipRight(releaseAbandoned(kind.name), senders).pipe(
     Effect.ensuring(forgetUnstarted),
     Effect.onInterrupt(() =>
       Effect.flatMap(tally.summary(Option.some("interrupted")), (s) =>
@@ -104,7 +149,11 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
           Effect.logWarning(Tally.describeSummary(s)),
           options.onInterrupt === undefined ? Effect.void : options.onInterrupt(s)
         ))
-    )
+    ),
+    // A missing table is named as such; any other failure of the database fails the run, with its summary.
+    TablesMissing.named,
+    Effect.catchTag("SqlError", (error: SqlError.SqlError) =>
+      Effect.flatMap(Effect.flatMap(stopper.reason, tally.summary), (summary) => new RunFailed({ reason: error.message, summary })))
   )
   const done = yield* tally.summary(yield* stopper.reason)
   yield* Effect.logInfo(Tally.describeSummary(done))

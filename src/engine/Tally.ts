@@ -1,28 +1,35 @@
 /** A run's counts as it goes, and the summary it ends with. */
-import { DateTime, Effect, Option, Ref } from "effect"
+import { DateTime, Effect, Option, Ref, Schema } from "effect"
 import type { Outcome } from "./Outcome.ts"
 
 /** Why a run stopped before its last candidate. */
 export type Stop = "circuit-breaker" | "sending-hours" | "interrupted"
 
-export interface RunSummary {
-  readonly kind: string
-  readonly at: string
+const Count = Schema.Int
+
+/** What a run did; as JSON in `job_runs.summary` and on the command line's `--json`. */
+export const RunSummary = Schema.Struct({
+  kind: Schema.String,
+  at: Schema.String,
   /** The run's token: its attempts carry it (see the messages in doubt, settle by run). */
-  readonly run: number
-  readonly selected: number
-  readonly sent: number
-  readonly failed: number
-  readonly inDoubt: number
-  readonly invalid: number
+  run: Count,
+  selected: Count,
+  sent: Count,
+  /** Certainly not delivered; a retry of the slot or the next run sends them. */
+  failed: Count,
+  /** Refused by the Site; not posted again before the kind's next slot. */
+  refused: Count,
+  inDoubt: Count,
+  invalid: Count,
   /** Sent messages per performed action. */
-  readonly byAction: Readonly<Record<string, number>>
+  byAction: Schema.Record({ key: Schema.String, value: Count }),
   /** Present when the run stopped before its last candidate; the rest is left for a later run. */
-  readonly stopped?: Stop
-}
+  stopped: Schema.optionalWith(Schema.Literal("circuit-breaker", "sending-hours", "interrupted"), { exact: true })
+})
+export type RunSummary = typeof RunSummary.Type
 
 export const describeSummary = (s: RunSummary): string =>
-  `${s.kind} at ${s.at}: selected ${s.selected}, sent ${s.sent}, failed ${s.failed}, in doubt ${s.inDoubt}, invalid ${s.invalid}` +
+  `${s.kind} at ${s.at}: selected ${s.selected}, sent ${s.sent}, failed ${s.failed}, refused ${s.refused}, in doubt ${s.inDoubt}, invalid ${s.invalid}` +
   (s.stopped === undefined ? "" : `; stopped early (${s.stopped})`)
 
 type Counts = Omit<RunSummary, "kind" | "at" | "run" | "stopped">
@@ -38,8 +45,8 @@ export interface Tally {
 }
 
 export const make = (kind: string, at: DateTime.Utc, run: number): Effect.Effect<Tally> =>
-  Effect.map(Ref.make<Counts>({ selected: 0, sent: 0, failed: 0, inDoubt: 0, invalid: 0, byAction: {} }), (counts) => {
-    const bump = (key: "selected" | "failed" | "inDoubt" | "invalid", by = 1) =>
+  Effect.map(Ref.make<Counts>({ selected: 0, sent: 0, failed: 0, refused: 0, inDoubt: 0, invalid: 0, byAction: {} }), (counts) => {
+    const bump = (key: "selected" | "failed" | "refused" | "inDoubt" | "invalid", by = 1) =>
       Ref.update(counts, (c) => ({ ...c, [key]: c[key] + by }))
     return {
       selected: (n) => bump("selected", n),
@@ -55,6 +62,8 @@ export const make = (kind: string, at: DateTime.Utc, run: number): Effect.Effect
             }))
           case "Failed":
             return bump("failed")
+          case "Refused":
+            return bump("refused")
           case "InDoubt":
             return bump("inDoubt")
           case "Skipped":

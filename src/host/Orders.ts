@@ -180,11 +180,11 @@ export interface Backfilled {
 }
 
 /**
- * The service procedure: every client's last order time recomputed from closed orders, in one
- * statement. A client with no closed order in the history is left as it is (NULL for a client
- * who never ordered; a value the history cannot confirm, e.g. from archived orders, is kept).
- * Where the last order time moved past the marked lapse, the inactivity mark is cleared.
- * Returns how many clients changed and how many marks were cleared.
+ * The service procedure: every client's last order time recomputed from closed orders only (C8),
+ * in one statement: the latest close time, or none for a client without a closed order (a value
+ * no closed order supports, from an order since cancelled, say, is cleared). Where the last order
+ * time moved past the marked lapse, the inactivity mark is cleared. Returns how many clients
+ * changed and how many marks were cleared.
  */
 export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
   function*() {
@@ -197,8 +197,8 @@ export const backfillLastOrder: Effect.Effect<Backfilled, SqlError.SqlError, Sql
         GROUP BY client_id
       ), changed AS (
         UPDATE jupiter.clients c SET last_order_at = l.last_order_at
-        FROM latest l
-        WHERE c.id = l.client_id AND c.last_order_at IS DISTINCT FROM l.last_order_at
+        FROM jupiter.clients k LEFT JOIN latest l ON l.client_id = k.id
+        WHERE c.id = k.id AND c.last_order_at IS DISTINCT FROM l.last_order_at
         RETURNING c.id, c.last_order_at
       ), cleared AS (
         UPDATE pronto_notify.client_marks m SET invite_lapse = NULL

@@ -12,6 +12,7 @@ import { migration as jobRuns } from "./0003_job_runs.ts"
 import { migration as actionSets } from "./0004_action_sets.ts"
 import { migration as delivery } from "./0005_delivery.ts"
 import { migration as selection } from "./0006_selection.ts"
+import { migration as refusals } from "./0007_refusals.ts"
 
 export const SCHEMA = "pronto_notify"
 
@@ -22,7 +23,8 @@ export const migrations: Record<string, Effect.Effect<unknown, unknown, SqlClien
   "3_job_runs": jobRuns,
   "4_action_sets": actionSets,
   "5_delivery": delivery,
-  "6_selection": selection
+  "6_selection": selection,
+  "7_refusals": refusals
 }
 
 const runMigrator = Migrator.make({})

@@ -86,7 +86,8 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
   job: JobName,
   slot: DateTime.Utc,
   run: Effect.Effect<A, E, R>,
-  leftover: (summary: A) => Option.Option<Leftover> = () => Option.none()
+  leftover: (summary: A) => Option.Option<Leftover> = () => Option.none(),
+  summaryOfFailure: (error: E) => unknown = () => null
 ): Effect.Effect<SlotResult<A>, JobRunFailed | SqlError.SqlError | TablesMissing.TablesMissing, R | SqlClient.SqlClient> =>
   TablesMissing.named(Effect.scoped(
     Effect.gen(function*() {
@@ -165,11 +166,12 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
         yield* finish("done", exit.value, null)
         return { _tag: "Ran", summary: exit.value } as SlotResult<A>
       }
-      const reason = Option.match(Exit.causeOption(exit).pipe(Option.flatMap(Cause.failureOption)), {
+      const failure = Exit.causeOption(exit).pipe(Option.flatMap(Cause.failureOption))
+      const reason = Option.match(failure, {
         onNone: () => Exit.causeOption(exit).pipe(Option.map(Cause.pretty), Option.getOrElse(() => "unknown")),
         onSome: (e) => e.message
       })
-      yield* finish("failed", null, reason)
+      yield* finish("failed", Option.match(failure, { onNone: () => null, onSome: summaryOfFailure }), reason)
       return yield* new JobRunFailed({ job, slot: slotIso, reason })
     })
   ))

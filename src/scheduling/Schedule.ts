@@ -11,7 +11,7 @@
  * catch-up or retry ever texts a customer at an hour the specification would not.
  */
 import { Cron, DateTime, Duration, Option } from "effect"
-import { localParts } from "../time/BusinessTime.ts"
+import * as SendingHours from "../time/SendingHours.ts"
 import type { Timing } from "../kinds/Kind.ts"
 import { BUILT_IN, type Registry } from "../kinds/Kinds.ts"
 
@@ -27,8 +27,6 @@ export interface ScheduleEntry extends Timing {
   readonly sends: boolean
 }
 
-/** Messages go out from 11:00 to 22:00 business time, the hours of the specification's schedule. */
-export const SENDING_HOURS = { from: 11, until: 22 } as const
 
 /**
  * Why the reaction job runs at 04:00: it sends nothing, so the night suits it; it is clear of every
@@ -101,11 +99,8 @@ export const nextSlot = (e: Timing, at: DateTime.DateTime, zone: DateTime.TimeZo
 export const windowEnd = (e: ScheduleEntry, slot: DateTime.Utc, zone: DateTime.TimeZone): DateTime.Utc => {
   const catchUpEnd = DateTime.addDuration(slot, e.catchUp)
   if (!e.sends) return catchUpEnd
-  const { day, month, year } = localParts(slot, zone)
-  const endOfDay = DateTime.toUtc(
-    DateTime.unsafeMakeZoned({ year, month, day, hours: SENDING_HOURS.until }, { timeZone: zone, adjustForTimeZone: true })
-  )
-  const sendingEnd = DateTime.max(endOfDay, DateTime.addDuration(slot, Duration.minutes(1)))
+  // A slot of 22:00 keeps its own minute; an earlier slot's retries end at 22:00.
+  const sendingEnd = DateTime.max(SendingHours.of(slot, zone).lastMinute, DateTime.addDuration(slot, Duration.minutes(1)))
   return DateTime.min(catchUpEnd, sendingEnd)
 }
 

@@ -20,22 +20,23 @@ import { entryOf, type JobName, REACTIONS_JOB, scheduleOf, type ScheduleEntry, s
 export type JobRequirements = Jobs.RunRequirements | KindRequirements
 
 export type JobSummary = Jobs.RunSummary | Reactions.ReactionSummary
-export type JobError = SqlError.SqlError | BonusServerError | UnknownKind | TablesMissing
+export type JobError = SqlError.SqlError | BonusServerError | UnknownKind | TablesMissing | Jobs.RunFailed
 
 /**
- * The effect a job name runs, as of the Clock's now; a kind's run stops taking candidates at
- * `until` (the end of its slot's window).
+ * The effect a job name runs for a slot, as of the Clock's now; a kind's run stops taking
+ * candidates at `until` (the end of its slot's window).
  */
-export const runJob = (job: JobName, until?: DateTime.Utc): Effect.Effect<JobSummary, JobError, JobRequirements> =>
-  job === REACTIONS_JOB ? Reactions.run : Jobs.run(job, { until })
+export const runJob = (job: JobName, slot: DateTime.Utc, until?: DateTime.Utc): Effect.Effect<JobSummary, JobError, JobRequirements> =>
+  job === REACTIONS_JOB ? Reactions.run : Jobs.run(job, { until, slot })
 
 /** The schedule of the kinds in the context's registry. */
 const schedule = Effect.map(Kinds, scheduleOf)
 
 /**
- * What a kind's run left for a retry of its slot: the messages whose send failed for certain, and
- * the candidates it did not take because the circuit breaker stopped it. A stop at the end of the
- * sending hours leaves nothing a retry could do.
+ * What a kind's run left for a retry of its slot: the messages whose send failed for certain in a
+ * way a later try may cure, and the candidates it did not take because the circuit breaker
+ * stopped it. The messages the Site refused are not for a retry (the slot leaves them out), and a
+ * stop at the end of the sending hours leaves nothing a retry could do.
  */
 export const leftoverOf = (summary: JobSummary): Option.Option<JobRuns.Leftover> => {
   if (!("kind" in summary)) return Option.none()
@@ -48,13 +49,16 @@ export const leftoverOf = (summary: JobSummary): Option.Option<JobRuns.Leftover>
   return Option.some({ unsent: summary.failed, stoppedByBreaker, reason: reasons.join("; ") })
 }
 
+/** What a run that failed had done, kept with its slot. */
+const summaryOfFailure = (error: JobError): unknown => (error._tag === "RunFailed" ? error.summary : null)
+
 /** Runs a job for a slot unless that slot already ran (`JobRuns`); a run that left work leaves it failed. */
 export const runSlot = (job: JobName, slot: DateTime.Utc) =>
   Effect.gen(function*() {
     const entry = yield* entryInContext(job)
     const { zone } = yield* BusinessTimeZone
     const until = entry.sends ? windowEnd(entry, slot, zone) : undefined
-    return yield* JobRuns.runSlot(job, slot, runJob(job, until), leftoverOf)
+    return yield* JobRuns.runSlot(job, slot, runJob(job, slot, until), leftoverOf, summaryOfFailure)
   }).pipe(
     Effect.tap((result) =>
       result._tag === "AlreadyDone"

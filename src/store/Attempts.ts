@@ -7,7 +7,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Ref, type Scope } from "effect"
 import type { NotificationId } from "./Ids.ts"
 import { type Confirmation, hold, type MessageConnection } from "./MessageConnection.ts"
 import { acquireWith, type Attempt, type RunSession, runIsGone } from "./RunSession.ts"
@@ -20,6 +20,14 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
   readonly hold: Effect.Effect<MessageConnection, SqlError.SqlError, Scope.Scope>
   /** Forgets an attempt that certainly did not reach the customer, so that a later run tries again. */
   readonly release: (id: NotificationId) => Effect.Effect<void, SqlError.SqlError>
+  /** Forgets an attempt the Site refused, and remembers the refusal of its trigger (at `at`, why). */
+  readonly refuse: (id: NotificationId, at: DateTime.Utc, reason: string) => Effect.Effect<void, SqlError.SqlError>
+  /** Which of a kind's triggers the Site refused at or after `since` (the kind's current slot): not posted again before the next. */
+  readonly refusedSince: (
+    kind: string,
+    triggers: ReadonlyArray<string>,
+    since: DateTime.Utc
+  ) => Effect.Effect<ReadonlySet<string>, SqlError.SqlError>
   /**
    * Forgets the attempts of a kind whose POST never started, made by runs that are gone (their
    * token's lock is free): their messages certainly never left. How many.
@@ -33,6 +41,20 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
       hold: Effect.provideService(hold, SqlClient.SqlClient, sql),
       release: (id) =>
         sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(Effect.asVoid, outsideTransaction),
+      refuse: (id, at, reason) =>
+        sql`
+          WITH refused AS (
+            DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'
+            RETURNING kind, trigger_key, client_id, run_token
+          )
+          INSERT INTO pronto_notify.refusals (kind, trigger_key, client_id, refused_at, run_token, reason)
+          SELECT kind, trigger_key, client_id, ${DateTime.toDateUtc(at)}, run_token, ${reason} FROM refused
+        `.pipe(Effect.asVoid, outsideTransaction),
+      refusedSince: (kind, triggers, since) =>
+        triggers.length === 0 ? Effect.succeed(new Set()) : sql<{ trigger: string }>`
+          SELECT DISTINCT trigger_key AS trigger FROM pronto_notify.refusals
+          WHERE kind = ${kind} AND trigger_key = ANY(${[...triggers]}::text[]) AND refused_at >= ${DateTime.toDateUtc(since)}
+        `.pipe(Effect.map((rows) => new Set(rows.map((r) => r.trigger))), outsideTransaction),
       releaseAbandoned: (kind) =>
         sql`
           DELETE FROM pronto_notify.notifications n
@@ -47,7 +69,7 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
 
   /** In memory (`MemoryAttempts` shows what is stored); no database. */
   static readonly layerTest: Layer.Layer<Attempts | MemoryAttempts> = Layer.effectContext(Effect.gen(function*() {
-    const store = yield* Ref.make<Memory>({ rows: [], nextId: 1, nextToken: 1, live: new Set() })
+    const store = yield* Ref.make<Memory>({ rows: [], refusals: [], nextId: 1, nextToken: 1, live: new Set() })
     const update = <A>(f: (m: Memory) => readonly [A, Memory]) => Ref.modify(store, f)
     const edit = (id: NotificationId, f: (row: StoredAttempt) => StoredAttempt | null) =>
       Ref.update(store, (m) => ({ ...m, rows: m.rows.flatMap((r) => (r.id === id ? [f(r)].filter((x) => x !== null) : [r])) }))
@@ -96,6 +118,21 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
         ).pipe(Effect.map(session)),
       hold: Effect.succeed(connection),
       release: (id) => edit(id, (r) => (r.status === "in_doubt" ? null : r)),
+      refuse: (id, at) =>
+        Ref.update(store, (m) => {
+          const row = m.rows.find((r) => r.id === id && r.status === "in_doubt")
+          return row === undefined ? m : {
+            ...m,
+            rows: m.rows.filter((r) => r !== row),
+            refusals: [...m.refusals, { kind: row.attempt.kind, trigger: row.attempt.triggerKey, at }]
+          }
+        }),
+      refusedSince: (kind, triggers, since) =>
+        Effect.map(Ref.get(store), (m) =>
+          new Set(
+            m.refusals.filter((r) => r.kind === kind && triggers.includes(r.trigger) && !DateTime.lessThan(r.at, since))
+              .map((r) => r.trigger)
+          )),
       releaseAbandoned: (kind) =>
         update((m) => {
           const keep = m.rows.filter((r) => !(r.attempt.kind === kind && r.status === "in_doubt" && !r.postStarted && !m.live.has(r.token)))
@@ -117,6 +154,7 @@ export interface StoredAttempt {
 
 interface Memory {
   readonly rows: ReadonlyArray<StoredAttempt>
+  readonly refusals: ReadonlyArray<{ readonly kind: string; readonly trigger: string; readonly at: DateTime.Utc }>
   readonly nextId: number
   readonly nextToken: number
   readonly live: ReadonlySet<number>

@@ -3,7 +3,8 @@
  * kind tests run on.
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Layer, TestClock } from "effect"
+import { DateTime, Effect, Layer, Stream, TestClock } from "effect"
+import type { Kind } from "../../src/kinds/Kind.ts"
 import * as ProntoNotify from "../../src/host/ProntoNotify.ts"
 import { Sender } from "../../src/delivery/Sender.ts"
 import * as TestDatabase from "./TestDatabase.ts"
@@ -38,3 +39,10 @@ export const notifications = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     -- qualified: the bigint column, not the text alias ('10' < '9')
     ORDER BY notifications.id
   `)
+
+/**
+ * What a kind's selector yields at an instant: the candidates a run then would take. For the
+ * selection rules at hours when no run sends (the sending hours are 11:00 to 22:00).
+ */
+export const selectAt = <R>(kind: Kind<string, unknown, R>, iso: string) =>
+  Effect.map(Stream.runCollect(kind.select(DateTime.unsafeMake(iso))), (chunk) => [...chunk])
