@@ -2,7 +2,7 @@
  * What embedding costs a host: the package installed into a fresh host project (with the host's
  * own @effect/sql-pg), then
  * - the size of its node_modules,
- * - the modules Node loads for `import { due } from "<package>"`, and how long that takes: in all,
+ * - the modules Node loads for `import { Schedule } from "<package>"` (then `Schedule.due`), and how long that takes: in all,
  *   and beyond what a host that already runs Effect has loaded (`effect`, `@effect/sql`),
  * - esbuild's minified bundle of that import, as published and with `sideEffects` taken out.
  *
@@ -73,10 +73,10 @@ const measure = async (tarball: string): Promise<Figures> => {
         hostFirst ? `await import("effect"); await import("@effect/sql"); await settle()` : ``,
         `const before = globalThis.__loaded.size`,
         `const start = performance.now()`,
-        `const { due } = await import(${JSON.stringify(pkg.name)})`,
+        `const { Schedule } = await import(${JSON.stringify(pkg.name)})`,
         `const ms = performance.now() - start`,
         `await settle()`,
-        `console.log(JSON.stringify({ ms, modules: globalThis.__loaded.size - before, due: typeof due }))`
+        `console.log(JSON.stringify({ ms, modules: globalThis.__loaded.size - before, due: typeof Schedule.due }))`
       ].join("\n")
     fs.writeFileSync(path.join(host, "due.mjs"), program(false))
     fs.writeFileSync(path.join(host, "due-in-host.mjs"), program(true))
@@ -92,7 +92,7 @@ const measure = async (tarball: string): Promise<Figures> => {
 
     const bundle = async () => {
       const result = await build({
-        stdin: { contents: `import { due } from ${JSON.stringify(pkg.name)}\nconsole.log(due)`, resolveDir: host },
+        stdin: { contents: `import { Schedule } from ${JSON.stringify(pkg.name)}\nconsole.log(Schedule.due)`, resolveDir: host },
         bundle: true,
         write: false,
         minify: true,
@@ -140,7 +140,7 @@ for (const tarball of all) {
   figures.push(f)
   console.log(
     `${path.basename(tarball)}: installed ${f.installedMb.toFixed(1)} MB (${f.packages} packages); ` +
-      `import { due }: ${f.modules} modules in ${f.importMs.toFixed(0)} ms, ` +
+      `Schedule.due: ${f.modules} modules in ${f.importMs.toFixed(0)} ms, ` +
       `${f.extraModules} in ${f.extraMs.toFixed(0)} ms beyond effect and @effect/sql; ` +
       `bundle ${f.bundleKb.toFixed(0)} KB minified (${f.bundleWithoutSideEffectsKb.toFixed(0)} KB without sideEffects)`
   )

@@ -1,5 +1,5 @@
 /**
- * Selection at scale (issue 13, P2): each kind's Selector drained as a run drains it (every keyset
+ * Selection at scale (issue 13, P2): each kind's selector (`select`) drained as a run drains it (every keyset
  * page, at the kind's scheduled slot through `withClockAt`) over 1M clients with 1M and then 10M
  * orders, against a hand-written statement for the same rows; then the reaction job and the report
  * over the ~1M notifications that months of running left (bench/SelectionSeed.ts says what is seeded).

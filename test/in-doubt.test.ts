@@ -87,7 +87,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("settling a message left in dou
       expect(times).toEqual({ attemptedAt: INVITE_RUN, postStartedAt: INVITE_RUN, sentAt: INVITE_RUN, settledAt })
     }))
 
-  it.effect("not delivered: the attempt is forgotten and the next run sends the message", () =>
+  it.effect("not delivered: the message waits, its trigger taken, and the next run sends it once", () =>
     Effect.gen(function*() {
       yield* truncateAll
       const recorder = yield* RecordingSender
@@ -95,7 +95,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("settling a message left in dou
       const uid = yield* insertOrder({ clientId: 1, closedAt: moscow("2026-03-10", "09:00") })
       const stored = yield* runInDoubt("feedback", FEEDBACK_RUN)
       yield* settleNotDelivered(stored.id)
-      expect(yield* Harness.notifications).toEqual([])
+      expect((yield* Harness.notifications).map((n) => [n.orderUid, n.status])).toEqual([[uid, "resend"]])
 
       const sentBefore = (yield* recorder.sent).length
       yield* Effect.zipRight(Harness.at(moscow("2026-03-10", "12:00")), Jobs.run("feedback"))

@@ -118,10 +118,14 @@ describe("messages in doubt on the command line", { timeout: 240_000 }, () => {
       expect(oneLineError(yield* Cli.run(["settle", "--run", "x1", "--delivered"], env))).toContain('--run "x1" is not a run')
 
       // The Site's log shows the second run's messages never arrived, and the first run's did.
-      const notDelivered = yield* Cli.run(["settle", "--run", String(second.run), "--not-delivered"], env)
-      expect(notDelivered.stdout.trim()).toBe(
-        `${second.inDoubt} messages settled as not delivered: the next run of each kind sends them`
-      )
+      // Settled at 23:00 in Moscow, after the sending hours: they wait for the next feedback run.
+      const evening = { start: "2026-03-10T20:00:00Z", anchor: new Date().toISOString() }
+      const notDelivered = yield* Cli.run(["settle", "--run", String(second.run), "--not-delivered"], env, evening)
+      expect(notDelivered.stdout.trim().split("\n")).toEqual([
+        `${second.inDoubt} messages settled as not delivered`,
+        "  feedback: they go out once more with its next run at 2026-03-11T11:00:00.000+03:00[Europe/Moscow] " +
+        "(it is outside the sending hours, 11:00 to 22:00 business time)"
+      ])
       const delivered = yield* Cli.run(
         ["settle", "--kind", "feedback", "--from", "2026-03-10T00:00:00Z", "--to", "2099-01-01T00:00:00Z", "--delivered"],
         env
@@ -130,7 +134,7 @@ describe("messages in doubt on the command line", { timeout: 240_000 }, () => {
       expect(delivered.stdout.trim()).toBe(
         `${first.inDoubt} messages settled as delivered: their actions are done and they are recorded sent`
       )
-      expect(yield* statuses).toEqual({ sent: first.inDoubt })
+      expect(yield* statuses).toEqual({ sent: first.inDoubt, resend: second.inDoubt })
       expect(JSON.parse((yield* Cli.run(["in-doubt", "--json"], env)).stdout)).toEqual([])
     }))
 })

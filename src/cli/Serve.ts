@@ -1,7 +1,7 @@
 /**
  * `pronto-notify serve`: a standalone runner that runs every job on schedule (`ClusterJobs` on an
  * Effect Cluster whose storage is the same PostgreSQL), logs each run's summary, and stops cleanly
- * on SIGTERM: the notification in flight is finished or rolled back (Job.ts keeps each one
+ * on SIGTERM: the notification in flight is finished or rolled back (engine/Message keeps each one
  * uninterruptible), the run stops there, its slot is recorded interrupted and its tick stays
  * unanswered in storage, so it runs again when a runner next holds it.
  *

@@ -28,7 +28,7 @@ export const SETTINGS = [
   {
     name: "SITE_IN_FLIGHT",
     meaning: `how many messages go to the Site at once, its capacity: 1 to ${MAX_IN_FLIGHT} (default ${DEFAULT_IN_FLIGHT}); ` +
-      "a run holds that many database connections and 2 more"
+      "a run holds that many database connections and one more per 16, and one for its pages"
   },
   {
     name: "DATABASE_TIMEOUT",

@@ -27,5 +27,15 @@ export const run = (
 ): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind | TablesMissing | Run.RunFailed, Run.RunRequirements | KindRequirements> =>
   Effect.flatMap(resolve(kind), (k) => Run.run(k, options))
 
+/**
+ * Sends now the kind's messages settled as not delivered (store/InDoubt), and nothing else: what
+ * an operator's "not delivered" does at once within the sending hours. Outside them it sends
+ * nothing (`stopped: "sending-hours"`); the next run of the kind sends them then.
+ */
+export const resend = (
+  kind: AnyKind | string
+): Effect.Effect<RunSummary, SqlError.SqlError | UnknownKind | TablesMissing | Run.RunFailed, Run.RunRequirements | KindRequirements> =>
+  Effect.flatMap(resolve(kind), (k) => Run.run(k, { candidates: "resends" }))
+
 /** What a run would send now, changing nothing. */
 export const preview = (kind: AnyKind | string) => Effect.flatMap(resolve(kind), Preview.preview)

@@ -14,6 +14,7 @@
 import type { SqlError } from "@effect/sql"
 import { Chunk, DateTime, Effect, Option, Schema, Stream } from "effect"
 import { InFlight, postStartLanes } from "../delivery/InFlight.ts"
+import { normalizePhone } from "../delivery/Phone.ts"
 import type { Sender } from "../delivery/Sender.ts"
 import type { Candidate, Kind } from "../kinds/Kind.ts"
 import { latestSlot } from "../scheduling/Schedule.ts"
@@ -42,6 +43,8 @@ export interface RunOptions {
   readonly slot?: DateTime.Utc | undefined
   /** Told the summary when the run is interrupted, once the messages in flight have finished. */
   readonly onInterrupt?: ((summary: Tally.RunSummary) => Effect.Effect<void>) | undefined
+  /** `resends`: only the messages settled as not delivered, none of the selector's candidates. Default `all`. */
+  readonly candidates?: "all" | "resends" | undefined
 }
 
 /** The run's database failed it: what it did until then, and why it ended. */
@@ -115,8 +118,37 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
             Effect.as(Effect.zipRight(breaker.record(outcome), tally.record(outcome)), outcome._tag === "Sent"))))
     )
 
+  // Messages settled as not delivered go first, as they were planned: their action, their text.
+  const resends = (offer: (steps: Iterable<Step>) => Effect.Effect<void>) =>
+    Effect.gen(function*() {
+      const claimed = yield* session.claimResends(kind.name)
+      if (claimed.length === 0) return
+      const refused = yield* attempts.refusedSince(kind.name, claimed.map((r) => r.triggerKey), slot)
+      const fresh = claimed.filter((r) => !refused.has(r.triggerKey))
+      yield* tally.selected(fresh.length)
+      yield* Effect.logInfo(`${kind.name}: sending again ${fresh.length} settled as not delivered`)
+      const steps: Array<Step> = []
+      for (const r of fresh) {
+        const candidate = { clientId: r.clientId, phone: r.phone, orderUid: r.orderUid, actionSet: r.actionSet, trigger: r.triggerKey }
+        const phone = normalizePhone(r.phone)
+        if (Option.isNone(phone)) yield* Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate))
+        else {
+          steps.push({
+            candidate,
+            phone: phone.value,
+            chosenAction: r.chosenAction,
+            plan: { performedAction: r.performedAction, text: r.text },
+            id: r.id
+          })
+        }
+      }
+      yield* offer(steps)
+    })
+
   const takeActions = withActionsOf(rotation.take, actionCountOf(kind))
   const produce = (offer: (steps: Iterable<Step>) => Effect.Effect<void>) =>
+    Effect.zipRight(resends(offer), options.candidates === "resends" ? Effect.void : fromSelector(offer))
+  const fromSelector = (offer: (steps: Iterable<Step>) => Effect.Effect<void>) =>
     kind.select(at).pipe(
       Stream.grouped(TURN_BLOCK),
       // Checked before a block's turns are taken, so none is spent on candidates left for later.

@@ -1,7 +1,7 @@
 /**
  * The reference host schema: the Jupiter tables this library reads and writes, as they are in
  * Jupiter (schema `jupiter`). It ships for the embedded default, the examples and the tests; a
- * real Jupiter database already has these tables and only needs the columns the README's host
+ * real Jupiter database already has these tables and only needs the columns docs/host.md's host
  * contract lists.
  */
 import * as SqlClient from "@effect/sql/SqlClient"

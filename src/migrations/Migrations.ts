@@ -13,6 +13,10 @@ import { migration as actionSets } from "./0004_action_sets.ts"
 import { migration as delivery } from "./0005_delivery.ts"
 import { migration as selection } from "./0006_selection.ts"
 import { migration as refusals } from "./0007_refusals.ts"
+import { migration as resend } from "./0008_resend.ts"
+
+/** What a statement says when the migrations (or the host's tables) are missing. */
+export { TablesMissing } from "../store/TablesMissing.ts"
 
 export const SCHEMA = "pronto_notify"
 
@@ -24,7 +28,8 @@ export const migrations: Record<string, Effect.Effect<unknown, unknown, SqlClien
   "4_action_sets": actionSets,
   "5_delivery": delivery,
   "6_selection": selection,
-  "7_refusals": refusals
+  "7_refusals": refusals,
+  "8_resend": resend
 }
 
 const runMigrator = Migrator.make({})

@@ -29,7 +29,7 @@ const NEVER_TOO_OLD = Duration.days(400)
 const tick = (job: JobName) =>
   Scheduler.runLatestRetrying(job).pipe(
     // ClusterCron marks its tick Uninterruptible so that no caller can cancel it; the run itself
-    // must still stop, between notifications (each one is uninterruptible in Job.ts), when the
+    // must still stop, between notifications (each one is uninterruptible: engine/Message), when the
     // runner shuts down: the tick stays unanswered and is delivered again.
     Effect.interruptible,
     Effect.asVoid

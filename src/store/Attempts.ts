@@ -10,7 +10,7 @@ import type { SqlError } from "@effect/sql"
 import { Context, DateTime, Effect, Layer, Option, Ref, type Scope } from "effect"
 import type { NotificationId } from "./Ids.ts"
 import { type Confirmation, hold, type MessageConnection } from "./MessageConnection.ts"
-import { acquireWith, type Attempt, type RunSession, runIsGone } from "./RunSession.ts"
+import { acquireWith, type Attempt, giveBack, type RunSession, runIsGone } from "./RunSession.ts"
 import { outsideTransaction } from "./Transactions.ts"
 
 export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
@@ -39,29 +39,32 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
     return Attempts.of({
       open: (lanes) => Effect.provideService(acquireWith(lanes), SqlClient.SqlClient, sql),
       hold: Effect.provideService(hold, SqlClient.SqlClient, sql),
-      release: (id) =>
-        sql`DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'`.pipe(Effect.asVoid, outsideTransaction),
+      release: (id) => giveBack(sql, sql`n.id = ${id} AND n.status = 'in_doubt'`).pipe(Effect.asVoid, outsideTransaction),
       refuse: (id, at, reason) =>
         sql`
           WITH refused AS (
-            DELETE FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'
-            RETURNING kind, trigger_key, client_id, run_token
+            SELECT kind, trigger_key, client_id, run_token FROM pronto_notify.notifications WHERE id = ${id} AND status = 'in_doubt'
+          ), kept AS (
+            INSERT INTO pronto_notify.refusals (kind, trigger_key, client_id, refused_at, run_token, reason)
+            SELECT kind, trigger_key, client_id, ${DateTime.toDateUtc(at)}, run_token, ${reason} FROM refused
           )
-          INSERT INTO pronto_notify.refusals (kind, trigger_key, client_id, refused_at, run_token, reason)
-          SELECT kind, trigger_key, client_id, ${DateTime.toDateUtc(at)}, run_token, ${reason} FROM refused
-        `.pipe(Effect.asVoid, outsideTransaction),
+          SELECT 1
+        `.pipe(
+          Effect.zipRight(giveBack(sql, sql`n.id = ${id} AND n.status = 'in_doubt'`)),
+          Effect.asVoid,
+          sql.withTransaction,
+          outsideTransaction
+        ),
       refusedSince: (kind, triggers, since) =>
         triggers.length === 0 ? Effect.succeed(new Set()) : sql<{ trigger: string }>`
           SELECT DISTINCT trigger_key AS trigger FROM pronto_notify.refusals
           WHERE kind = ${kind} AND trigger_key = ANY(${[...triggers]}::text[]) AND refused_at >= ${DateTime.toDateUtc(since)}
         `.pipe(Effect.map((rows) => new Set(rows.map((r) => r.trigger))), outsideTransaction),
       releaseAbandoned: (kind) =>
-        sql`
-          DELETE FROM pronto_notify.notifications n
-          WHERE n.kind = ${kind} AND n.status = 'in_doubt' AND n.post_started_at IS NULL
-            AND n.run_token IS NOT NULL AND ${runIsGone(sql)}
-          RETURNING n.id::text AS id
-        `.pipe(Effect.map((rows) => rows.length), outsideTransaction)
+        giveBack(
+          sql,
+          sql`n.kind = ${kind} AND n.status = 'in_doubt' AND n.post_started_at IS NULL AND n.run_token IS NOT NULL AND ${runIsGone(sql)}`
+        ).pipe(Effect.map((rows) => rows.length), outsideTransaction)
     })
   })
 
@@ -100,7 +103,9 @@ export class Attempts extends Context.Tag("pronto-notify/Attempts")<Attempts, {
         update((m) => {
           const keep = m.rows.filter((r) => !(r.attempt.kind === kind && r.token === token && r.status === "in_doubt" && !r.postStarted))
           return [m.rows.length - keep.length, { ...m, rows: keep }]
-        })
+        }),
+      // Only settling asks for a resend (store/InDoubt, in SQL): the memory holds none.
+      claimResends: () => Effect.succeed([])
     })
 
     const connection: MessageConnection = {

@@ -6,13 +6,15 @@
  * - delivered: each message's actions and marks are done now, as of the settling instant (a gift's
  *   14 days start when it is granted), and the message becomes `sent` (sent at its POST's start,
  *   settled now);
- * - not delivered: the attempts are forgotten, and the next run of each kind sends them afresh.
+ * - not delivered: each goes out once more, exactly once, by the next run of its kind (or at once,
+ *   `Jobs.resend`), as it was planned: its action, its text; one whose trigger is gone is forgotten.
  *
  * Only attempts of runs that have ended are settled: one still running is delivering it.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError, Statement } from "@effect/sql"
-import { DateTime, Effect, Schema, Stream } from "effect"
+import { DateTime, Effect, Option, Schema, Stream } from "effect"
+import { normalizePhone } from "../delivery/Phone.ts"
 import type { ActionError, GrantedBonus, KindRequirements } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
 import type { NotificationId } from "./Ids.ts"
@@ -184,21 +186,89 @@ export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
   }))
 
 /** The Site did not deliver them: forget the attempts, so that the next run of each kind sends them. */
+/** What settling as not delivered did. */
+export interface SettledNotDelivered extends Settled {
+  /** They go out once more, at the next run of their kind (`Jobs.resend` sends them at once). */
+  readonly resend: ReadonlyArray<NotificationId>
+  /** Their trigger is gone, so they cannot go out again: forgotten. */
+  readonly gone: ReadonlyArray<{ readonly id: NotificationId; readonly kind: string; readonly why: string }>
+  /** The kinds of those that go out once more, in the order first settled. */
+  readonly kinds: ReadonlyArray<string>
+}
+
+const Pending = Schema.Struct({
+  id: Rows.Id,
+  kind: Schema.String,
+  orderUid: Schema.NullOr(Schema.String),
+  phone: Schema.NullOr(Schema.String),
+  orderGone: Schema.Boolean
+})
+const decodePending = Rows.decodeRows(Pending)
+
+/** Why a message cannot go out again, if it cannot: its client, its phone or its order is gone. */
+const goneWhy = (m: typeof Pending.Type): string | undefined =>
+  m.phone === null
+    ? "the client is no longer in jupiter.clients"
+    : Option.isNone(normalizePhone(m.phone))
+    ? "the client has no phone the Site can take"
+    : m.orderGone
+    ? `order ${m.orderUid} is no longer in jupiter.orders`
+    : undefined
+
+/**
+ * The Site did not deliver them: each goes out once more, exactly once (its trigger stays taken,
+ * so no run selects it anew), at the next run of its kind, whatever that kind's selection window
+ * says, or at once with `Jobs.resend`. One whose trigger is gone (its order deleted, its client
+ * without a phone) is forgotten instead, and said so.
+ */
 export const settleAllNotDelivered = (
   filter: InDoubtFilter
-): Effect.Effect<Settled, NotInDoubt | SqlError.SqlError | TablesMissing.TablesMissing, SqlClient.SqlClient> =>
+): Effect.Effect<SettledNotDelivered, NotInDoubt | SqlError.SqlError | TablesMissing.TablesMissing, SqlClient.SqlClient> =>
   TablesMissing.named(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* checkIds(filter)
-    const rows = yield* sql<{ id: string }>`
-      DELETE FROM pronto_notify.notifications n WHERE ${matching(sql, filter)} RETURNING n.id::text AS id
-    `
-    yield* Effect.logInfo(`${rows.length} notifications settled as not delivered: the next runs send them`)
-    return { settled: rows.length, ids: rows.map((r) => r.id) }
+    const now = yield* DateTime.now
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const rows = yield* sql`
+        SELECT n.id::text AS id, n.kind, n.order_uid::text AS "orderUid", c.phone,
+               (n.order_uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jupiter.orders o WHERE o.uid = n.order_uid)) AS "orderGone"
+        FROM pronto_notify.notifications n LEFT JOIN jupiter.clients c ON c.id = n.client_id
+        WHERE ${matching(sql, filter)}
+        ORDER BY n.id
+        FOR UPDATE OF n
+      `.pipe(Effect.flatMap(decodePending))
+      const gone = rows.flatMap((m) => {
+        const why = goneWhy(m)
+        return why === undefined ? [] : [{ id: m.id, kind: m.kind, why }]
+      })
+      const resend = rows.filter((m) => goneWhy(m) === undefined)
+      if (resend.length > 0) {
+        yield* sql`
+          UPDATE pronto_notify.notifications
+          SET status = 'resend', resend_requested_at = ${DateTime.toDateUtc(now)}, settled_at = ${DateTime.toDateUtc(now)},
+              run_token = NULL, post_started_at = NULL
+          WHERE id = ANY(${resend.map((m) => m.id)}::bigint[])
+        `
+      }
+      if (gone.length > 0) {
+        yield* sql`DELETE FROM pronto_notify.notifications WHERE id = ANY(${gone.map((m) => m.id)}::bigint[])`
+      }
+      yield* Effect.logInfo(
+        `${rows.length} notifications settled as not delivered: ${resend.length} go out once more` +
+          (gone.length === 0 ? "" : `, ${gone.length} cannot (their trigger is gone)`)
+      )
+      return {
+        settled: rows.length,
+        ids: rows.map((m) => m.id),
+        resend: resend.map((m) => m.id),
+        gone,
+        kinds: [...new Set(resend.map((m) => m.kind))]
+      }
+    }))
   }))
 
 /** The Site did deliver this one: do what it promised, now, and record it sent. */
 export const settleDelivered = (id: NotificationId) => Effect.asVoid(settleAllDelivered({ ids: [id] }))
 
-/** The Site did not deliver this one: forget the attempt, so that the next run sends it. */
+/** The Site did not deliver this one: it goes out once more (`settleAllNotDelivered`). */
 export const settleNotDelivered = (id: NotificationId) => Effect.asVoid(settleAllNotDelivered({ ids: [id] }))

@@ -10,7 +10,7 @@ import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
 import * as TablesMissing from "./TablesMissing.ts"
 
-export const MessageStatus = Schema.Literal("sent", "in_doubt")
+export const MessageStatus = Schema.Literal("sent", "in_doubt", "resend")
 export const Reaction = Schema.Literal("pending", "reacted", "none")
 
 export class Message extends Schema.Class<Message>("Message")({

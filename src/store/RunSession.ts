@@ -64,9 +64,50 @@ export interface RunSession {
    * later run may have released it, taking this one for dead).
    */
   readonly startPost: (id: NotificationId) => Effect.Effect<boolean, SqlError.SqlError>
-  /** Forgets the attempts of a kind this run made whose POST never started (it stopped before them). How many. */
+  /**
+   * Forgets the attempts of a kind this run made whose POST never started (it stopped before
+   * them); a resend it claimed waits for the next run again. How many.
+   */
   readonly forgetUnstarted: (kind: string) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Takes the kind's messages waiting to go out once more (settled as not delivered): each becomes
+   * an attempt of this run, with the client's phone as it is now.
+   */
+  readonly claimResends: (kind: string) => Effect.Effect<ReadonlyArray<Resend>, SqlError.SqlError>
 }
+
+/** A message settled as not delivered, claimed by a run to go out once more. */
+export const Resend = Schema.Struct({
+  id: Rows.Id,
+  actionSet: Schema.String,
+  triggerKey: Schema.String,
+  clientId: Rows.Id,
+  orderUid: Schema.NullOr(Schema.String),
+  /** The client's phone now, as stored by the host. */
+  phone: Schema.String,
+  chosenAction: Rows.Int,
+  performedAction: Rows.Int,
+  text: Schema.String
+})
+export type Resend = typeof Resend.Type
+const decodeResends = Rows.decodeRows(Resend)
+
+/**
+ * What gives an attempt back when it did not go out: a resend waits for the next run again, any
+ * other attempt is forgotten. `n` is the notification; `which` narrows to the attempts meant.
+ */
+export const giveBack = (sql: SqlClient.SqlClient, which: Statement.Fragment) =>
+  sql`
+    WITH back AS (
+      UPDATE pronto_notify.notifications n SET status = 'resend', run_token = NULL, post_started_at = NULL
+      WHERE ${which} AND n.resend_requested_at IS NOT NULL
+      RETURNING n.id
+    ), forgotten AS (
+      DELETE FROM pronto_notify.notifications n WHERE ${which} AND n.resend_requested_at IS NULL
+      RETURNING n.id
+    )
+    SELECT id::text AS id FROM back UNION ALL SELECT id::text AS id FROM forgotten
+  `
 
 const decodeId = Rows.decodeRows(Schema.Struct({ id: Rows.Id }))
 const decodeReserved = Rows.decodeRows(Schema.Struct({ id: Rows.Id, kind: Schema.String, trigger: Schema.String }))
@@ -178,11 +219,19 @@ export const acquireWith = (postStartLanes: number): Effect.Effect<RunSession, S
       startPost: yield* postStarts(sql, [execute, ...more]),
       // The kind and the status let the partial index of messages in doubt find them.
       forgetUnstarted: (kind) =>
+        execute(giveBack(
+          sql,
+          sql`n.kind = ${kind} AND n.status = 'in_doubt' AND n.run_token = ${token} AND n.post_started_at IS NULL`
+        )).pipe(Effect.map((rows) => rows.length)),
+      claimResends: (kind) =>
         execute(sql`
-          DELETE FROM pronto_notify.notifications
-          WHERE kind = ${kind} AND status = 'in_doubt' AND run_token = ${token} AND post_started_at IS NULL
-          RETURNING id::text AS id
-        `).pipe(Effect.map((rows) => rows.length))
+          UPDATE pronto_notify.notifications n SET status = 'in_doubt', run_token = ${token}, post_started_at = NULL
+          FROM jupiter.clients c
+          WHERE n.kind = ${kind} AND n.status = 'resend' AND c.id = n.client_id
+          RETURNING n.id::text AS id, n.action_set AS "actionSet", n.trigger_key AS "triggerKey", n.client_id::text AS "clientId",
+                    n.order_uid::text AS "orderUid", c.phone, n.chosen_action AS "chosenAction",
+                    n.performed_action AS "performedAction", n.text
+        `).pipe(Effect.flatMap(decodeResends))
     }
   })
 

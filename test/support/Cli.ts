@@ -50,5 +50,5 @@ export const finish = (child: ChildProcess) =>
     child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
   })
 
-export const run = (args: ReadonlyArray<string>, env: Record<string, string | undefined>) =>
-  Effect.suspend(() => finish(start(args, env)))
+export const run = (args: ReadonlyArray<string>, env: Record<string, string | undefined>, clock?: TestClock) =>
+  Effect.suspend(() => finish(start(args, env, clock)))

@@ -72,7 +72,7 @@ const instant = (field: string) =>
     explained(field, "an ISO-8601 instant with an offset, e.g. 2026-03-10T08:00:00Z")
   )
 
-// A string of digits is accepted too (README), but the short need reads the same to every caller.
+// A string of digits is accepted too (docs/host.md), but the short need reads the same to every caller.
 const clientIdNeed = "a positive whole number (the client's id)"
 /** The largest id a bigint column holds. */
 const MAX_ID = 9223372036854775807n
