@@ -153,7 +153,9 @@ describe("serve: three runners, one killed mid-run", () => {
       await sleep(200)
     }
     const run = (await feedbackRun())!
-    expect(run.attempts).toBe(2)
+    // The killed attempt and the one that took over; that one may itself have been retried once
+    // (a failure it met while the victim's session was being ended), never more.
+    expect([2, 3], [...output.values()].join("\n").slice(-4000)).toContain(run.attempts)
     expect(run.runner).not.toBe(`${hostname()}/${victim!.pid}`)
 
     const messages = await received()

@@ -6,7 +6,8 @@
  *
  * - a connection is made, or taken from a full pool, within `CONNECT_TIMEOUT`;
  * - the server ends a statement that runs longer than the timeout (`statement_timeout`), and a
- *   session left idle inside a transaction (`idle_in_transaction_session_timeout`);
+ *   session left idle inside a transaction (`idle_in_transaction_session_timeout`), and a session
+ *   left idle at all (`idle_session_timeout`, so PostgreSQL 14 or later), with its session locks;
  * - the client gives up on an answer a little after that (`query_timeout`): a link that stops
  *   forwarding without closing (a half-open connection through a proxy) answers nothing, and
  *   such a connection is then closed rather than handed out again;
@@ -37,6 +38,16 @@ const ANSWER_MARGIN = Duration.seconds(5)
 
 /** A transaction may stay idle (a message's transaction waits for the Site) this long past the statement timeout. */
 const IDLE_IN_TRANSACTION_MARGIN = Duration.seconds(60)
+
+/**
+ * A session idle this long is ended by the server (`idle_session_timeout`, PostgreSQL 14 and
+ * later): one whose client went away behind a half-open link, and the session locks it held (a
+ * job's, a run's, the cluster's shards) with it. The library's lock connections show they are
+ * alive more often than that (store/AdvisoryLock's heartbeat), and so does the cluster's. Set at
+ * the connection's start, with the other timeouts: a statement of its own would race the first query.
+ */
+export const idleSessionTimeoutOf = (statement: Duration.Duration): Duration.Duration =>
+  Duration.max(Duration.seconds(30), Duration.times(statement, 2))
 
 /** Strips credentials so that a connection error never prints a password. */
 const describe = (url: string) => {
@@ -81,12 +92,13 @@ export interface PoolOptions {
 export const poolConfig = (url: string, options: PoolOptions = {}): pg.PoolConfig => {
   const statement = Duration.toMillis(Duration.decode(options.statementTimeout ?? STATEMENT_TIMEOUT))
   const idleInTransaction = statement + Duration.toMillis(IDLE_IN_TRANSACTION_MARGIN)
+  const idleSession = Duration.toMillis(idleSessionTimeoutOf(Duration.millis(statement)))
   return {
     connectionString: url,
     max: options.maxConnections ?? 16,
     connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
     query_timeout: statement + Duration.toMillis(ANSWER_MARGIN),
-    options: `-c statement_timeout=${statement} -c idle_in_transaction_session_timeout=${idleInTransaction}`,
+    options: `-c statement_timeout=${statement} -c idle_in_transaction_session_timeout=${idleInTransaction} -c idle_session_timeout=${idleSession}`,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     application_name: "pronto-notify",
@@ -99,10 +111,8 @@ const configuredTimeout = Effect.orDie(Deployment.databaseTimeout)
 
 export const layerUrl = (url: string, options: PoolOptions = {}): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, DatabaseUnavailable> =>
   Layer.unwrapEffect(Effect.map(configuredTimeout, (timeout) => {
-    const config = poolConfig(url, {
-      ...options,
-      ...(options.statementTimeout === undefined && Option.isSome(timeout) ? { statementTimeout: timeout.value } : {})
-    })
+    const statement = Duration.decode(options.statementTimeout ?? Option.getOrElse(timeout, () => STATEMENT_TIMEOUT))
+    const config = poolConfig(url, { ...options, statementTimeout: statement })
     return PgClient.layerFromPool({
       acquire: Effect.acquireRelease(
         Effect.sync(() => {

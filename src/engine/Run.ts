@@ -70,14 +70,16 @@ const releaseAbandoned = (kind: string) =>
     )
   )
 
-/** The candidates of a block the Site has not refused since `slot`. */
-const notRefusedSince = (kind: string, slot: DateTime.Utc) => (block: Chunk.Chunk<Candidate>) =>
+/** The candidates of a block the Site has not refused since `slot`; the others are counted as refused. */
+const notRefusedSince = (kind: string, slot: DateTime.Utc, tally: Tally.Tally) => (block: Chunk.Chunk<Candidate>) =>
   Effect.gen(function*() {
     const attempts = yield* Attempts
     const refused = yield* attempts.refusedSince(kind, Chunk.toReadonlyArray(Chunk.map(block, (c) => c.trigger)), slot)
     if (refused.size === 0) return block
-    yield* Effect.logInfo(`${kind}: left out ${refused.size} the Site refused earlier in this slot; the next slot tries them`)
-    return Chunk.filter(block, (c) => !refused.has(c.trigger))
+    const fresh = Chunk.filter(block, (c) => !refused.has(c.trigger))
+    yield* tally.refusedEarlier(block.length - fresh.length)
+    yield* Effect.logInfo(`${kind}: left out ${block.length - fresh.length} the Site refused earlier in this slot; the next slot tries them`)
+    return fresh
   })
 
 /** Runs a kind as of the Clock's now. */
@@ -125,6 +127,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       if (claimed.length === 0) return
       const refused = yield* attempts.refusedSince(kind.name, claimed.map((r) => r.triggerKey), slot)
       const fresh = claimed.filter((r) => !refused.has(r.triggerKey))
+      yield* tally.refusedEarlier(claimed.length - fresh.length)
       yield* tally.selected(fresh.length)
       yield* Effect.logInfo(`${kind.name}: sending again ${fresh.length} settled as not delivered`)
       const steps: Array<Step> = []
@@ -156,7 +159,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       Stream.takeWhile(Option.isSome),
       Stream.runForEach(({ value: block }) =>
         Effect.gen(function*() {
-          const fresh = yield* notRefusedSince(kind.name, slot)(block)
+          const fresh = yield* notRefusedSince(kind.name, slot, tally)(block)
           yield* tally.selected(fresh.length)
           const ready = yield* readyOf(fresh, (candidate) => Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate)))
           yield* offer(yield* prepare(kind, session, inFlight)(yield* takeActions(ready)))

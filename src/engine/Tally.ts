@@ -17,7 +17,7 @@ export const RunSummary = Schema.Struct({
   sent: Count,
   /** Certainly not delivered; a retry of the slot or the next run sends them. */
   failed: Count,
-  /** Refused by the Site; not posted again before the kind's next slot. */
+  /** Refused by the Site in this slot (by this run, or by an earlier try left out of it); not posted again before the kind's next slot. */
   refused: Count,
   inDoubt: Count,
   invalid: Count,
@@ -40,6 +40,8 @@ export interface Tally {
   /** A prepared message left unsent because the run stopped: it counts as not selected. */
   readonly unselected: Effect.Effect<void>
   readonly invalid: Effect.Effect<void>
+  /** Candidates the Site refused earlier in the slot, left out: counted with the refused. */
+  readonly refusedEarlier: (n: number) => Effect.Effect<void>
   readonly record: (outcome: Outcome) => Effect.Effect<void>
   readonly summary: (stopped: Option.Option<Stop>) => Effect.Effect<RunSummary>
 }
@@ -52,6 +54,7 @@ export const make = (kind: string, at: DateTime.Utc, run: number): Effect.Effect
       selected: (n) => bump("selected", n),
       unselected: bump("selected", -1),
       invalid: bump("invalid"),
+      refusedEarlier: (n) => bump("refused", n),
       record: (outcome) => {
         switch (outcome._tag) {
           case "Sent":

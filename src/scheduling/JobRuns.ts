@@ -11,10 +11,10 @@
  * lock's connection closed (`releaseOrClose`): a pooled connection never keeps a job's lock.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql"
+import type { SqlError, Statement } from "@effect/sql"
 import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
-import { describe, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
+import { describe, heartbeat, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
 import * as Rows from "../store/Rows.ts"
 import * as TablesMissing from "../store/TablesMissing.ts"
 import type { JobName } from "./Schedule.ts"
@@ -93,8 +93,10 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const conn = yield* sql.reserve
-      // Statements of the lock's own connection.
-      const onLock = onConnection(conn)
+      // Statements of the lock's own connection, one at a time (its heartbeat among them).
+      const oneAtATime = yield* Effect.makeSemaphore(1)
+      const onLock = <Row extends object>(statement: Statement.Statement<Row>) =>
+        oneAtATime.withPermits(1)(onConnection(conn)(statement))
       const slotIso = DateTime.formatIso(slot)
       const slotDate = DateTime.toDateUtc(slot)
 
@@ -121,6 +123,7 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
             )),
         (lock) => releaseOrClose(conn, lock.pid, `the advisory lock of job ${job} (${LOCK_SPACE})`, unlock)
       )
+      yield* heartbeat(`the advisory lock of job ${job}`, (statement) => onLock(sql.unsafe(statement)))
 
       const [existing] = yield* onLock(sql<{ status: string }>`
         SELECT status FROM pronto_notify.job_runs WHERE job = ${job} AND slot = ${slotDate}

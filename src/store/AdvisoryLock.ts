@@ -5,7 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlConnection, SqlError, Statement } from "@effect/sql"
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 
 /** Runs statements on one reserved connection, built with the client's escaping. */
 export const onConnection = (conn: SqlConnection.Connection) =>
@@ -13,6 +13,28 @@ export const onConnection = (conn: SqlConnection.Connection) =>
   const [text, params] = statement.compile()
   return conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError>
 }
+
+/**
+ * How often a connection that holds a session lock shows it is alive, while the lock is held: a
+ * statement, so that a server that ends idle sessions (`idle_session_timeout`, longer than this)
+ * ends only those whose client is gone, their locks with them.
+ */
+export const LOCK_HEARTBEAT = Duration.seconds(10)
+
+/**
+ * Runs `SELECT 1` on a lock's connection every LOCK_HEARTBEAT until the scope closes; a failure is
+ * logged. On the real clock: the server's idle timeout runs in real time, whatever clock the
+ * business time runs on (a shifted one, a test's).
+ */
+export const heartbeat = (lock: string, execute: (statement: string) => Effect.Effect<unknown, SqlError.SqlError>) =>
+  Effect.forkScoped(
+    Effect.sleep(LOCK_HEARTBEAT).pipe(
+      Effect.zipRight(execute("SELECT 1")),
+      Effect.catchAll((error) => Effect.logWarning(`the connection holding ${lock} did not answer: ${error.message}`)),
+      Effect.forever,
+      Effect.withClock(Clock.make())
+    )
+  )
 
 /** An error's own words, with the database's reason when it has one. */
 export const describe = (error: { readonly message: string; readonly cause?: unknown }) =>

@@ -11,7 +11,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError, Statement } from "@effect/sql"
 import { DateTime, Deferred, Effect, Exit, Option, Queue, Schema, type Scope } from "effect"
-import { onConnection, releaseOrClose } from "./AdvisoryLock.ts"
+import { heartbeat, onConnection, releaseOrClose } from "./AdvisoryLock.ts"
 import type { NotificationId } from "./Ids.ts"
 import * as Rows from "./Rows.ts"
 import type { Executor } from "./Transactions.ts"
@@ -211,6 +211,7 @@ export const acquireWith = (postStartLanes: number): Effect.Effect<RunSession, S
           `).pipe(Effect.map((rows) => rows[0]?.unlocked === true))
         )
     )
+    yield* heartbeat(`the lock of run ${token}`, (statement) => execute(sql.unsafe(statement)))
     yield* Effect.annotateCurrentSpan({ runToken: token, backend: pid })
     const more = yield* Effect.forEach(Array.from({ length: postStartLanes - 1 }), () => Effect.map(sql.reserve, onConnection))
     return {

@@ -21,6 +21,8 @@ export interface Received {
   readonly path: string
   readonly key: string | null
   readonly body: string
+  /** When it arrived (real time, ms since the epoch). */
+  readonly at: number
 }
 
 /**
@@ -66,7 +68,8 @@ export const make = (options: { readonly certificate?: Certificate } = {}): Effe
           method: req.method ?? "",
           path: url.pathname,
           key: url.searchParams.get("key"),
-          body: Buffer.concat(chunks).toString("utf8")
+          body: Buffer.concat(chunks).toString("utf8"),
+          at: Date.now()
         }
         received.push(request)
         const a = answer(request)
