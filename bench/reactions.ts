@@ -6,10 +6,13 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/reactions.ts
  */
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Effect, Layer, Redacted } from "effect"
 import * as BonusApi from "../src/bonus/BonusApi.ts"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
+
+/** The reaction job only reads: a reader's token. */
+const BENCH_TOKEN = Redacted.make("bench-reader-token-5f0a3c")
 import { withClockAt } from "../src/time/ShiftedClock.ts"
 import * as Database from "../src/database/Database.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
@@ -86,9 +89,12 @@ const program = (url: string) =>
       const baseUrl = yield* BonusApi.baseUrl
       return yield* timed(
         "reaction run over 100 000 pending, look-ups over HTTP",
-        withClockAt(at)(Reactions.run).pipe(Effect.provide(BonusServerHttp.layer({ baseUrl })))
+        withClockAt(at)(Reactions.run).pipe(Effect.provide(BonusServerHttp.layer({ baseUrl, token: BENCH_TOKEN })))
       )
-    }).pipe(Effect.provide(BonusApi.serve().pipe(Layer.provide(BonusLedger.layer))), Effect.scoped)
+    }).pipe(Effect.provide(BonusApi.serve().pipe(
+      Layer.provide(BonusLedger.layer),
+      Layer.provide(BonusApi.layerTokens([{ name: "bench", token: BENCH_TOKEN, permission: "read" }]))
+    )), Effect.scoped)
     console.log(JSON.stringify(viaHttp))
     if (JSON.stringify(viaHttp.byKind) !== JSON.stringify(first.byKind)) throw new Error("HTTP run decided differently")
   }).pipe(Effect.provide(BonusLedger.layer.pipe(Layer.provideMerge(Database.layerUrl(url)))))

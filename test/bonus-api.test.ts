@@ -8,6 +8,7 @@ import * as BonusApi from "../src/bonus/BonusApi.ts"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import { BonusServer, BonusServerError, InsufficientBalance } from "../src/bonus/BonusServer.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
+import * as BonusTokens from "./support/BonusTokens.ts"
 import * as Run from "../src/engine/Run.ts"
 import * as Kind from "../src/kinds/Kind.ts"
 import { ActionFailed, ReactionRule } from "../src/kinds/Kind.ts"
@@ -36,11 +37,18 @@ interface Answer {
 }
 
 /** A raw request to the served API, the way any host client would make it. */
-const call = (method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}) =>
+const call = (
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  token: string | undefined = BonusTokens.WRITER
+) =>
   Effect.gen(function*() {
     const base = yield* BonusApi.baseUrl
     const client = yield* HttpClient.HttpClient
     let request = method === "GET" ? HttpClientRequest.get(`${base}${path}`) : HttpClientRequest.post(`${base}${path}`)
+    if (token !== undefined) request = HttpClientRequest.bearerToken(request, token)
     request = HttpClientRequest.setHeaders(request, headers)
     if (body !== undefined) {
       request = typeof body === "string"
@@ -92,7 +100,7 @@ const nothingWritten = { permanent: [], temporary: [], requests: 0 }
 
 /** The HTTP BonusServer against the served API; its outbox in the same test database. */
 const httpBonusServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(BonusApi.baseUrl, (baseUrl) => Effect.provide(effect, BonusServerHttp.layer({ baseUrl })))
+  Effect.flatMap(BonusApi.baseUrl, (baseUrl) => Effect.provide(effect, BonusServerHttp.layer({ baseUrl, token: BonusTokens.writer })))
 
 const flush = Effect.flatMap(BonusServerHttp.BonusOutbox, (outbox) => outbox.flush)
 
@@ -178,6 +186,7 @@ const deliveryState = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 
 const testLayer = BonusApi.serve().pipe(
   Layer.provide(BonusLedger.layer),
+  Layer.provide(BonusTokens.layer),
   Layer.provideMerge(Layer.merge(Harness.layer, FetchHttpClient.layer)),
   Layer.merge(Layer.effectDiscard(TestClock.setTime(Date.parse(SERVER_NOW))))
 )
@@ -729,7 +738,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       yield* fresh
       const sql = yield* SqlClient.SqlClient
       const base = yield* BonusApi.baseUrl
-      const withOutbox = httpBonusServerWith({ baseUrl: base, deliver: false })
+      const withOutbox = httpBonusServerWith({ baseUrl: base, token: BonusTokens.writer, deliver: false })
       yield* withOutbox(Effect.flatMap(BonusServer, (bonus) =>
         sql.withTransaction(bonus.accrue({ type: "permanent", clientId: "5", amount: 10, reason: "birthday", at: instant(AT) }))))
       // The row's key, already used for another accrual: the bonus server refuses it every time.
@@ -847,7 +856,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       const accrual = { type: "permanent" as const, clientId: "5", amount: 10, reason: "r", at: instant(AT) }
       const queue = Effect.flatMap(BonusServer, (bonus) => sql.withTransaction(bonus.accrue(accrual)))
 
-      yield* httpBonusServerWith({ baseUrl, deliver: false, deliveryInterval: "1 second" })(Effect.gen(function*() {
+      yield* httpBonusServerWith({ baseUrl, token: BonusTokens.writer, deliver: false, deliveryInterval: "1 second" })(Effect.gen(function*() {
         yield* queue
         yield* TestClock.adjust("10 seconds")
         yield* realSleep(200)
@@ -856,7 +865,7 @@ layer(testLayer, { timeout: "120 seconds" })("bonus server HTTP API", (it) => {
       expect(yield* rows).toEqual(nothingWritten)
 
       // By default: the loop delivers while the layer lives...
-      yield* httpBonusServerWith({ baseUrl, deliveryInterval: "1 second" })(Effect.gen(function*() {
+      yield* httpBonusServerWith({ baseUrl, token: BonusTokens.writer, deliveryInterval: "1 second" })(Effect.gen(function*() {
         yield* TestClock.adjust("1 second")
         yield* eventually(Effect.map(deliveryState, (s) => s.every((r) => r.delivered)))
         yield* queue

@@ -13,6 +13,7 @@ import * as BonusApi from "../src/bonus/BonusApi.ts"
 import * as BonusLedger from "../src/bonus/BonusLedger.ts"
 import { BonusServer } from "../src/bonus/BonusServer.ts"
 import * as BonusServerHttp from "../src/bonus/BonusServerHttp.ts"
+import * as BonusTokens from "./support/BonusTokens.ts"
 import { RecordingSender } from "../src/delivery/Sender.ts"
 import * as Jobs from "../src/engine/Jobs.ts"
 import * as Reactions from "../src/reactions/Reactions.ts"
@@ -205,6 +206,7 @@ const call = (method: "GET" | "POST", path: string, body?: unknown) =>
     const base = yield* BonusApi.baseUrl
     const client = yield* HttpClient.HttpClient
     let request = method === "GET" ? HttpClientRequest.get(`${base}${path}`) : HttpClientRequest.post(`${base}${path}`)
+    request = HttpClientRequest.bearerToken(request, BonusTokens.WRITER)
     if (body !== undefined) {
       request = typeof body === "string"
         ? HttpClientRequest.bodyText(request, body, "application/json")
@@ -223,6 +225,7 @@ const permanentRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 
 const apiLayer = BonusApi.serve().pipe(
   Layer.provide(BonusLedger.layer),
+  Layer.provide(BonusTokens.layer),
   Layer.provideMerge(Layer.merge(Harness.layer, FetchHttpClient.layer))
 )
 
@@ -255,7 +258,7 @@ layer(apiLayer, { timeout: "120 seconds" })("client ids past 2^53 over the bonus
       // The library's HTTP BonusServer sends the id as a string too.
       const overHttp = yield* Effect.flatMap(BonusApi.baseUrl, (baseUrl) =>
         Effect.flatMap(BonusServer, (bonus) => bonus.balance(TWO_53_PLUS_1, instant(LATER))).pipe(
-          Effect.provide(BonusServerHttp.layer({ baseUrl }))
+          Effect.provide(BonusServerHttp.layer({ baseUrl, token: BonusTokens.writer }))
         ))
       expect(overHttp).toBe(70)
 

@@ -24,6 +24,18 @@ export {
   SpendRequest,
   TemporaryAccrualRequest
 } from "./api/Api.ts"
+export {
+  BonusAuth,
+  BonusCaller,
+  callerOf,
+  InvalidTokens,
+  layerConfig as layerTokensFromConfig,
+  layerTokens,
+  MIN_TOKEN_LENGTH,
+  Permission,
+  requireWrite
+} from "./api/Access.ts"
+export type { Token } from "./api/Access.ts"
 export { handlers, handlersFor, layer } from "./api/Handlers.ts"
 export { baseUrl, serve } from "./api/NodeServer.ts"
 export type { ServeOptions } from "./api/NodeServer.ts"

@@ -68,12 +68,17 @@ export const businessTimeZone = Effect.flatMap(Effect.orDie(Deployment.timeZone)
  */
 const bonusServerLayer = (access: Access) =>
   Effect.map(
-    Effect.orDie(Deployment.bonusServerUrl),
-    (url) =>
+    Effect.orDie(Effect.all([Deployment.bonusServerUrl, Deployment.bonusServerToken])),
+    ([url, token]) =>
       Option.match(url, {
         onNone: () => BonusLedger.layer,
         onSome: (baseUrl): Layer.Layer<BonusServer, never, SqlClient.SqlClient> =>
-          BonusServerHttp.layer({ baseUrl, deliver: access === "read-write" })
+          // The URL was checked as the setting was read: the layer cannot refuse it.
+          Layer.orDie(BonusServerHttp.layer({
+            baseUrl,
+            ...(Option.isSome(token) ? { token: token.value } : {}),
+            deliver: access === "read-write"
+          }))
       })
   )
 

@@ -6,7 +6,7 @@
 import { CliConfig } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
-import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { Cause, ConfigError, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { cli, command } from "./Cli.ts"
 import { type Streams, withColourWhereWanted } from "./Colour.ts"
 import * as Mistyped from "./Mistyped.ts"
@@ -34,8 +34,12 @@ export const main = (
       // @effect/cli has already printed what was wrong with the arguments.
       if (Option.isSome(failure) && isCliValidation(failure.value)) return Effect.failCause(cause)
       // A defect is a bug or a broken environment: one line here, the whole cause at debug level.
+      // A setting that cannot be read is the operator's to fix, not a bug: its own words.
       const message = Option.match(failure, {
-        onNone: () => `unexpected failure: ${oneLine(Cause.squash(cause))}`,
+        onNone: () => {
+          const defect = Cause.squash(cause)
+          return ConfigError.isConfigError(defect) ? oneLine(defect) : `unexpected failure: ${oneLine(defect)}`
+        },
         onSome: oneLine
       })
       return Console.error(`pronto-notify: ${message}`).pipe(

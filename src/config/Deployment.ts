@@ -6,6 +6,7 @@
  */
 import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect"
 import { DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT } from "../delivery/InFlight.ts"
+import * as HttpUrl from "./HttpUrl.ts"
 
 /** The business time zone when none is configured (C1). */
 export const DEFAULT_TIME_ZONE = "Europe/Moscow"
@@ -37,6 +38,7 @@ export const SETTINGS = [
   },
   { name: "NOTIFY_TIME_ZONE", meaning: `the business time zone, an IANA name (default ${DEFAULT_TIME_ZONE})` },
   { name: "BONUS_SERVER_URL", meaning: "the bonus server's HTTP API (absent: the SQL ledger in the same database)" },
+  { name: "BONUS_SERVER_TOKEN", meaning: "the bearer token the bonus server's API knows this process by (secret)" },
   { name: "PRONTO_NOTIFY_RUNNER", meaning: "for serve: host:port of this runner when several share the database" }
 ] as const
 
@@ -51,7 +53,28 @@ export const timeZone: Config.Config<string> = optional("NOTIFY_TIME_ZONE").pipe
   Config.map(Option.getOrElse(() => DEFAULT_TIME_ZONE))
 )
 export const siteInFlight = optional("SITE_IN_FLIGHT")
-export const bonusServerUrl = optional("BONUS_SERVER_URL")
+/** How an error names a bonus server URL setting (`BONUS_SERVER_URL`, or an option in code). */
+export const bonusServerUrlSetting = (name: string): HttpUrl.Setting => ({
+  name,
+  what: "the bonus server's http(s) URL",
+  example: "https://bonus.example.com",
+  secretInstead: `give its token as a secret instead (${name === "BONUS_SERVER_URL" ? "BONUS_SERVER_TOKEN" : "token"})`
+})
+
+/** `BONUS_SERVER_URL`: an http(s) URL without a user or password. */
+export const bonusServerUrl: Config.Config<Option.Option<string>> = optional("BONUS_SERVER_URL").pipe(
+  Config.mapOrFail(Option.match({
+    onNone: () => Either.right(Option.none()),
+    onSome: (url) =>
+      Option.match(HttpUrl.problem(url, bonusServerUrlSetting("BONUS_SERVER_URL")), {
+        onNone: () => Either.right(Option.some(url)),
+        onSome: (problem) => Either.left(ConfigError.InvalidData([], problem))
+      })
+  }))
+)
+export const bonusServerToken: Config.Config<Option.Option<Redacted.Redacted<string>>> = optional("BONUS_SERVER_TOKEN").pipe(
+  Config.map(Option.map(Redacted.make))
+)
 export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")
 
 /** `DATABASE_TIMEOUT`: a duration (`60s`, `2m`, `1500 millis`). */

@@ -21,6 +21,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
 import * as Deployment from "../config/Deployment.ts"
+import * as HttpUrl from "../config/HttpUrl.ts"
 import { maskPhone } from "./Phone.ts"
 import { type OutgoingMessage, Sender, type SendError, SendFailed, SendInDoubt } from "./Sender.ts"
 import { endpointOf, formOf, judgeBody, judgeStatus, SEND_TIMEOUT } from "./SiteProtocol.ts"
@@ -43,41 +44,16 @@ export class SiteNotConfigured extends Schema.TaggedError<SiteNotConfigured>()("
 }) {}
 
 /**
- * A URL as an error may show it: its scheme and host only. Its user info, path and query may hold
- * a credential, so they are never printed.
- */
-export const describeUrl = (text: string): string => {
-  try {
-    const url = new URL(text)
-    return url.host === "" ? `a ${url.protocol} URL` : `${url.protocol}//${url.host}`
-  } catch {
-    return "a value that is not a URL"
-  }
-}
-
-/**
  * What is wrong with a Site URL, if anything, in words that print none of its secret parts;
  * `setting` names where it came from (`SITE_URL`, or the `url` of a `SiteConfig` in code).
  */
-export const urlProblem = (text: string, setting = "SITE_URL"): Option.Option<string> => {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    return Option.some(`${setting} is not a URL; give the Site's http(s) URL, e.g. https://www.pronto24.ru`)
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:" || url.host === "") {
-    return Option.some(`${setting} (${describeUrl(text)}) is not an http(s) URL, e.g. https://www.pronto24.ru`)
-  }
-  if (url.username !== "" || url.password !== "") {
-    return Option.some(
-      `${setting} (${describeUrl(text)}) carries a user name or password; the Site takes only its key (${
-        setting === "SITE_URL" ? "SITE_KEY" : "key"
-      })`
-    )
-  }
-  return Option.none()
-}
+export const urlProblem = (text: string, setting = "SITE_URL"): Option.Option<string> =>
+  HttpUrl.problem(text, {
+    name: setting,
+    what: "the Site's http(s) URL",
+    example: "https://www.pronto24.ru",
+    secretInstead: `the Site takes only its key (${setting === "SITE_URL" ? "SITE_KEY" : "key"})`
+  })
 
 /** The endpoint with the key in its query; a URL that cannot serve is refused with what to fix. */
 const endpointWithKey = (config: SiteConfig): Effect.Effect<URL, SiteNotConfigured> =>

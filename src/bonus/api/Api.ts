@@ -20,13 +20,17 @@
  * `Idempotency-Key` header is made once per key: a retry returns the first answer (the library's
  * HTTP client always sends one).
  *
+ * Every endpoint requires a caller's bearer token (`Access.ts`): 401 without a known one, 403 for
+ * a caller who may only read and writes (accrues, spends).
+ *
  * A malformed request gets 400 `{"_tag":"InvalidRequest","message":...}` saying what is wrong,
  * and nothing is written.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
+import { HttpApi, HttpApiEndpoint, HttpApiError, HttpApiGroup, HttpApiSchema } from "@effect/platform"
 import { DateTime, Option, ParseResult, Schema } from "effect"
 import { isValidAmount, MAX_AMOUNT } from "../BonusLedger.ts"
 import { BonusServerError, InsufficientBalance } from "../BonusServer.ts"
+import { BonusAuth } from "./Access.ts"
 import { parseIsoInstant } from "../../time/Instant.ts"
 
 /** The most look-ups one batch request may carry. */
@@ -236,6 +240,9 @@ export class BonusGroup extends HttpApiGroup.make("bonus")
   .addError(BonusServerError, { status: 500 })
   // On the group, so that an API that adds the group (a host's own) answers it as 400 too.
   .addError(InvalidRequest)
+  // Every endpoint needs a caller (401 without one); a reader who writes gets 403 (api/Access).
+  .middleware(BonusAuth)
+  .addError(HttpApiError.Forbidden)
   .prefix("/bonus")
 {}
 

@@ -9,6 +9,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Cause, DateTime, Effect, Layer, Option } from "effect"
 import { type Accrual, BonusServer, BonusServerError, type OperationId } from "../BonusServer.ts"
 import { BonusApi, type BonusGroup, describeIssues, expiryProblem, InvalidRequest } from "./Api.ts"
+import { type BonusAuth, requireWrite } from "./Access.ts"
 import * as Idempotency from "./Idempotency.ts"
 
 /**
@@ -67,6 +68,7 @@ const build = (
     return handlers
       .handle("accruePermanent", ({ headers, payload }) =>
         Effect.gen(function*() {
+          yield* requireWrite
           const at = yield* nowOr(payload.at)
           const request = {
             type: "permanent",
@@ -89,6 +91,7 @@ const build = (
         }))
       .handle("accrueTemporary", ({ headers, payload }) =>
         Effect.gen(function*() {
+          yield* requireWrite
           const at = yield* nowOr(payload.at)
           const badExpiry = expiryProblem(at, payload.expiresAt)
           if (badExpiry !== undefined) return yield* new InvalidRequest({ message: badExpiry })
@@ -145,7 +148,7 @@ const build = (
           return { accruals: found.map(Option.getOrNull) }
         }))
       .handle("spend", ({ payload }) =>
-        Effect.flatMap(nowOr(payload.at), (at) => bonus.spend(payload.clientId, payload.amount, at)))
+        Effect.zipRight(requireWrite, Effect.flatMap(nowOr(payload.at), (at) => bonus.spend(payload.clientId, payload.amount, at))))
   })
 
 /**
@@ -154,12 +157,12 @@ const build = (
  */
 export const handlersFor = <Api extends HttpApi.HttpApi.Any>(
   api: Api & (typeof BonusGroup extends GroupsOf<Api> ? unknown : "the API must hold BonusApi.BonusGroup")
-): Layer.Layer<HttpApiGroup.ApiGroup<IdOf<Api>, "bonus">, never, BonusServer | SqlClient.SqlClient> =>
+): Layer.Layer<HttpApiGroup.ApiGroup<IdOf<Api>, "bonus">, never, BonusServer | SqlClient.SqlClient | BonusAuth> =>
   // The group's routes are the same whichever API holds it; only the API's name in the type differs.
   HttpApiBuilder.group(api as unknown as typeof BonusApi, "bonus", build) as unknown as Layer.Layer<
     HttpApiGroup.ApiGroup<IdOf<Api>, "bonus">,
     never,
-    BonusServer | SqlClient.SqlClient
+    BonusServer | SqlClient.SqlClient | BonusAuth
   >
 
 type IdOf<Api> = Api extends HttpApi.HttpApi<infer Id, infer _Groups, infer _E, infer _R> ? Id : never
@@ -168,8 +171,8 @@ type GroupsOf<Api> = Api extends HttpApi.HttpApi<infer _Id, infer Groups, infer 
 /** The handlers of the library's own `BonusApi`. */
 export const handlers = handlersFor(BonusApi)
 
-/** The API with its handlers, for `HttpApiBuilder.serve()`: needs the ledger and SQL. */
-export const layer: Layer.Layer<HttpApi.Api, never, BonusServer | SqlClient.SqlClient> = Layer.merge(
+/** The API with its handlers, for `HttpApiBuilder.serve()`: needs the ledger, SQL and the callers' check (`BonusAuth`). */
+export const layer: Layer.Layer<HttpApi.Api, never, BonusServer | SqlClient.SqlClient | BonusAuth> = Layer.merge(
   HttpApiBuilder.api(BonusApi).pipe(Layer.provide(handlers)),
   invalidRequests
 )

@@ -8,6 +8,7 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import type { BonusServer } from "../BonusServer.ts"
+import type { BonusAuth } from "./Access.ts"
 import { layer } from "./Handlers.ts"
 
 export interface ServeOptions {
@@ -30,7 +31,7 @@ const nodeHttpServer = Effect.tryPromise({
 /** Serves the API with Node's HTTP server (examples and tests); the HttpServer tells the address. */
 export const serve = (
   options: ServeOptions = {}
-): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError, BonusServer | SqlClient.SqlClient> =>
+): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError, BonusServer | SqlClient.SqlClient | BonusAuth> =>
   Layer.unwrapEffect(
     Effect.map(nodeHttpServer, (NodeHttpServer) =>
       HttpApiBuilder.serve().pipe(

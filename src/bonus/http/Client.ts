@@ -11,7 +11,7 @@
  * again, so the row becomes a dead letter after MAX_REFUSALS of them); transport failures,
  * timeouts and 5xx are retried for as long as it takes. Every call is bounded in time.
  */
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError } from "@effect/platform"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
 import {
   Array as Arr,
@@ -23,6 +23,7 @@ import {
   Layer,
   Option,
   ParseResult,
+  Redacted,
   Schedule,
   Schema
 } from "effect"
@@ -36,12 +37,21 @@ import {
   TemporaryAccrualRequest
 } from "../api/Api.ts"
 import { type Accrual, BonusServer, BonusServerError, InsufficientBalance } from "../BonusServer.ts"
+import { bonusServerUrlSetting } from "../../config/Deployment.ts"
+import * as HttpUrl from "../../config/HttpUrl.ts"
 import type { ClientId } from "../../store/Ids.ts"
 import { BonusOutbox, make as makeOutbox, type OutboxRow, type Posted } from "./Outbox.ts"
 
 export interface Options {
-  /** The bonus server's base URL; the API lives under `/bonus`. */
+  /** The bonus server's base URL; the API lives under `/bonus`. No user or password in it: give `token`. */
   readonly baseUrl: string
+  /** The bearer token every request carries, the outbox's retries too (`Authorization: Bearer …`). */
+  readonly token?: Redacted.Redacted<string>
+  /**
+   * Changes every request's client, after the token is set: a host's own credentials (a signed
+   * header, mTLS through its own HttpClient), tracing. Default: none.
+   */
+  readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
   /** How long one call (request and answer) may take; default 10 seconds. */
   readonly timeout?: Duration.DurationInput
   /** How often due accruals are posted; default 5 seconds. */
@@ -80,14 +90,20 @@ const isRefusal = (error: unknown): boolean => {
 /** The BonusServer over HTTP and its outbox, with what the layer needs to deliver in the background. */
 export const make = (options: Options) =>
   Effect.gen(function*() {
+    const baseUrl = yield* checkedBaseUrl(options.baseUrl)
+    const token = options.token
+    const credentials = (client: HttpClient.HttpClient) =>
+      token === undefined ? client : HttpClient.mapRequest(client, HttpClientRequest.bearerToken(Redacted.value(token)))
     const client = yield* HttpApiClient.make(BonusApi, {
-      baseUrl: options.baseUrl,
-      // An error answer that is not JSON (a proxy's page, a plain-text 503) is none of BonusApi's
-      // errors: report its status rather than a failure to parse it, and classify it by that status.
-      transformClient: HttpClient.filterOrFail(
-        (response) => response.status < 400 || (response.headers["content-type"] ?? "").includes("json"),
-        (response) => new HttpClientError.ResponseError({ request: response.request, response, reason: "StatusCode" })
-      )
+      baseUrl,
+      transformClient: (client) =>
+        // An error answer that is not JSON (a proxy's page, a plain-text 503) is none of BonusApi's
+        // errors: report its status rather than a failure to parse it, and classify it by that status.
+        HttpClient.filterOrFail(
+          (options.transformClient ?? ((c) => c))(credentials(client)),
+          (response) => response.status < 400 || (response.headers["content-type"] ?? "").includes("json"),
+          (response) => new HttpClientError.ResponseError({ request: response.request, response, reason: "StatusCode" })
+        )
     })
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(10))
 
@@ -195,6 +211,13 @@ export const make = (options: Options) =>
     }
   })
 
+/** The base URL, refused when it is not http(s) or carries a user or password; the message names neither. */
+const checkedBaseUrl = (url: string): Effect.Effect<string, BonusServerError> =>
+  Option.match(HttpUrl.problem(url, bonusServerUrlSetting("BonusServerHttp's baseUrl")), {
+    onNone: () => Effect.succeed(url),
+    onSome: (reason) => Effect.fail(new BonusServerError({ operation: "configure", reason }))
+  })
+
 const left = "accruals it did not post stay in pronto_notify.bonus_outbox for the next delivering process"
 
 /**
@@ -217,7 +240,7 @@ const finalFlush = (outbox: BonusOutbox["Type"], within: Duration.Duration) =>
  * `deliver: false`, delivers due accruals every `deliveryInterval` while the layer lives (left
  * over from a crash too), and once more as it is released (a warning if that does not finish).
  */
-export const layer = (options: Options): Layer.Layer<BonusServer | BonusOutbox, never, SqlClient.SqlClient> =>
+export const layer = (options: Options): Layer.Layer<BonusServer | BonusOutbox, BonusServerError, SqlClient.SqlClient> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const { interval, outbox, server, timeout } = yield* make(options)
