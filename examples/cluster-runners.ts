@@ -1,10 +1,10 @@
 /**
- * Several runners sharing one PostgreSQL: a host process that is one @effect/cluster socket runner
+ * Several runners sharing one PostgreSQL: a host process that is one @effect/cluster HTTP runner
  * with SQL storage and runs the library's crons (`ClusterJobs.layer`). Start it several times, on
  * one machine or many, each with the address the others reach it at:
  *
- *   RUNNER_PORT=34431 DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
- *   RUNNER_PORT=34432 DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
+ *   RUNNER_PORT=34431 RUNNER_SECRET=... DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
+ *   RUNNER_PORT=34432 RUNNER_SECRET=... DATABASE_URL=postgres://... SITE_URL=... SITE_KEY=... npx tsx examples/cluster-runners.ts
  *   RUNNER_PORT=34433 ...
  *
  * It joins the same cluster as `pronto-notify serve` on that database: it uses serve's cluster
@@ -30,7 +30,9 @@ const runner = Layer.unwrapEffect(
   Effect.gen(function*() {
     const host = yield* Config.string("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1"))
     const port = yield* Config.integer("RUNNER_PORT")
-    return Cluster.layer(Option.some(RunnerAddress.make(host, port)))
+    // Every runner shares it; a runner's port takes only requests that carry it.
+    const secret = yield* Config.redacted("RUNNER_SECRET")
+    return Cluster.layer(Option.some({ address: RunnerAddress.make(host, port), secret }))
   })
 )
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Scope } from "effect"
 import type { ChildProcess } from "node:child_process"
 import * as http from "node:http"
+import * as net from "node:net"
 import type { AddressInfo } from "node:net"
 import { hostname } from "node:os"
 import pg from "pg"
@@ -26,6 +27,20 @@ const CLOCK_START = "2026-03-10T07:59:52Z"
 /** ... this long after the test starts them (their start-up takes a few seconds on two cores). */
 const ANCHOR_DELAY_MS = 4_000
 const KEY = "serve-test-key"
+/** The runners' shared secret. */
+const RUNNER_SECRET = "runners-shared-secret-9e41b7"
+
+/** What a stranger gets from a runner's port: raw bytes in, the answer's first line and whether any body came. */
+const asStranger = (port: number, request: string) =>
+  new Promise<string>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1")
+    let answer = ""
+    socket.on("data", (c: Buffer) => (answer += c.toString("latin1")))
+    socket.on("error", () => resolve(answer))
+    socket.on("close", () => resolve(answer))
+    socket.on("connect", () => socket.write(request))
+    setTimeout(() => socket.destroy(), 2_000)
+  })
 
 /** A Site that answers like FakeSite, only slower: a loopback proxy in front of it. */
 const slowProxy = (target: string) =>
@@ -108,13 +123,16 @@ describe("serve: three runners, one killed mid-run", () => {
     const begun = Date.now()
     const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
+    const ports: Array<number> = []
     for (let i = 0; i < 3; i++) {
       const port = await freePort()
+      ports.push(port)
       const child = start(["serve"], {
         DATABASE_URL: chain.url,
         SITE_URL: proxy.url,
         SITE_KEY: KEY,
-        PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`
+        PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`,
+        PRONTO_NOTIFY_RUNNER_SECRET: RUNNER_SECRET
       }, { start: CLOCK_START, anchor })
       chain.children.push(child)
       output.set(child.pid!, "")
@@ -146,6 +164,18 @@ describe("serve: three runners, one killed mid-run", () => {
     }
     const receivedAtKill = (await received()).length
     expect(receivedAtKill).toBeLessThan(ORDERS)
+
+    // A stranger at a survivor's port, while the runners share the schedule: bytes that are not
+    // HTTP, a request without the secret, one with another: a refusal each, and nothing else.
+    const port = ports[chain.children.findIndex((c) => c !== victim)]!
+    expect(await asStranger(port, "\x00\x01\x02\x03\x04\x05\x06\x07")).toMatch(/^(HTTP\/1\.1 400 Bad Request\r\n|)/)
+    expect(await asStranger(port, "\x00\x01\x02\x03\x04\x05\x06\x07")).not.toContain("Defect")
+    for (const authorization of ["", "Authorization: Bearer not-the-secret-0000000\r\n"]) {
+      const answer = await asStranger(port, `POST / HTTP/1.1\r\nHost: x\r\n${authorization}Content-Length: 8\r\nConnection: close\r\n\r\n\x93\x01\x02\x03\x04\x05\x06\x07`)
+      expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/)
+      // An empty body, plain or as the last chunk of a chunked one.
+      expect(["", "0\r\n\r\n"]).toContain(answer.slice(answer.indexOf("\r\n\r\n") + 4))
+    }
 
     // Another runner takes the shard over, the tick is delivered again, and the slot completes.
     while ((await feedbackRun())?.status !== "done") {
@@ -196,6 +226,7 @@ describe("serve: three runners, one killed mid-run", () => {
     expect(await Promise.all(exits)).toEqual([0, 0])
     // The Site key is a secret (C13): nothing the runners printed shows it.
     expect([...output.values()].join("\n")).not.toContain(KEY)
+    expect([...output.values()].join("\n")).not.toContain(RUNNER_SECRET)
     console.log(`serve test: killed after ${receivedAtKill} of ${ORDERS} messages; done in ${Date.now() - begun} ms`)
   })
 })
@@ -280,6 +311,14 @@ describe("serve: the Site's settings", () => {
       expect(notHttp).toContain("http(s) URL")
       expect(noKey).toContain("SITE_KEY")
       expect(noKey).not.toContain("SITE_URL")
+    }))
+
+  it.effect("a runner among several needs the runners' shared secret, long enough; the message shows none", () =>
+    Effect.gen(function*() {
+      const site = { SITE_URL: "https://site.example", SITE_KEY: KEY, PRONTO_NOTIFY_RUNNER: "127.0.0.1:34440" }
+      const needs = "PRONTO_NOTIFY_RUNNER needs PRONTO_NOTIFY_RUNNER_SECRET: the secret every runner shares, 16 characters or more"
+      expect(yield* refusal(site)).toBe(needs)
+      expect(yield* refusal({ ...site, PRONTO_NOTIFY_RUNNER_SECRET: "short-secret" })).toBe(needs)
     }))
 })
 

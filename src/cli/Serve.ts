@@ -5,13 +5,14 @@
  * uninterruptible), the run stops there, its slot is recorded interrupted and its tick stays
  * unanswered in storage, so it runs again when a runner next holds it.
  *
- * Alone it is a single runner. With `PRONTO_NOTIFY_RUNNER=host:port` it is a socket runner that
- * listens there and shares the cluster with every other runner on the same database: shards, and
- * with them the crons, move to the survivors when one dies.
+ * Alone it is a single runner. With `PRONTO_NOTIFY_RUNNER=host:port` and the runners' shared
+ * secret (`PRONTO_NOTIFY_RUNNER_SECRET`) it is an HTTP runner that listens there only, takes only
+ * requests carrying the secret, and shares the cluster with every other runner on the same
+ * database: shards, and with them the crons, move to the survivors when one dies.
  */
 import { Command } from "@effect/cli"
 import { RunnerAddress } from "@effect/cluster"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import * as Deployment from "../config/Deployment.ts"
 import * as SiteSender from "../delivery/SiteSender.ts"
 import { Kinds } from "../kinds/Kinds.ts"
@@ -22,10 +23,10 @@ import { BadInput, businessTimeZone, libraryLayer } from "./Common.ts"
 
 const RUNNER_ADDRESS = /^([^:\s]+):(\d{1,5})$/
 
-/** `PRONTO_NOTIFY_RUNNER=host:port`: join a multi-runner cluster as a socket runner at that address. */
-const runnerAddress = Effect.gen(function*() {
+/** `PRONTO_NOTIFY_RUNNER=host:port` and its secret: join a multi-runner cluster as a runner at that address. */
+const runnerOf = Effect.gen(function*() {
   const text = yield* Effect.orDie(Deployment.runnerAddress)
-  if (Option.isNone(text)) return Option.none<RunnerAddress.RunnerAddress>()
+  if (Option.isNone(text)) return Option.none<Cluster.Runner>()
   const match = RUNNER_ADDRESS.exec(text.value)
   const port = match ? Number(match[2]) : 0
   if (!match || port < 1 || port > 65535) {
@@ -33,7 +34,13 @@ const runnerAddress = Effect.gen(function*() {
       message: `PRONTO_NOTIFY_RUNNER "${text.value}" is not host:port, e.g. 10.0.0.5:34431 (the address other runners reach this one at)`
     })
   }
-  return Option.some(RunnerAddress.make(match[1]!, port))
+  const secret = yield* Effect.orDie(Deployment.runnerSecret)
+  if (Option.isNone(secret) || Redacted.value(secret.value).length < Cluster.MIN_SECRET_LENGTH) {
+    return yield* new BadInput({
+      message: `PRONTO_NOTIFY_RUNNER needs PRONTO_NOTIFY_RUNNER_SECRET: the secret every runner shares, ${Cluster.MIN_SECRET_LENGTH} characters or more`
+    })
+  }
+  return Option.some<Cluster.Runner>({ address: RunnerAddress.make(match[1]!, port), secret: secret.value })
 })
 
 /** Runs every job on schedule until interrupted (SIGTERM, SIGINT). */
@@ -44,17 +51,17 @@ export const serve = Effect.gen(function*() {
     // The reason (SITE_URL missing, not an http(s) URL, SITE_KEY missing) is kept.
     Effect.mapError((error) => new BadInput({ message: `serve sends messages through the Site: ${error.message}` }))
   )
-  const address = yield* runnerAddress
+  const runner = yield* runnerOf
 
   const jobs = ClusterJobs.layer.pipe(
-    Layer.provide(Cluster.layer(address)),
+    Layer.provide(Cluster.layer(runner)),
     Layer.provide(SiteSender.layer(site))
   )
 
   return yield* Effect.gen(function*() {
     const now = yield* DateTime.now
     yield* Effect.logInfo(
-      `pronto-notify serve: ${Option.match(address, { onNone: () => "single runner", onSome: (a) => `runner ${a.host}:${a.port}` })}, ` +
+      `pronto-notify serve: ${Option.match(runner, { onNone: () => "single runner", onSome: ({ address: a }) => `runner ${a.host}:${a.port}` })}, ` +
         `business time zone ${zone.name}, now ${DateTime.formatIso(now)}; next: ` +
         scheduleOf(yield* Kinds).map((e) => `${e.job} ${DateTime.formatIso(nextSlot(e, now, zone.zone))}`).join(", ")
     )
@@ -64,6 +71,6 @@ export const serve = Effect.gen(function*() {
 
 export const command = Command.make("serve", {}, () => serve).pipe(
   Command.withDescription(
-    "run every job on schedule until SIGTERM (PRONTO_NOTIFY_RUNNER=host:port to run as one of several runners)"
+    "run every job on schedule until SIGTERM (PRONTO_NOTIFY_RUNNER=host:port and PRONTO_NOTIFY_RUNNER_SECRET to run as one of several runners)"
   )
 )

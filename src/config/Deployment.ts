@@ -39,7 +39,11 @@ export const SETTINGS = [
   { name: "NOTIFY_TIME_ZONE", meaning: `the business time zone, an IANA name (default ${DEFAULT_TIME_ZONE})` },
   { name: "BONUS_SERVER_URL", meaning: "the bonus server's HTTP API (absent: the SQL ledger in the same database)" },
   { name: "BONUS_SERVER_TOKEN", meaning: "the bearer token the bonus server's API knows this process by (secret)" },
-  { name: "PRONTO_NOTIFY_RUNNER", meaning: "for serve: host:port of this runner when several share the database" }
+  { name: "PRONTO_NOTIFY_RUNNER", meaning: "for serve: host:port of this runner when several share the database" },
+  {
+    name: "PRONTO_NOTIFY_RUNNER_SECRET",
+    meaning: "for serve with PRONTO_NOTIFY_RUNNER: the secret every runner of the cluster shares, 16 characters or more"
+  }
 ] as const
 
 export const databaseUrl: Config.Config<Option.Option<Redacted.Redacted<string>>> = optional("DATABASE_URL").pipe(
@@ -76,6 +80,9 @@ export const bonusServerToken: Config.Config<Option.Option<Redacted.Redacted<str
   Config.map(Option.map(Redacted.make))
 )
 export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")
+export const runnerSecret: Config.Config<Option.Option<Redacted.Redacted<string>>> = optional("PRONTO_NOTIFY_RUNNER_SECRET").pipe(
+  Config.map(Option.map(Redacted.make))
+)
 
 /** `DATABASE_TIMEOUT`: a duration (`60s`, `2m`, `1500 millis`). */
 export const databaseTimeout: Config.Config<Option.Option<Duration.Duration>> = optional("DATABASE_TIMEOUT").pipe(

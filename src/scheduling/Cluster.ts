@@ -4,20 +4,30 @@
  * joins one cluster, so each cron runs once among them all.
  */
 import {
-  RunnerAddress,
+  HttpRunner,
+  type RunnerAddress,
   RunnerHealth,
   Runners,
   Sharding,
   ShardingConfig,
-  SocketRunner,
   SqlMessageStorage,
   SqlRunnerStorage
 } from "@effect/cluster"
-import { NodeClusterSocket } from "@effect/platform-node"
+import {
+  HttpClient,
+  HttpClientRequest,
+  HttpLayerRouter,
+  type HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { createServer } from "node:http"
 import * as JobRuns from "./JobRuns.ts"
 
 /** The advisory lock under which a runner creates the cluster's tables. */
@@ -55,29 +65,85 @@ const singleRunner = (config: Layer.Layer<ShardingConfig.ShardingConfig>) =>
     Layer.provide(config)
   )
 
-/** One of several: listens at its address, pings the others, shares shards through PostgreSQL. */
-const socketRunner = (config: Layer.Layer<ShardingConfig.ShardingConfig>) =>
-  SocketRunner.layer.pipe(
-    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
-    Layer.provide(RunnerHealth.layerPing.pipe(
-      Layer.provide(Runners.layerRpc),
-      Layer.provide(NodeClusterSocket.layerClientProtocol)
-    )),
+/** One of several runners: where the others reach it, and the secret they all share. */
+export interface Runner {
+  /** Where this runner listens, and the others reach it: only there. */
+  readonly address: RunnerAddress.RunnerAddress
+  /** Every runner of the cluster sends it, and takes only requests that carry it. */
+  readonly secret: Redacted.Redacted<string>
+}
+
+/** A shared secret shorter than this is guessable; `layer` refuses it. */
+export const MIN_SECRET_LENGTH = 16
+
+/** A runner that cannot join safely; the message says what to fix and prints no secret. */
+export class InvalidRunner extends Schema.TaggedError<InvalidRunner>()("InvalidRunner", { message: Schema.String }) {}
+
+const digest = (text: string) => createHash("sha256").update(text, "utf8").digest()
+
+/**
+ * Lets through only requests that carry the runners' secret (`Authorization: Bearer …`, compared
+ * in constant time); any other gets an empty 401 and reaches no handler.
+ */
+const onlyRunners = (secret: Redacted.Redacted<string>) => {
+  const expected = digest(`Bearer ${Redacted.value(secret)}`)
+  return HttpLayerRouter.middleware(
+    (app) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        const given = request.headers["authorization"]
+        return given !== undefined && timingSafeEqual(digest(given), expected)
+          ? app
+          : Effect.succeed(HttpServerResponse.empty({ status: 401 }))
+      }),
+    { global: true }
+  )
+}
+
+/** Runner-to-runner calls, each with the secret. */
+const withSecret = (secret: Redacted.Redacted<string>) =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) => HttpClient.mapRequest(client, HttpClientRequest.bearerToken(Redacted.value(secret))))
+  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+/**
+ * One of several: serves @effect/cluster's runner protocol over HTTP at its address only, to
+ * callers with the secret; pings the others and shares shards through PostgreSQL.
+ */
+const httpRunner = (config: Layer.Layer<ShardingConfig.ShardingConfig>, runner: Runner) => {
+  const client = HttpRunner.layerClientProtocolHttp({ path: "/" }).pipe(Layer.provide(withSecret(runner.secret)))
+  return HttpLayerRouter.serve(
+    Layer.merge(HttpRunner.layerHttpOptions({ path: "/" }), onlyRunners(runner.secret)),
+    { disableLogger: true, disableListenLog: true }
+  ).pipe(
+    Layer.provide(client),
+    Layer.provide(NodeHttpServer.layer(createServer, { host: runner.address.host, port: runner.address.port })),
+    Layer.provide(RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(client))),
     Layer.provide(storage),
     Layer.provide(config),
     Layer.provide(RpcSerialization.layerMsgPack)
   )
+}
 
 /**
- * The cluster over the SqlClient's database: a single runner, or with an address a socket runner
- * among others. A host with no cluster of its own can give it `ClusterJobs.layer`; every process
- * built on it (serve, the example runners) joins the same cluster. Its storage is prepared first
+ * The cluster over the SqlClient's database: a single runner, or with a `Runner` one of several,
+ * listening at its address for the others, who must carry the shared secret. A host with no
+ * cluster of its own can give it `ClusterJobs.layer`; every process built on it (serve, the
+ * example runners) joins the same cluster. Its storage is prepared first
  * (`prepareClusterStorage`), so runners may start together.
  */
-export const layer = (address: Option.Option<RunnerAddress.RunnerAddress>) => {
-  const config = ShardingConfig.layer({ ...SHARDING, ...(Option.isSome(address) ? { runnerAddress: address } : {}) })
-  const runner = Option.isSome(address) ? socketRunner(config) : singleRunner(config)
-  return runner.pipe(Layer.provide(Layer.effectDiscard(prepareClusterStorage)))
+export const layer = (
+  runner: Option.Option<Runner>
+): Layer.Layer<Sharding.Sharding, InvalidRunner | SqlError.SqlError | HttpServerError.ServeError, SqlClient.SqlClient> => {
+  if (Option.isSome(runner) && Redacted.value(runner.value.secret).length < MIN_SECRET_LENGTH) {
+    return Layer.fail(new InvalidRunner({ message: `the runners' shared secret must be at least ${MIN_SECRET_LENGTH} characters` }))
+  }
+  const config = ShardingConfig.layer({
+    ...SHARDING,
+    ...(Option.isSome(runner) ? { runnerAddress: Option.some(runner.value.address) } : {})
+  })
+  const sharding = Option.isSome(runner) ? httpRunner(config, runner.value) : singleRunner(config)
+  return sharding.pipe(Layer.provide(Layer.effectDiscard(prepareClusterStorage)))
 }
 
 /**
