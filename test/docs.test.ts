@@ -176,7 +176,8 @@ const TYPES: Readonly<Record<string, ReadonlyArray<string>>> = {
   Orders: ["OrdersClosed", "Backfilled"],
   BonusServer: ["Accrual", "OperationId"],
   BonusServerHttp: ["Options"],
-  BonusApi: ["ServeOptions"]
+  BonusApi: ["ServeOptions", "Token"],
+  Cluster: ["Runner"]
 }
 
 const exportsType = (source: string, name: string) =>
