@@ -2,10 +2,12 @@
  * No secret leaves: the suite's secrets (the Site's key, the bonus server's token, a password in
  * a URL) are given to the command line through runs that succeed and fail, settings it refuses and
  * a database it cannot reach; none appears in any line it printed or logged, in any error, in the
- * report, or in any row of any table of the database afterwards.
+ * report, or in any row of any table of the database afterwards (and its `pg_dump`, where the
+ * machine has one).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
 import pg from "pg"
 import * as Cli from "./support/Cli.ts"
 import * as TestDatabase from "./support/TestDatabase.ts"
@@ -39,6 +41,15 @@ const everyRow = (url: string) =>
       await client.end()
     }
   })
+
+/** `pg_dump` of the database, where the machine has one whose version can read the server's; else nothing. */
+const pgDump = (url: string): string | undefined => {
+  try {
+    return execFileSync("pg_dump", ["--data-only", url], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] })
+  } catch {
+    return undefined
+  }
+}
 
 const query = (url: string, text: string) =>
   Effect.promise(async () => {
@@ -117,7 +128,9 @@ describe("secrets", { timeout: 240_000 }, () => {
 
       const dump = yield* everyRow(url)
       expect(dump.tables).toBeGreaterThan(10)
-      const printed = results.flatMap((r) => [r.stdout, r.stderr])
+      const dumped = pgDump(url)
+      if (dumped !== undefined) expect(dumped).toContain("COPY pronto_notify.notifications")
+      const printed = [...results.flatMap((r) => [r.stdout, r.stderr]), ...(dumped === undefined ? [] : [dumped])]
       for (const secret of SECRETS) {
         for (const text of printed) expect(text).not.toContain(secret)
         for (const row of dump.texts) expect(row).not.toContain(secret)
