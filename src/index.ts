@@ -51,3 +51,6 @@ export * as BonusLedger from "./bonus/BonusLedger.ts"
 export * as BusinessTime from "./time/BusinessTime.ts"
 export * as Instant from "./time/Instant.ts"
 export * as ShiftedClock from "./time/ShiftedClock.ts"
+
+// What monitoring sees: Effect metrics the library records (spans are Effect's own).
+export * as Metrics from "./observability/Metrics.ts"

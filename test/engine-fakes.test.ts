@@ -8,58 +8,19 @@
  * are in the kind, in-flight, retries and connection-loss tests.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Fiber, Layer, Logger, LogLevel, Option, Ref, Stream, TestClock } from "effect"
+import { DateTime, Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { InFlight } from "../src/delivery/InFlight.ts"
-import { RecordingSender, Sender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
+import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
 import { TURN_BLOCK } from "../src/engine/Candidates.ts"
 import { Outcome } from "../src/engine/Outcome.ts"
 import { Rotation } from "../src/engine/Rotation.ts"
 import * as Run from "../src/engine/Run.ts"
 import * as Breaker from "../src/engine/Breaker.ts"
 import * as Stopper from "../src/engine/Stopper.ts"
-import { type Candidate, make, nothingGranted, ReactionRule } from "../src/kinds/Kind.ts"
-import { Attempts, MemoryAttempts } from "../src/store/Attempts.ts"
-import { InvalidPhones } from "../src/store/InvalidPhones.ts"
-import { BusinessTimeZone } from "../src/time/BusinessTime.ts"
+import { MemoryAttempts } from "../src/store/Attempts.ts"
+import { candidates, fakes, listKind, phoneOf } from "./support/EngineFakes.ts"
 
 const AT = DateTime.unsafeMake("2026-03-10T09:00:00Z")
-
-/** `n` candidates of clients 1 … n, phones 8916000000x; those in `invalid` with a phone the Site cannot take. */
-const candidates = (n: number, invalid: ReadonlyArray<number> = []): ReadonlyArray<Candidate> =>
-  Array.from({ length: n }, (_, i) => ({
-    clientId: String(i + 1),
-    phone: invalid.includes(i + 1) ? "12345" : `8916${String(i + 1).padStart(7, "0")}`,
-    orderUid: null,
-    actionSet: "fake",
-    trigger: `${i + 1}@once`
-  }))
-
-/** A kind of two actions over a list of candidates; its actions do nothing but say so. */
-const listKind = (list: ReadonlyArray<Candidate>, performed?: Ref.Ref<ReadonlyArray<string>>) =>
-  make({
-    name: "fake",
-    schedule: { cron: "0 12 * * *", words: "daily at 12:00", catchUp: Duration.hours(1), catchUpWords: "within the hour" },
-    actionSets: [{ name: "fake", band: null, actions: 2 }],
-    rules: {},
-    reaction: ReactionRule.ClosedOrder(),
-    select: () => Stream.fromIterable(list),
-    plan: (_candidate, chosenAction) => Effect.succeed({ performedAction: chosenAction, text: `action ${chosenAction}` }),
-    perform: (candidate) =>
-      Effect.as(performed === undefined ? Effect.void : Ref.update(performed, (all) => [...all, candidate.clientId]), nothingGranted)
-  })
-
-const fakes = (inFlight = 8) =>
-  Layer.mergeAll(
-    Attempts.layerTest,
-    Rotation.layerTest,
-    Sender.layerTest,
-    InvalidPhones.layerTest,
-    InFlight.layer(inFlight),
-    BusinessTimeZone.layer("Europe/Moscow"),
-    Logger.minimumLogLevel(LogLevel.None)
-  )
-
-const phoneOf = (clientId: string) => `8916${clientId.padStart(7, "0")}`
 
 describe("the run's pipeline on fake layers", () => {
   it.effect("takes every candidate through its stages once: invalid phones counted, the rest recorded and sent", () =>

@@ -33,6 +33,7 @@ import { Attempts } from "../store/Attempts.ts"
 import type { MessageConnection } from "../store/MessageConnection.ts"
 import type { RunSession } from "../store/RunSession.ts"
 import { type Prepared, who } from "./Candidates.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import { Outcome } from "./Outcome.ts"
 
 /** Steps 1 to 3 failed: the POST never started, so nothing reached the Site. */
@@ -73,7 +74,10 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
     const post = (p: Prepared) =>
       sender.send({ phone: p.phone, text: p.plan.text }).pipe(
         // A defect after the POST started: it may have gone.
-        Effect.catchAllDefect((defect) => new SendInDoubt({ reason: firstLine(String(defect)) }))
+        Effect.catchAllDefect((defect) => new SendInDoubt({ reason: firstLine(String(defect)) })),
+        Metrics.timedPost,
+        // Never the phone nor the text on a span.
+        Effect.withSpan("pronto-notify/site-post", { attributes: { kind: kind.name }, captureStackTrace: false })
       )
 
     const confirm = (p: Prepared, conn: MessageConnection, performed: Performed, beginNext: Effect.Effect<boolean>) =>

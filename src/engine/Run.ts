@@ -24,6 +24,7 @@ import type { MessageConnection } from "../store/MessageConnection.ts"
 import * as TablesMissing from "../store/TablesMissing.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import * as SendingHours from "../time/SendingHours.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import * as Breaker from "./Breaker.ts"
 import { actionCountOf, isPrepared, prepare, readyOf, reportInvalid, type Step, TURN_BLOCK, withActionsOf } from "./Candidates.ts"
 import { deliverer } from "./Message.ts"
@@ -92,6 +93,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   const inFlight = yield* InFlight
   const session = yield* attempts.open(postStartLanes(inFlight))
   const tally = yield* Tally.make(kind.name, at, session.token)
+  const countInvalid = Effect.zipRight(tally.invalid, Metrics.message(kind.name, null, "invalid_phone"))
 
   if (!SendingHours.within(at, zone)) {
     const summary = yield* tally.summary(Option.some("sending-hours"))
@@ -111,13 +113,24 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   // interrupted run counts every message that went out. A prepared message left when the run
   // stops is not sent; its attempt is forgotten when the run ends.
   const handle = (step: Step, conn: MessageConnection, moreWaiting: Effect.Effect<boolean>) =>
-    !isPrepared(step) ? Effect.as(tally.record(step), true) : Effect.zipRight(
+    !isPrepared(step) ? Effect.as(Effect.zipRight(tally.record(step), Metrics.message(kind.name, null, Metrics.outcomeOf(step))), true) : Effect.zipRight(
       breaker.admit,
       Effect.uninterruptible(Effect.flatMap(stopper.stopping, (stopped) =>
         stopped
           ? Effect.as(Effect.zipRight(breaker.withdraw, tally.unselected), true)
           : Effect.flatMap(deliver(step, conn, moreWaiting), (outcome: Outcome) =>
-            Effect.as(Effect.zipRight(breaker.record(outcome), tally.record(outcome)), outcome._tag === "Sent"))))
+            Effect.as(
+              Effect.all([
+                breaker.record(outcome),
+                tally.record(outcome),
+                Metrics.message(
+                  kind.name,
+                  outcome._tag === "Sent" ? outcome.performedAction : step.chosenAction,
+                  Metrics.outcomeOf(outcome)
+                )
+              ]),
+              outcome._tag === "Sent"
+            ))))
     )
 
   // Messages settled as not delivered go first, as they were planned: their action, their text.
@@ -134,7 +147,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       for (const r of fresh) {
         const candidate = { clientId: r.clientId, phone: r.phone, orderUid: r.orderUid, actionSet: r.actionSet, trigger: r.triggerKey }
         const phone = normalizePhone(r.phone)
-        if (Option.isNone(phone)) yield* Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate))
+        if (Option.isNone(phone)) yield* Effect.zipRight(countInvalid, reportInvalid(kind.name)(candidate))
         else {
           steps.push({
             candidate,
@@ -161,7 +174,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
         Effect.gen(function*() {
           const fresh = yield* notRefusedSince(kind.name, slot, tally)(block)
           yield* tally.selected(fresh.length)
-          const ready = yield* readyOf(fresh, (candidate) => Effect.zipRight(tally.invalid, reportInvalid(kind.name)(candidate)))
+          const ready = yield* readyOf(fresh, (candidate) => Effect.zipRight(countInvalid, reportInvalid(kind.name)(candidate)))
           yield* offer(yield* prepare(kind, session, inFlight)(yield* takeActions(ready)))
         })
       )
@@ -193,4 +206,4 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   const done = yield* tally.summary(yield* stopper.reason)
   yield* Effect.logInfo(Tally.describeSummary(done))
   return done
-}, Effect.scoped, TablesMissing.named)
+}, Effect.scoped, TablesMissing.named, (effect, kind) => Metrics.trackRun(kind.name)(effect))

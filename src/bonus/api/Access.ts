@@ -15,7 +15,7 @@ import { Config, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 
 /** What a caller may do: `read` the balance and the first accruals, or `write` (accrue, spend) as well. */
-export const Permission = Schema.Literal("read", "write")
+export const Permission: Schema.Literal<["read", "write"]> = Schema.Literal("read", "write")
 export type Permission = typeof Permission.Type
 
 /** The caller of the request being handled, as the host's check found it. */
@@ -65,7 +65,9 @@ const problemOf = (tokens: ReadonlyArray<Token>): string | undefined => {
  * The caller a presented token belongs to. Every known token is compared, each in constant time
  * (over digests of equal length), so the time taken tells nothing about how much of one matched.
  */
-export const callerOf = (tokens: ReadonlyArray<Token>) => {
+export const callerOf = (
+  tokens: ReadonlyArray<Token>
+): (presented: Redacted.Redacted<string>) => Effect.Effect<BonusCaller["Type"], HttpApiError.Unauthorized> => {
   const known = tokens.map((t) => ({ ...t, digest: digest(Redacted.value(t.token)) }))
   return (presented: Redacted.Redacted<string>): Effect.Effect<BonusCaller["Type"], HttpApiError.Unauthorized> => {
     const candidate = digest(Redacted.value(presented))
