@@ -128,7 +128,10 @@ export const layerUrl = (url: string, options: PoolOptions = {}): Layer.Layer<Pg
             }).pipe(Effect.tapError(() => Effect.promise(() => pool.end().catch(() => undefined))))
           )
         ),
-        (pool) => Effect.promise(() => pool.end().catch(() => undefined)).pipe(Effect.timeoutOption("5 seconds"))
+        // `end` waits for every connection to come back, and one that a reserve interrupted while it
+        // waited for the pool never does (@effect/sql-pg cannot cancel that wait): the wait is made
+        // interruptible, as a release is not, so that the timeout can end it.
+        (pool) => Effect.promise(() => pool.end().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeoutOption("5 seconds"))
       ),
       applicationName: "pronto-notify"
     }).pipe(
