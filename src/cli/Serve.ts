@@ -21,9 +21,8 @@ import * as Deployment from "../config/Deployment.ts"
 import * as HttpUrl from "../config/HttpUrl.ts"
 import * as SiteSender from "../delivery/SiteSender.ts"
 import { Kinds } from "../kinds/Kinds.ts"
+import * as Address from "../observability/Address.ts"
 import * as Health from "../observability/Health.ts"
-import * as Monitoring from "../observability/Monitoring.ts"
-import * as Otel from "../observability/Otel.ts"
 import * as Cluster from "../scheduling/Cluster.ts"
 import * as ClusterJobs from "../scheduling/ClusterJobs.ts"
 import { nextSlot, scheduleOf } from "../scheduling/Schedule.ts"
@@ -54,16 +53,31 @@ const runnerOf = Effect.gen(function*() {
 /** `PRONTO_NOTIFY_METRICS`: where the monitoring endpoints listen, if anywhere. */
 const monitoringOf = Effect.flatMap(Effect.orDie(Deployment.metricsAddress), (text) =>
   Option.match(text, {
-    onNone: () => Effect.succeed(Option.none<Monitoring.Address>()),
+    onNone: () => Effect.succeed(Option.none<Address.Address>()),
     onSome: (t) =>
-      Monitoring.parseAddress("PRONTO_NOTIFY_METRICS", t).pipe(
+      Address.parseAddress("PRONTO_NOTIFY_METRICS", t).pipe(
         Effect.map(Option.some),
         Effect.mapError((error) => new BadInput({ message: error.message }))
       )
   }))
 
+/**
+ * The monitoring modules, loaded only when a setting asks for them, so that the other commands (and
+ * serve without them) load no HTTP server or OpenTelemetry package; a missing one is named.
+ */
+const load = <A>(setting: string, module: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: module,
+    catch: (error) =>
+      new BadInput({
+        message: `${setting} needs the OpenTelemetry packages, which are not all installed (${
+          String(error instanceof Error ? error.message : error).split("\n")[0]
+        }): see the install line in docs/operator.md`
+      })
+  })
+
 /** `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`: where traces go, if anywhere; an http(s) URL without a password. */
-const tracesOf = Effect.flatMap(Effect.orDie(Otel.otlpTracesUrl), (url) =>
+const tracesOf = Effect.flatMap(Effect.orDie(Deployment.otlpTracesUrl), (url) =>
   Option.match(Option.flatMap(url, (u) =>
     HttpUrl.problem(u, {
       name: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -86,15 +100,21 @@ export const serve = Effect.gen(function*() {
   const runner = yield* runnerOf
   const monitoring = yield* monitoringOf
   const traces = yield* tracesOf
+  const Monitoring = Option.isSome(monitoring)
+    ? Option.some(yield* load("PRONTO_NOTIFY_METRICS", () => import("../observability/Monitoring.ts")))
+    : Option.none()
+  const tracing = Option.isSome(traces)
+    ? Option.some((yield* load("OTEL_EXPORTER_OTLP_ENDPOINT", () => import("../observability/Otel.ts"))).layerOtlp(traces.value))
+    : Option.none()
 
   const jobs = ClusterJobs.layer.pipe(
     Layer.provide(Cluster.layer(runner)),
     Layer.provide(SiteSender.layer(site))
   )
   // Ready when the database answers, the migrations are applied and the cluster's shards are held.
-  const endpoints = Option.match(monitoring, {
+  const endpoints = Option.match(Option.all([monitoring, Monitoring]), {
     onNone: () => Layer.empty,
-    onSome: (address) => Monitoring.serve(address, { checks: [...Health.standard, Cluster.shardsCheck] })
+    onSome: ([address, M]) => M.serve(address, { checks: [...Health.standard, Cluster.shardsCheck] })
   })
 
   return yield* Effect.gen(function*() {
@@ -109,7 +129,7 @@ export const serve = Effect.gen(function*() {
     return yield* Layer.launch(Layer.merge(jobs, endpoints))
   }).pipe(
     Effect.provide(libraryLayer(zone)),
-    Effect.provide(Option.match(traces, { onNone: () => Layer.empty, onSome: Otel.layerOtlp }))
+    Effect.provide(Option.getOrElse(tracing, () => Layer.empty))
   )
 })
 

@@ -97,6 +97,18 @@ export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")
 /** `PRONTO_NOTIFY_METRICS`: where serve answers monitoring (checked by `Monitoring.parseAddress`). */
 export const metricsAddress = optional("PRONTO_NOTIFY_METRICS")
 
+/**
+ * Where serve's traces go, as OpenTelemetry names it: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given,
+ * else `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces`; none when neither is set.
+ */
+export const otlpTracesUrl: Config.Config<Option.Option<string>> = Config.all([
+  optional("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+  optional("OTEL_EXPORTER_OTLP_ENDPOINT")
+]).pipe(Config.map(([traces, base]) => Option.orElse(traces, () => Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/traces`))))
+
+/** `OTEL_SERVICE_NAME`: the service name on exported spans and metrics (OpenTelemetry's own setting). */
+export const otelServiceName = optional("OTEL_SERVICE_NAME")
+
 /** `PRONTO_NOTIFY_LOG_FORMAT`: how log lines are written. */
 export type LogFormat = "text" | "json"
 export const logFormat: Config.Config<LogFormat> = optional("PRONTO_NOTIFY_LOG_FORMAT").pipe(

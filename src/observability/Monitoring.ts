@@ -10,12 +10,15 @@
 import { HttpLayerRouter, type HttpServerError, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import type { BusinessTimeZone } from "../time/BusinessTime.ts"
+import type { Address } from "./Address.ts"
 import * as Health from "./Health.ts"
 import { layerPrometheus, Prometheus } from "./Otel.ts"
 import * as Sampler from "./Sampler.ts"
+
+export { type Address, InvalidAddress, LOOPBACK, parseAddress } from "./Address.ts"
 
 /** Prometheus' text exposition format. */
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -56,30 +59,6 @@ export const layer = (
     Layer.provide(Layer.merge(layerPrometheus, Health.layer(options.checks ?? Health.standard))),
     Layer.merge(options.sample === false ? Layer.empty : Sampler.layer())
   )
-
-/** Where the endpoints listen. */
-export interface Address {
-  readonly host: string
-  readonly port: number
-}
-
-/** An address that cannot be used; the message says what to give instead. */
-export class InvalidAddress extends Schema.TaggedError<InvalidAddress>()("InvalidAddress", { message: Schema.String }) {}
-
-/** Where a monitoring port listens when its setting gives only a port: this machine only. */
-export const LOOPBACK = "127.0.0.1"
-
-/**
- * `port` (on 127.0.0.1) or `host:port` (`[::1]:9464` for IPv6), as `setting` gave it; the error
- * names the setting.
- */
-export const parseAddress = (setting: string, text: string): Effect.Effect<Address, InvalidAddress> => {
-  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):)?(\d{1,5})$/.exec(text.trim())
-  const port = match ? Number(match[2]) : 0
-  return match === null || port < 1 || port > 65535
-    ? Effect.fail(new InvalidAddress({ message: `${setting} "${text}" is not a port or host:port, e.g. 9464 or 127.0.0.1:9464` }))
-    : Effect.succeed({ host: Option.getOrElse(Option.fromNullable(match[1]?.replace(/^\[|\]$/g, "")), () => LOOPBACK), port })
-}
 
 /** `layer`'s routes on a Node HTTP server of their own at `address`, for as long as the layer lives. */
 export const serve = (

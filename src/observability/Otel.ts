@@ -11,7 +11,8 @@ import * as Tracer from "@effect/opentelemetry/Tracer"
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
+import * as Deployment from "../config/Deployment.ts"
 
 /** The service name when `OTEL_SERVICE_NAME` does not give one. */
 export const SERVICE_NAME = "pronto-notify"
@@ -19,7 +20,7 @@ export const SERVICE_NAME = "pronto-notify"
 /** The OpenTelemetry resource: `OTEL_SERVICE_NAME`, else `pronto-notify`. */
 export const resource: Layer.Layer<Resource.Resource> = Layer.unwrapEffect(
   Effect.map(
-    Effect.orDie(Config.option(Config.nonEmptyString("OTEL_SERVICE_NAME"))),
+    Effect.orDie(Deployment.otelServiceName),
     (name) => Resource.layer({ serviceName: Option.getOrElse(name, () => SERVICE_NAME) })
   )
 )
@@ -67,14 +68,3 @@ export const layerTracer = (processors: ReadonlyArray<SpanProcessor>): Layer.Lay
 /** Spans sent in batches over OTLP/HTTP (JSON) to `url`, e.g. `http://127.0.0.1:4318/v1/traces`. */
 export const layerOtlp = (url: string): Layer.Layer<never> =>
   Layer.unwrapEffect(Effect.sync(() => layerTracer([new BatchSpanProcessor(new OTLPTraceExporter({ url }))])))
-
-/**
- * Where traces go, from the environment as OpenTelemetry names it: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
- * as given, else `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces`; none when neither is set.
- */
-export const otlpTracesUrl: Config.Config<Option.Option<string>> = Config.all([
-  Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
-  Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT"))
-]).pipe(Config.map(([traces, base]) =>
-  Option.orElse(traces, () => Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/traces`))
-))
