@@ -14,6 +14,7 @@ import * as Monitoring from "../src/observability/Monitoring.ts"
 import { BusinessTimeZone } from "../src/time/BusinessTime.ts"
 import * as Cli from "./support/Cli.ts"
 import * as OwnPostgres from "./support/OwnPostgres.ts"
+import { migratedUrl } from "./support/TestDatabase.ts"
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -136,4 +137,21 @@ describe("the monitoring address", () => {
       expect(result.stderr).toContain(`PRONTO_NOTIFY_LOG_FORMAT "xml" is neither text nor json`)
       expect((yield* Cli.run(["schedule"], { PRONTO_NOTIFY_LOG_FORMAT: "json" })).code).toBe(0)
     }), { timeout: 60_000 })
+
+  it.live("serve says in one line when its monitoring port is taken, and exits 1", () =>
+    Effect.gen(function*() {
+      const url = yield* migratedUrl
+      const taken = http.createServer()
+      const port = yield* Effect.promise(() => new Promise<number>((resolve) => taken.listen(0, "127.0.0.1", () => resolve((taken.address() as AddressInfo).port))))
+      yield* Effect.addFinalizer(() => Effect.sync(() => taken.close()))
+      const result = yield* Cli.run(["serve"], {
+        DATABASE_URL: url,
+        SITE_URL: "http://127.0.0.1:9",
+        SITE_KEY: "key",
+        PRONTO_NOTIFY_METRICS: String(port)
+      })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`pronto-notify: PRONTO_NOTIFY_METRICS: cannot listen at 127.0.0.1:${port} (listen EADDRINUSE`)
+      expect(result.stderr.split("\n").filter((line) => line.startsWith("pronto-notify:"))).toHaveLength(1)
+    }).pipe(Effect.scoped), { timeout: 90_000 })
 })

@@ -100,7 +100,7 @@ export const serve = Effect.gen(function*() {
   const runner = yield* runnerOf
   const monitoring = yield* monitoringOf
   const traces = yield* tracesOf
-  const Monitoring = Option.isSome(monitoring)
+  const monitoringModule = Option.isSome(monitoring)
     ? Option.some(yield* load("PRONTO_NOTIFY_METRICS", () => import("../observability/Monitoring.ts")))
     : Option.none()
   const tracing = Option.isSome(traces)
@@ -112,9 +112,15 @@ export const serve = Effect.gen(function*() {
     Layer.provide(SiteSender.layer(site))
   )
   // Ready when the database answers, the migrations are applied and the cluster's shards are held.
-  const endpoints = Option.match(Option.all([monitoring, Monitoring]), {
+  const endpoints = Option.match(Option.all([monitoring, monitoringModule]), {
     onNone: () => Layer.empty,
-    onSome: ([address, M]) => M.serve(address, { checks: [...Health.standard, Cluster.shardsCheck] })
+    onSome: ([address, M]) =>
+      M.serve(address, { checks: [...Health.standard, Cluster.shardsCheck] }).pipe(
+        Layer.mapError((error) => {
+          const cause = error.cause instanceof Error ? error.cause.message : String(error.cause)
+          return new BadInput({ message: `PRONTO_NOTIFY_METRICS: cannot listen at ${address.host}:${address.port} (${cause.split("\n")[0]})` })
+        })
+      )
   })
 
   return yield* Effect.gen(function*() {
