@@ -90,19 +90,29 @@ const timed = async (f: () => Promise<number>): Promise<Measured> => {
   return { sent, seconds, perSecond: sent / seconds }
 }
 
+/** What a runner adds around its runs (the observability benchmark's tracer and metrics). */
+export interface Around {
+  /** Built once with the runner's layers. */
+  readonly layer?: Layer.Layer<never> | undefined
+  /** Wraps each run. */
+  readonly run?: (<A, E, R>(run: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) | undefined
+}
+
 /** The library as a runner holds it: its layers and its pool built once, for many runs. */
-export const runner = (url: string, site: SiteStub, inFlight: number) => {
+export const runner = (url: string, site: SiteStub, inFlight: number, around: Around = {}) => {
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(
       ProntoNotify.layer({ inFlight }),
-      SiteSender.layer({ url: site.url, key: Redacted.make(site.key) })
+      SiteSender.layer({ url: site.url, key: Redacted.make(site.key) }),
+      around.layer ?? Layer.empty
     ).pipe(Layer.provideMerge(Database.layerUrl(url, { maxConnections: poolSizeFor(inFlight) })))
   )
+  const wrap = around.run ?? (<A, E, R>(run: Effect.Effect<A, E, R>) => run)
   return {
     run: (kind: BenchKind) =>
       timed(() =>
         runtime.runPromise(
-          Jobs.run(kind).pipe(
+          wrap(Jobs.run(kind)).pipe(
             withClockAt(DateTime.unsafeFromDate(RUN_AT)),
             Effect.map((summary) => summary.sent),
             Logger.withMinimumLogLevel(LogLevel.Error)

@@ -6,6 +6,7 @@
  *   P2  selection at scale: 1M and 10M orders (bench/selection.ts)
  *   P5  peak RSS of a 100,000-order run against a 10,000-order one (bench/memory.ts)
  *   P6  throughput with a slow Site, 8 and 64 messages in flight (bench/latency.ts)
+ *   P7  P1's feedback with the metrics and spans a serving process records, against none (bench/observability.ts)
  *
  *   npm run bench [-- --only P1,P5]
  */
@@ -78,6 +79,15 @@ if (only === undefined || only.has("P6")) {
       ...atLeast(r.ratio, r.bar)
     })
   }
+}
+
+if (only === undefined || only.has("P7")) {
+  const p7 = runJson<{ observed: number; bare: number; ratio: number; bar: number; cpuRatio: number }>("observability.ts")
+  rows.push({
+    measure: "P7 feedback with metrics and spans / without, 8 in flight",
+    value: `${p7.observed} / ${p7.bare} messages/s (CPU per message ×${p7.cpuRatio.toFixed(2)})`,
+    ...atLeast(p7.ratio, p7.bar)
+  })
 }
 
 const server = String((await query(adminUrl, "SHOW server_version")).rows[0].server_version)

@@ -52,5 +52,7 @@ export * as BusinessTime from "./time/BusinessTime.ts"
 export * as Instant from "./time/Instant.ts"
 export * as ShiftedClock from "./time/ShiftedClock.ts"
 
-// What monitoring sees: Effect metrics the library records (spans are Effect's own).
+// What monitoring sees: Effect metrics the library records (spans are Effect's own), and the
+// gauges a serving process samples from the database. Exporting them: @pronto/notify/observability.
 export * as Metrics from "./observability/Metrics.ts"
+export * as Sampler from "./observability/Sampler.ts"

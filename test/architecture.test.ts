@@ -26,7 +26,7 @@ describe("the source tree", () => {
   // The command (bin.ts) and the package's entries (package.json exports; test/package.test.ts).
   it("has only entry points at the top of src/", () => {
     const top = fs.readdirSync(src, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort()
-    expect(top).toEqual(["bin.ts", "bonus-api.ts", "cluster.ts", "index.ts", "postgres.ts"])
+    expect(top).toEqual(["bin.ts", "bonus-api.ts", "cluster.ts", "index.ts", "observability.ts", "postgres.ts"])
   })
 
   it("never imports the command line or the demo from the library", () => {

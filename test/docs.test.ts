@@ -150,7 +150,7 @@ const commandsIn = (text: string) =>
 // ---------------------------------------------------------------------------------------------
 // The public namespaces: each entry's `export * as Name from "./path.ts"`.
 
-const ENTRIES = ["src/index.ts", "src/bonus-api.ts", "src/cluster.ts", "src/postgres.ts"]
+const ENTRIES = ["src/index.ts", "src/bonus-api.ts", "src/cluster.ts", "src/postgres.ts", "src/observability.ts"]
 
 const NAMESPACE_SOURCES: ReadonlyMap<string, string> = new Map(
   ENTRIES.flatMap((entry) =>

@@ -1,14 +1,17 @@
 /**
  * What a host's monitoring sees of a run, on the engine's fake layers: the message counters equal
  * the run's summary, outcome by outcome; the POST's histogram counts each POST by how it ended; the
- * run is counted by its result; and one run's spans form the tree run → message → Site POST, with
- * no phone and no text in any attribute.
+ * run is counted by its result, refusals left out of a slot with the refused; one run's spans, in
+ * OpenTelemetry's in-memory exporter, form the tree run → message → Site POST, each with its
+ * outcome, with no phone and no text in any attribute; and a host can switch recording off.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Metric, MetricLabel, Option, TestClock, Tracer } from "effect"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Effect, Metric, MetricLabel, TestClock } from "effect"
 import { RecordingSender, SendFailed, SendInDoubt } from "../src/delivery/Sender.ts"
 import * as Run from "../src/engine/Run.ts"
 import * as Metrics from "../src/observability/Metrics.ts"
+import * as Otel from "../src/observability/Otel.ts"
 import { candidates, fakes, listKind, phoneOf } from "./support/EngineFakes.ts"
 
 /** 12:00 in Moscow: within the sending hours. */
@@ -21,49 +24,10 @@ const count = (metric: typeof Metrics.messages, labels: Record<string, string>) 
     (state) => state.count
   )
 
-/** A span as recorded: its name, its parent's name and its attributes. */
-interface Recorded {
-  readonly name: string
-  readonly spanId: string
-  readonly parentId: string | undefined
-  readonly attributes: Map<string, unknown>
-}
-
-/** A tracer that keeps every span it is asked for (an in-memory exporter). */
-const recordingTracer = (spans: Array<Recorded>) => {
-  let next = 0
-  return Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const spanId = `span-${++next}`
-      const attributes = new Map<string, unknown>()
-      spans.push({ name, spanId, parentId: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)), attributes })
-      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
-      return {
-        _tag: "Span",
-        name,
-        spanId,
-        traceId: "trace",
-        parent,
-        context,
-        get status() {
-          return status
-        },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end: (endTime, exit) => {
-          status = { _tag: "Ended", startTime, endTime, exit }
-        },
-        attribute: (key, value) => {
-          attributes.set(key, value)
-        },
-        event: () => undefined,
-        addLinks: () => undefined
-      }
-    },
-    context: (f) => f()
-  })
+/** An OpenTelemetry tracer whose spans end up in memory (what a host's test uses). */
+const inMemory = () => {
+  const exporter = new InMemorySpanExporter()
+  return { exporter, layer: Otel.layerTracer([new SimpleSpanProcessor(exporter)]) }
 }
 
 describe("what monitoring sees of a run", () => {
@@ -112,35 +76,80 @@ describe("what monitoring sees of a run", () => {
       expect(yield* count(Metrics.runs, { job: "observed-again", result: "done" })).toBe(1)
     }).pipe(Effect.provide(fakes())))
 
-  it.effect("one run's spans form the tree run → message → Site POST, with no phone or text in any attribute", () =>
+  it.effect("one run's spans form the tree run → message → Site POST in an in-memory exporter, no phone or text in any attribute", () =>
     Effect.gen(function*() {
-      const spans: Array<Recorded> = []
       yield* TestClock.setTime(NOON)
-      const summary = yield* Run.run(listKind(candidates(3), undefined, "traced")).pipe(Effect.withTracer(recordingTracer(spans)))
-      expect(summary.sent).toBe(3)
+      const recorder = yield* RecordingSender
+      yield* recorder.answerWith((m) =>
+        m.phone === phoneOf("2") ? Effect.fail(new SendFailed({ reason: "HTTP 400", lasting: true })) : Effect.void
+      )
+      const { exporter, layer } = inMemory()
+      // Read before the layer closes: shutting the exporter down empties it.
+      const [summary, spans] = yield* Effect.provide(
+        Effect.map(Run.run(listKind(candidates(3), undefined, "traced")), (summary) => [summary, exporter.getFinishedSpans()] as const),
+        layer
+      )
+      expect(summary).toMatchObject({ sent: 2, refused: 1 })
       const named = (name: string) => spans.filter((s) => s.name === name)
+      const idOf = (s: (typeof spans)[number]) => s.spanContext().spanId
+      const parentOf = (s: (typeof spans)[number]) => spans.find((p) => idOf(p) === s.parentSpanContext?.spanId)
       const [run] = named("pronto-notify/run")
       expect(run).toBeDefined()
+      expect(run!.attributes).toMatchObject({ kind: "traced", run: summary.run, sent: 2, refused: 1 })
       const messages = named("pronto-notify/deliver")
       expect(messages).toHaveLength(3)
       for (const message of messages) {
         // Under the run (through the senders' fibers, which keep the run's span as parent).
-        let ancestor = spans.find((s) => s.spanId === message.parentId)
-        while (ancestor !== undefined && ancestor.name !== "pronto-notify/run") {
-          ancestor = spans.find((s) => s.spanId === ancestor!.parentId)
-        }
-        expect(ancestor?.spanId).toBe(run!.spanId)
-        expect(message.attributes.get("kind")).toBe("traced")
+        let ancestor = parentOf(message)
+        while (ancestor !== undefined && ancestor.name !== "pronto-notify/run") ancestor = parentOf(ancestor)
+        expect(ancestor).toBe(run)
+        expect(message.attributes.kind).toBe("traced")
       }
+      expect(messages.map((m) => m.attributes.outcome).sort()).toEqual(["refused", "sent", "sent"])
       const posts = named("pronto-notify/site-post")
       expect(posts).toHaveLength(3)
-      for (const post of posts) expect(messages.map((m) => m.spanId)).toContain(post.parentId)
+      for (const post of posts) {
+        expect(messages).toContain(parentOf(post))
+        expect(post.attributes).toMatchObject({ "messaging.operation.name": "send", "messaging.destination.name": "traced" })
+        expect(post.attributes.outcome).toBe(parentOf(post)!.attributes.outcome)
+      }
       const texts = ["action 1", "action 2"]
       for (const span of spans) {
-        for (const value of span.attributes.values()) {
-          for (const c of candidates(3)) expect(String(value)).not.toContain(c.phone)
+        for (const value of Object.values(span.attributes)) {
+          for (const c of candidates(3)) expect(String(value)).not.toContain(c.phone.slice(1))
           for (const text of texts) expect(String(value)).not.toContain(text)
         }
       }
+    }).pipe(Effect.provide(fakes())))
+
+  it.effect("messages the Site refused earlier in the slot and left out are counted refused, as the summary counts them", () =>
+    Effect.gen(function*() {
+      const kind = "refused-earlier"
+      yield* TestClock.setTime(NOON)
+      const recorder = yield* RecordingSender
+      yield* recorder.answerWith((m) =>
+        m.phone === phoneOf("2") ? Effect.fail(new SendFailed({ reason: "HTTP 400", lasting: true })) : Effect.void
+      )
+      const first = yield* Run.run(listKind(candidates(3), undefined, kind))
+      expect(first).toMatchObject({ sent: 2, refused: 1 })
+      // Again in the same slot, the Site answering: the refused one is left out, and counted refused.
+      yield* recorder.answerWith(() => Effect.void)
+      const second = yield* Run.run(listKind(candidates(3), undefined, kind))
+      expect(second.refused).toBe(1)
+      expect(yield* count(Metrics.messages, { kind, action: "none", outcome: "refused" })).toBe(1)
+      const refusedWithAction = yield* Effect.all([1, 2].map((a) => count(Metrics.messages, { kind, action: String(a), outcome: "refused" })))
+      expect(refusedWithAction.reduce((a, b) => a + b, 0) + 1).toBe(first.refused + second.refused)
+    }).pipe(Effect.provide(fakes())))
+
+  it.effect("records nothing when a host switches recording off", () =>
+    Effect.gen(function*() {
+      const kind = "unrecorded"
+      yield* TestClock.setTime(NOON)
+      const summary = yield* Run.run(listKind(candidates(2), undefined, kind)).pipe(Effect.provideService(Metrics.Recording, false))
+      expect(summary.sent).toBe(2)
+      expect(yield* count(Metrics.messages, { kind, action: "1", outcome: "sent" })).toBe(0)
+      expect(yield* count(Metrics.runs, { job: kind, result: "done" })).toBe(0)
+      yield* Run.run(listKind(candidates(2), undefined, kind))
+      expect(yield* count(Metrics.runs, { job: kind, result: "done" })).toBe(1)
     }).pipe(Effect.provide(fakes())))
 })

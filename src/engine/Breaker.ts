@@ -7,8 +7,8 @@
  * messages then in flight plus BREAKER_THRESHOLD, whatever the setting. Only the Site's answers
  * count: a failure of the database is not the Site's.
  */
-import { Effect, Metric, Ref, STM, TRef } from "effect"
-import { breakerTrips } from "../observability/Metrics.ts"
+import { Effect, Ref, STM, TRef } from "effect"
+import { breakerTrip } from "../observability/Metrics.ts"
 import type { Outcome } from "./Outcome.ts"
 
 /**
@@ -44,7 +44,7 @@ export const make = (kind: string, inFlight: number): Effect.Effect<Breaker> =>
       STM.commit(STM.zipRight(TRef.update(active, (a) => a - 1), TRef.update(window, resize)))
 
     const trip = Effect.flatMap(Ref.getAndSet(tripped, true), (before) =>
-      before ? Effect.void : Effect.zipRight(Metric.increment(Metric.tagged(breakerTrips, "kind", kind)), Effect.logError(
+      before ? Effect.void : Effect.zipRight(breakerTrip(kind), Effect.logError(
         `${kind}: ${BREAKER_THRESHOLD} ambiguous outcomes in a row: the Site may be down; stopped taking ` +
           "candidates, the rest is left for a later run"
       )))

@@ -76,8 +76,19 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
         // A defect after the POST started: it may have gone.
         Effect.catchAllDefect((defect) => new SendInDoubt({ reason: firstLine(String(defect)) })),
         Metrics.timedPost,
-        // Never the phone nor the text on a span.
-        Effect.withSpan("pronto-notify/site-post", { attributes: { kind: kind.name }, captureStackTrace: false })
+        // Never the phone nor the text on a span. OpenTelemetry's messaging attributes where they fit:
+        // a send to the Site, the kind as its destination.
+        Effect.withSpan("pronto-notify/site-post", {
+          kind: "client",
+          attributes: {
+            kind: kind.name,
+            "messaging.system": "pronto_site",
+            "messaging.operation.name": "send",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": kind.name
+          },
+          captureStackTrace: false
+        })
       )
 
     const confirm = (p: Prepared, conn: MessageConnection, performed: Performed, beginNext: Effect.Effect<boolean>) =>
@@ -156,6 +167,12 @@ export const deliverer = <R>(kind: Kind<string, unknown, R>, session: RunSession
           // The commit's own failure rolled back what was left.
           NotConfirmed: (e) => inDoubt(p, e.reason, "database")
         }),
+        Effect.tap((outcome) =>
+          Effect.annotateCurrentSpan({
+            outcome: Metrics.outcomeOf(outcome),
+            action: outcome._tag === "Sent" ? outcome.performedAction : p.chosenAction
+          })
+        ),
         Effect.withSpan("pronto-notify/deliver", {
           attributes: { kind: kind.name, actionSet: p.candidate.actionSet, chosenAction: p.chosenAction },
           captureStackTrace: false

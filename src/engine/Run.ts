@@ -66,22 +66,36 @@ const releaseAbandoned = (kind: string) =>
   Effect.flatMap(Attempts, (attempts) => attempts.releaseAbandoned(kind)).pipe(
     Effect.tap((released) =>
       released > 0
-        ? Effect.logInfo(`${kind}: released ${released} attempts whose POST never started (their run is gone); sending them now`)
+        ? Effect.zipRight(
+          Metrics.message(kind, null, "released", released),
+          Effect.logInfo(`${kind}: released ${released} attempts whose POST never started (their run is gone); sending them now`)
+        )
         : Effect.void
     )
   )
 
 /** The candidates of a block the Site has not refused since `slot`; the others are counted as refused. */
-const notRefusedSince = (kind: string, slot: DateTime.Utc, tally: Tally.Tally) => (block: Chunk.Chunk<Candidate>) =>
+const notRefusedSince = (kind: string, slot: DateTime.Utc, refusedEarlier: (n: number) => Effect.Effect<void>) => (block: Chunk.Chunk<Candidate>) =>
   Effect.gen(function*() {
     const attempts = yield* Attempts
     const refused = yield* attempts.refusedSince(kind, Chunk.toReadonlyArray(Chunk.map(block, (c) => c.trigger)), slot)
     if (refused.size === 0) return block
     const fresh = Chunk.filter(block, (c) => !refused.has(c.trigger))
-    yield* tally.refusedEarlier(block.length - fresh.length)
+    yield* refusedEarlier(block.length - fresh.length)
     yield* Effect.logInfo(`${kind}: left out ${block.length - fresh.length} the Site refused earlier in this slot; the next slot tries them`)
     return fresh
   })
+
+/** A run's counts on its span: numbers only, never a phone or a text. */
+const spanAttributesOf = (s: Tally.RunSummary): Record<string, unknown> => ({
+  selected: s.selected,
+  sent: s.sent,
+  failed: s.failed,
+  refused: s.refused,
+  inDoubt: s.inDoubt,
+  invalid: s.invalid,
+  ...(s.stopped === undefined ? {} : { stopped: s.stopped })
+})
 
 /** Runs a kind as of the Clock's now. */
 export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string, unknown, R>, options: RunOptions = {}) {
@@ -93,7 +107,12 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   const inFlight = yield* InFlight
   const session = yield* attempts.open(postStartLanes(inFlight))
   const tally = yield* Tally.make(kind.name, at, session.token)
+  // Every log line of the run names its kind and run (a scheduled run's also its job and slot).
+  yield* Effect.annotateLogsScoped({ kind: kind.name, run: session.token })
+  yield* Effect.annotateCurrentSpan("run", session.token)
   const countInvalid = Effect.zipRight(tally.invalid, Metrics.message(kind.name, null, "invalid_phone"))
+  // Left out of the slot because the Site refused them earlier in it: refused, in the summary and the counters.
+  const refusedEarlier = (n: number) => Effect.zipRight(tally.refusedEarlier(n), Metrics.message(kind.name, null, "refused", n))
 
   if (!SendingHours.within(at, zone)) {
     const summary = yield* tally.summary(Option.some("sending-hours"))
@@ -140,7 +159,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       if (claimed.length === 0) return
       const refused = yield* attempts.refusedSince(kind.name, claimed.map((r) => r.triggerKey), slot)
       const fresh = claimed.filter((r) => !refused.has(r.triggerKey))
-      yield* tally.refusedEarlier(claimed.length - fresh.length)
+      yield* refusedEarlier(claimed.length - fresh.length)
       yield* tally.selected(fresh.length)
       yield* Effect.logInfo(`${kind.name}: sending again ${fresh.length} settled as not delivered`)
       const steps: Array<Step> = []
@@ -172,7 +191,7 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
       Stream.takeWhile(Option.isSome),
       Stream.runForEach(({ value: block }) =>
         Effect.gen(function*() {
-          const fresh = yield* notRefusedSince(kind.name, slot, tally)(block)
+          const fresh = yield* notRefusedSince(kind.name, slot, refusedEarlier)(block)
           yield* tally.selected(fresh.length)
           const ready = yield* readyOf(fresh, (candidate) => Effect.zipRight(countInvalid, reportInvalid(kind.name)(candidate)))
           yield* offer(yield* prepare(kind, session, inFlight)(yield* takeActions(ready)))
@@ -205,5 +224,6 @@ export const run = Effect.fn("pronto-notify/run")(function*<R>(kind: Kind<string
   )
   const done = yield* tally.summary(yield* stopper.reason)
   yield* Effect.logInfo(Tally.describeSummary(done))
+  yield* Effect.annotateCurrentSpan(spanAttributesOf(done))
   return done
 }, Effect.scoped, TablesMissing.named, (effect, kind) => Metrics.trackRun(kind.name)(effect))

@@ -246,5 +246,11 @@ export const run: Effect.Effect<
   yield* Effect.logInfo(
     `reactions at ${summary.at}: examined ${summary.examined}, reacted ${summary.reacted}, none ${summary.none}, still pending ${summary.pending}`
   )
+  yield* Effect.annotateCurrentSpan({ examined: summary.examined, reacted: summary.reacted, none: summary.none, pending: summary.pending })
   return summary
-}).pipe(TablesMissing.named, Effect.withSpan("pronto-notify/reactions"), Effect.withLogSpan("reactions"))
+}).pipe(
+  TablesMissing.named,
+  Effect.withSpan("pronto-notify/reactions", { attributes: { job: "reactions" }, captureStackTrace: false }),
+  Effect.withLogSpan("reactions"),
+  Effect.annotateLogs("job", "reactions")
+)

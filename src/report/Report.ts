@@ -191,4 +191,13 @@ export const compute = (
       inDoubt: Object.fromEntries(inDoubtRows.map((r) => [r.kind, r.count])),
       observationalNote: OBSERVATIONAL_NOTE
     }
-  }).pipe(TablesMissing.named)
+  }).pipe(
+    TablesMissing.named,
+    Effect.withSpan("pronto-notify/report", {
+      attributes: {
+        ...(period.from === undefined ? {} : { from: DateTime.formatIso(period.from) }),
+        ...(period.to === undefined ? {} : { to: DateTime.formatIso(period.to) })
+      },
+      captureStackTrace: false
+    })
+  )

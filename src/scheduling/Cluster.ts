@@ -28,6 +28,7 @@ import type { SqlError } from "@effect/sql"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
+import * as Health from "../observability/Health.ts"
 import * as JobRuns from "./JobRuns.ts"
 
 /** The advisory lock under which a runner creates the cluster's tables. */
@@ -173,3 +174,41 @@ export const prepareClusterStorage = Effect.scoped(Effect.gen(function*() {
   )
   yield* Effect.scoped(Layer.build(storage.pipe(Layer.provide(ShardingConfig.layer(SHARDING)))))
 }))
+
+/** Whether the cluster's shards are all held, for a readiness check: held and expected, and what that means. */
+export interface ShardsHeld {
+  readonly held: number
+  readonly expected: number
+}
+
+/**
+ * How many of the cluster's shards some runner holds right now, read from the database:
+ * @effect/cluster's PostgreSQL runner storage holds shard `n` of the i-th shard group with the
+ * session advisory lock `(i + 1) * 1 000 000 + n` (@effect/cluster 0.60's numbering; a test
+ * checks it against a running `serve`). Every runner of the cluster shares this database, so it
+ * counts theirs too.
+ */
+export const shardsHeld: Effect.Effect<ShardsHeld, SqlError.SqlError, SqlClient.SqlClient> =
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // SHARDING keeps @effect/cluster's shard groups and shards per group.
+    const config = ShardingConfig.defaults
+    const groups = config.availableShardGroups.length
+    const ranges = Array.from({ length: groups }, (_, i) => sql`(l.objid BETWEEN ${(i + 1) * 1_000_000 + 1} AND ${(i + 1) * 1_000_000 + config.shardsPerGroup})`)
+    const [row] = yield* sql<{ held: number }>`
+      SELECT count(DISTINCT l.objid)::int AS held FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND (${groups === 0 ? sql`false` : sql.or(ranges)})
+    `
+    return { held: Number(row?.held ?? 0), expected: groups * config.shardsPerGroup }
+  })
+
+/** Readiness: every shard of the cluster is held by a runner (`shardsHeld`), so every cron has a runner to run it. */
+export const shardsCheck: Effect.Effect<Health.Check, never, SqlClient.SqlClient> = Health.check(
+  "cluster",
+  Effect.flatMap(shardsHeld, ({ expected, held }) =>
+    held >= expected
+      ? Effect.succeed(`all ${expected} shards held`)
+      : Effect.fail(new Health.NotReady({ message: `${held} of ${expected} shards held: the runners are still taking them, or one has gone` })))
+)

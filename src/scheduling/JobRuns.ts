@@ -15,6 +15,7 @@ import type { SqlError, Statement } from "@effect/sql"
 import { Cause, DateTime, Duration, Effect, Exit, Option, Schema } from "effect"
 import { hostname } from "node:os"
 import { describe, heartbeat, onConnection, releaseOrClose } from "../store/AdvisoryLock.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import * as Rows from "../store/Rows.ts"
 import * as TablesMissing from "../store/TablesMissing.ts"
 import type { JobName } from "./Schedule.ts"
@@ -131,13 +132,17 @@ export const runSlot = <A, E extends { readonly message: string }, R>(
       if (existing?.status === "done") return { _tag: "AlreadyDone" } as SlotResult<A>
 
       // A row left running belongs to a process that died holding the lock: this run takes over.
-      yield* onLock(sql`
+      const startedAt = yield* DateTime.now
+      const [started] = yield* onLock(sql<{ attempts: number }>`
         INSERT INTO pronto_notify.job_runs (job, slot, status, runner, started_at)
-        VALUES (${job}, ${slotDate}, 'running', ${yield* runnerName}, ${DateTime.toDateUtc(yield* DateTime.now)})
+        VALUES (${job}, ${slotDate}, 'running', ${yield* runnerName}, ${DateTime.toDateUtc(startedAt)})
         ON CONFLICT (job, slot) DO UPDATE
           SET status = 'running', attempts = job_runs.attempts + 1, runner = EXCLUDED.runner,
               started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+        RETURNING attempts
       `)
+      // How late the slot started: its first run only (a retry's wait is the retry's, not lateness).
+      if (Number(started?.attempts) === 1) yield* Metrics.slotStarted(job, DateTime.distanceDuration(slot, startedAt))
       const finish = (status: "done" | "failed" | "interrupted", summary: unknown, error: string | null) =>
         Effect.flatMap(DateTime.now, (now) =>
           onLock(sql`
@@ -190,3 +195,34 @@ export const list = (options: { readonly job?: JobName } = {}) =>
       ${options.job ? sql`WHERE job = ${options.job}` : sql``}
       ORDER BY slot DESC, job
     `.pipe(Effect.flatMap(decodeRuns)))
+
+/** Per job: when its latest successful run finished, and its first recorded slot (when the schedule started being kept). */
+export const JobHistory = Schema.Struct({ job: Schema.String, lastSuccess: Schema.NullOr(Rows.Instant), firstSlot: Rows.Instant })
+export type JobHistory = typeof JobHistory.Type
+const decodeHistories = Rows.decodeRows(JobHistory)
+const decodeDone = Rows.decodeRows(Schema.Struct({ job: Schema.String, slot: Rows.Instant }))
+
+/** Each recorded job's history (for the gauges), in one statement. */
+export const histories: Effect.Effect<ReadonlyArray<JobHistory>, SqlError.SqlError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    sql`
+      SELECT job, max(finished_at) FILTER (WHERE status = 'done') AS "lastSuccess", min(slot) AS "firstSlot"
+      FROM pronto_notify.job_runs GROUP BY job
+    `.pipe(Effect.flatMap(decodeHistories))
+)
+
+/** Which of these (job, slot) pairs ran to success, as `job@ISO slot`. */
+export const doneOf = (
+  slots: ReadonlyArray<{ readonly job: JobName; readonly slot: DateTime.Utc }>
+): Effect.Effect<ReadonlySet<string>, SqlError.SqlError, SqlClient.SqlClient> =>
+  slots.length === 0 ? Effect.succeed(new Set()) : Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`
+      SELECT r.job, r.slot FROM pronto_notify.job_runs r
+      JOIN unnest(${slots.map((s) => s.job)}::text[], ${slots.map((s) => DateTime.formatIso(s.slot))}::timestamptz[]) AS w(job, slot)
+        ON r.job = w.job AND r.slot = w.slot
+      WHERE r.status = 'done'
+    `.pipe(Effect.flatMap(decodeDone), Effect.map((rows) => new Set(rows.map((r) => doneKey(r.job, r.slot))))))
+
+/** How `doneOf` names a (job, slot). */
+export const doneKey = (job: JobName, slot: Date): string => `${job}@${slot.toISOString()}`

@@ -65,7 +65,9 @@ export const runSlot = (job: JobName, slot: DateTime.Utc) =>
         ? Effect.logInfo(`${job} for ${DateTime.formatIso(slot)}: already done, nothing to run`)
         : Effect.logInfo(`${job} for ${DateTime.formatIso(slot)}: done ${JSON.stringify(result.summary)}`)
     ),
-    Effect.annotateLogs({ job, slot: DateTime.formatIso(slot) })
+    Effect.annotateLogs({ job, slot: DateTime.formatIso(slot) }),
+    // The scheduled slot's span, with its run's under it.
+    Effect.withSpan("pronto-notify/slot", { attributes: { job, slot: DateTime.formatIso(slot) }, captureStackTrace: false })
   )
 
 const entryInContext = (job: JobName) => Effect.map(schedule, (s) => entryOf(job, s))

@@ -18,6 +18,7 @@ import { normalizePhone } from "../delivery/Phone.ts"
 import type { ActionError, GrantedBonus, KindRequirements } from "../kinds/Kind.ts"
 import { Kinds, type UnknownKind } from "../kinds/Kinds.ts"
 import type { NotificationId } from "./Ids.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import * as KeysetPages from "./KeysetPages.ts"
 import * as Rows from "./Rows.ts"
 import { runIsGone } from "./RunSession.ts"
@@ -89,6 +90,16 @@ const matching = (sql: SqlClient.SqlClient, f: InDoubtFilter): Statement.Fragmen
     AND ${f.from === undefined ? sql`true` : sql`n.attempted_at >= ${DateTime.toDateUtc(f.from)}`}
     AND ${f.to === undefined ? sql`true` : sql`n.attempted_at < ${DateTime.toDateUtc(f.to)}`}
     AND ${f.run === undefined ? sql`true` : sql`n.run_token = ${f.run}`}`
+
+/** Counts settled messages by kind and action (`Metrics.messages`). */
+const countSettled = (messages: ReadonlyArray<{ readonly kind: string; readonly action: number }>, outcome: Metrics.MessageOutcome) => {
+  const counts = new Map<string, { kind: string; action: number; n: number }>()
+  for (const m of messages) {
+    const key = `${m.kind}/${m.action}`
+    counts.set(key, { ...m, n: (counts.get(key)?.n ?? 0) + 1 })
+  }
+  return Effect.forEach(counts.values(), (c) => Metrics.message(c.kind, c.action, outcome, c.n), { discard: true })
+}
 
 /** The messages in doubt that a filter selects (of runs that have ended), by id, streamed. */
 export const list = (
@@ -178,12 +189,13 @@ export const settleAllDelivered = (filter: InDoubtFilter): Effect.Effect<
         return rows
       }))
       settled.push(...batch.map((m) => m.id))
+      yield* countSettled(batch.map((m) => ({ kind: m.kind, action: m.performedAction })), "settled_delivered")
       if (batch.length < BATCH) break
       after = batch[batch.length - 1]!.id
     }
     yield* Effect.logInfo(`${settled.length} notifications settled as delivered: their actions are done, they are sent`)
     return { settled: settled.length, ids: settled }
-  }))
+  }).pipe(Effect.withSpan("pronto-notify/settle", { attributes: { outcome: "delivered" }, captureStackTrace: false })))
 
 /** The Site did not deliver them: forget the attempts, so that the next run of each kind sends them. */
 /** What settling as not delivered did. */
@@ -199,6 +211,7 @@ export interface SettledNotDelivered extends Settled {
 const Pending = Schema.Struct({
   id: Rows.Id,
   kind: Schema.String,
+  chosenAction: Schema.Number,
   orderUid: Schema.NullOr(Schema.String),
   phone: Schema.NullOr(Schema.String),
   orderGone: Schema.Boolean
@@ -228,9 +241,9 @@ export const settleAllNotDelivered = (
     const sql = yield* SqlClient.SqlClient
     yield* checkIds(filter)
     const now = yield* DateTime.now
-    return yield* sql.withTransaction(Effect.gen(function*() {
+    const done = yield* sql.withTransaction(Effect.gen(function*() {
       const rows = yield* sql`
-        SELECT n.id::text AS id, n.kind, n.order_uid::text AS "orderUid", c.phone,
+        SELECT n.id::text AS id, n.kind, n.chosen_action AS "chosenAction", n.order_uid::text AS "orderUid", c.phone,
                (n.order_uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jupiter.orders o WHERE o.uid = n.order_uid)) AS "orderGone"
         FROM pronto_notify.notifications n LEFT JOIN jupiter.clients c ON c.id = n.client_id
         WHERE ${matching(sql, filter)}
@@ -262,10 +275,15 @@ export const settleAllNotDelivered = (
         ids: rows.map((m) => m.id),
         resend: resend.map((m) => m.id),
         gone,
-        kinds: [...new Set(resend.map((m) => m.kind))]
+        kinds: [...new Set(resend.map((m) => m.kind))],
+        counted: rows.map((m) => ({ kind: m.kind, action: m.chosenAction }))
       }
     }))
-  }))
+    const { counted, ...result } = done
+    // Counted once committed: a transaction that failed settled nothing.
+    yield* countSettled(counted, "settled_not_delivered")
+    return result
+  }).pipe(Effect.withSpan("pronto-notify/settle", { attributes: { outcome: "not_delivered" }, captureStackTrace: false })))
 
 /** The Site did deliver this one: do what it promised, now, and record it sent. */
 export const settleDelivered = (id: NotificationId) => Effect.asVoid(settleAllDelivered({ ids: [id] }))
