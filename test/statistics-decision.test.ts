@@ -1,0 +1,206 @@
+/**
+ * The decision's statistics, each pinned to a worked example computed here by another method: the
+ * mixture likelihood ratio by numeric integration over the mixing distribution and by the paper's
+ * closed form (Johari, Pekelis and Walsh 2017, two streams of n with variance σ²); the confidence
+ * sequence by inverting the ratio numerically; the client-clustered variance by summing each
+ * client's residuals directly; the sample size by the textbook formula with the tables' quantiles.
+ */
+import { describe, expect, it } from "vitest"
+import { clusterCovariance, differenceVariance, effectiveSize } from "../src/report/ClusteredVariance.ts"
+import { decide } from "../src/report/Decision.ts"
+import { fixedSampleSize, normalQuantile, normalUpperTail, sequentialSampleSize } from "../src/report/SampleSize.ts"
+import { alwaysValidPValue, boundary, confidenceSequence, logMixtureRatio, MIXTURE_SD } from "../src/report/Sequential.ts"
+import { clusteredWilson, wilson } from "../src/report/Statistics.ts"
+
+const close = (actual: number | undefined | null, expected: number, digits = 9) => expect(actual).toBeCloseTo(expected, digits)
+
+/** ∫ N(d̂; θ, V) / N(d̂; 0, V) · N(θ; 0, τ²) dθ by Simpson's rule: the mixture likelihood ratio from its definition. */
+const integratedRatio = (estimate: number, variance: number, tau: number, nullValue = 0) => {
+  const density = (x: number, mean: number, sd: number) => Math.exp(-((x - mean) ** 2) / (2 * sd * sd)) / (sd * Math.sqrt(2 * Math.PI))
+  const sd = Math.sqrt(variance)
+  const integrand = (t: number) =>
+    (density(estimate, nullValue + t, sd) / density(estimate, nullValue, sd)) * density(t, 0, tau)
+  const [low, high, steps] = [-12 * tau, 12 * tau, 200_000]
+  const h = (high - low) / steps
+  let sum = integrand(low) + integrand(high)
+  for (let i = 1; i < steps; i++) sum += (i % 2 === 1 ? 4 : 2) * integrand(low + i * h)
+  return (sum * h) / 3
+}
+
+// The worked example: 120 of 1 000 against 160 of 1 000, every message to another client.
+const [n, r1, r2] = [1000, 120, 160]
+const [p1, p2] = [r1 / n, r2 / n]
+const difference = p2 - p1
+const variance = (p1 * (1 - p1)) / n + (p2 * (1 - p2)) / n
+
+describe("the mixture sequential probability ratio test", () => {
+  it("equals the mixture likelihood ratio integrated numerically, and the paper's closed form", () => {
+    const tau = MIXTURE_SD
+    const integrated = integratedRatio(difference, variance, tau)
+    // The paper's form: Λ = √(2σ² / (2σ² + nτ²)) · exp(n²τ² (Ȳ − X̄)² / (4σ² (2σ² + nτ²))), 2σ² = σ1² + σ2².
+    const sigma2 = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
+    const paper = Math.sqrt((2 * sigma2) / (2 * sigma2 + n * tau * tau)) *
+      Math.exp((n * n * tau * tau * difference ** 2) / (4 * sigma2 * (2 * sigma2 + n * tau * tau)))
+    close(Math.exp(logMixtureRatio(difference, variance, tau)!), integrated, 9)
+    close(Math.exp(logMixtureRatio(difference, variance, tau)!), paper, 9)
+    // SciPy's quad over the same integrand gives 6.195513446226898.
+    close(integrated, 6.195513446226898, 8)
+    close(alwaysValidPValue(difference, variance), 1 / paper, 12)
+    close(alwaysValidPValue(difference, variance), 0.16140712286065734, 9)
+  })
+
+  it("is stricter than the fixed-sample test on the same data, which gives p = 0.0099", () => {
+    const z = difference / Math.sqrt(variance)
+    close(2 * normalUpperTail(z), 0.009823, 5)
+    expect(alwaysValidPValue(difference, variance)!).toBeGreaterThan(0.05)
+  })
+
+  it("caps the p-value at 1, for an estimate of zero, and needs a positive variance", () => {
+    expect(alwaysValidPValue(0, variance)).toBe(1)
+    expect(alwaysValidPValue(0.04, 0)).toBeUndefined()
+    expect(confidenceSequence(0.04, Number.NaN, 0.05)).toBeUndefined()
+    // Against a null other than zero: the ratio of the shifted estimate.
+    close(Math.exp(logMixtureRatio(difference, variance, MIXTURE_SD, 0.01)!), integratedRatio(difference, variance, MIXTURE_SD, 0.01), 9)
+  })
+
+  it("its confidence sequence holds exactly the differences whose ratio stays below 1/α", () => {
+    const cs = confidenceSequence(difference, variance, 0.05)!
+    // At each bound the integrated ratio is 1/α = 20; just inside it is below, just outside above.
+    close(integratedRatio(difference, variance, MIXTURE_SD, cs.low), 20, 6)
+    close(integratedRatio(difference, variance, MIXTURE_SD, cs.high), 20, 6)
+    expect(integratedRatio(difference, variance, MIXTURE_SD, cs.low + 1e-4)).toBeLessThan(20)
+    expect(integratedRatio(difference, variance, MIXTURE_SD, cs.high + 1e-4)).toBeGreaterThan(20)
+    close((cs.low + cs.high) / 2, difference, 12)
+    // Wider than the fixed-sample 95% interval, and widening for a smaller α.
+    expect(cs.high - difference).toBeGreaterThan(1.96 * Math.sqrt(variance))
+    expect(boundary(variance, 0.05 / 3)).toBeGreaterThan(boundary(variance, 0.05))
+  })
+})
+
+describe("the client-clustered variance", () => {
+  // Four clients' decided messages of actions 1 and 2: [decided, reacted] per action.
+  const clients: ReadonlyArray<{ readonly a: readonly [number, number]; readonly b: readonly [number, number] }> = [
+    { a: [3, 2], b: [1, 1] },
+    { a: [1, 0], b: [2, 0] },
+    { a: [2, 1], b: [0, 0] },
+    { a: [0, 0], b: [3, 2] }
+  ]
+  const sum = (f: (c: (typeof clients)[number]) => number) => clients.reduce((s, c) => s + f(c), 0)
+  const a = { decided: sum((c) => c.a[0]), reacted: sum((c) => c.a[1]) }
+  const b = { decided: sum((c) => c.b[0]), reacted: sum((c) => c.b[1]) }
+  const sums = (x: "a" | "b", y: "a" | "b") => ({
+    rr: sum((c) => c[x][1] * c[y][1]),
+    dr: sum((c) => c[x][0] * c[y][1]),
+    rd: sum((c) => c[x][1] * c[y][0]),
+    dd: sum((c) => c[x][0] * c[y][0])
+  })
+
+  it("is the sum over the clients of their residuals, computed one client at a time", () => {
+    const [pa, pb] = [a.reacted / a.decided, b.reacted / b.decided]
+    // Directly: Σ_c (u_cb / N_b − u_ca / N_a)², with u = reacted − p × decided.
+    const direct = sum((c) => ((c.b[1] - pb * c.b[0]) / b.decided - (c.a[1] - pa * c.a[0]) / a.decided) ** 2)
+    const v = differenceVariance(a, b, { aa: sums("a", "a"), bb: sums("b", "b"), ab: sums("a", "b") })!
+    close(v.clustered, direct, 14)
+    close(v.difference, pb - pa, 14)
+    close(v.independent, (pa * (1 - pa)) / a.decided + (pb * (1 - pb)) / b.decided, 14)
+    expect(v.variance).toBe(Math.max(v.clustered, v.independent))
+    close(clusterCovariance(pa, pb, sums("a", "b")), sum((c) => (c.a[1] - pa * c.a[0]) * (c.b[1] - pb * c.b[0])), 14)
+  })
+
+  it("is the independent variance when every client has one message", () => {
+    // 3 of 8 and 5 of 10, each message its own client: no client has both actions.
+    const one = (decided: number, reacted: number) => ({ rr: reacted, dr: reacted, rd: reacted, dd: decided })
+    const v = differenceVariance({ decided: 8, reacted: 3 }, { decided: 10, reacted: 5 }, {
+      aa: one(8, 3),
+      bb: one(10, 5),
+      ab: { rr: 0, dr: 0, rd: 0, dd: 0 }
+    })!
+    close(v.clustered, v.independent, 14)
+    close(effectiveSize({ decided: 8, reacted: 3 }, one(8, 3)), 8, 12)
+  })
+
+  it("gives the effective count at which the report's interval is Wilson's", () => {
+    // Ten clients of four messages, three answering all four: worth ten messages.
+    const own = { rr: 3 * 16, dr: 3 * 16, rd: 3 * 16, dd: 10 * 16 }
+    const effective = effectiveSize({ decided: 40, reacted: 12 }, own)
+    close(effective, 10, 12)
+    const interval = clusteredWilson(12, 40, { reacted2: own.rr, decidedReacted: own.dr, decided2: own.dd })!
+    const atEffective = wilson(0.3 * effective, effective)!
+    close(interval.low, atEffective.low, 12)
+    close(interval.high, atEffective.high, 12)
+    expect(effectiveSize({ decided: 0, reacted: 0 }, own)).toBe(0)
+  })
+})
+
+describe("sample sizes", () => {
+  it("normal quantiles as in the tables", () => {
+    close(normalQuantile(0.975), 1.959963984540054, 12)
+    close(normalQuantile(0.8), 0.8416212335729143, 12)
+    close(normalQuantile(1 - 0.05 / 6), 2.3939797998185104, 12)
+    close(normalUpperTail(1), 0.15865525393145707, 14)
+    close(normalUpperTail(-3), 1 - 0.0013498980316300933, 14)
+  })
+
+  it("the textbook formula: 0.65 against 0.85 at 5% with 80% power needs 70 per group", () => {
+    // n = (z0.975 + z0.80)² (p1 q1 + p2 q2) / δ² = (1.96 + 0.84)² × 0.355 / 0.04 (Chow, Shao and Wang, §4.2).
+    const n = fixedSampleSize(0.65, 0.85, 0.05, 0.8)
+    close(n, (1.959963984540054 + 0.8416212335729143) ** 2 * (0.65 * 0.35 + 0.85 * 0.15) / 0.2 ** 2, 9)
+    expect(Math.ceil(n)).toBe(70)
+  })
+
+  it("the always-valid test: at the size found, the estimate clears the boundary with the power asked", () => {
+    const unitVariance = 2 * (0.2 * 0.8 + 0.23 * 0.77)
+    const total = sequentialSampleSize({ unitVariance, difference: 0.03, alpha: 0.05, power: 0.8 })
+    const v = unitVariance / total
+    // P(d̂ ≥ boundary) for d̂ ~ N(0.03, v): 80% at the size found, less just before it.
+    close(normalUpperTail((boundary(v, 0.05) - 0.03) / Math.sqrt(v)), 0.8, 6)
+    const before = unitVariance / (total * 0.99)
+    expect(normalUpperTail((boundary(before, 0.05) - 0.03) / Math.sqrt(before))).toBeLessThan(0.8)
+    // More than a test planned in advance needs (two groups of the textbook n), fewer for a larger difference.
+    expect(total).toBeGreaterThan(2 * fixedSampleSize(0.2, 0.23, 0.05, 0.8))
+    expect(sequentialSampleSize({ unitVariance, difference: 0.05, alpha: 0.05, power: 0.8 })).toBeLessThan(total)
+    expect(sequentialSampleSize({ unitVariance, difference: 0, alpha: 0.05, power: 0.8 })).toBe(Infinity)
+  })
+})
+
+describe("decide", () => {
+  const one = (decided: number, reacted: number) => ({ rr: reacted, dr: reacted, rd: reacted, dd: decided })
+  const independent = (counts: ReadonlyArray<readonly [number, number]>) =>
+    counts.flatMap(([decided, reacted], i) =>
+      counts.slice(i).map((_, j) =>
+        j === 0
+          ? { first: i + 1, second: i + 1, ...one(decided, reacted), clients: decided }
+          : { first: i + 1, second: i + 1 + j, rr: 0, dr: 0, rd: 0, dd: 0, clients: 0 }
+      )
+    )
+
+  it("the worked example: always-valid p 0.161, undecided, and how many more messages it needs", () => {
+    const d = decide({
+      actions: [{ action: 1, reacted: r1, none: n - r1, pending: 50 }, { action: 2, reacted: r2, none: n - r2, pending: 50 }],
+      sums: independent([[n, r1], [n, r2]]),
+      recent: [{ action: 1, sent: 280 }, { action: 2, sent: 280 }],
+      windowDays: 14
+    })
+    const pair = d.pairs[0]!
+    expect(pair.actions).toEqual([1, 2])
+    expect(pair.outcome).toBe("undecided")
+    close(pair.difference, 0.04, 12)
+    close(pair.alwaysValid!.pValue, 0.16140712286065734, 9)
+    close(pair.fixedSample!.pValue, 2 * normalUpperTail(difference / Math.sqrt(variance)), 12)
+    close(pair.designEffect, 1, 12)
+    expect(d.outcome).toBe("undecided")
+    expect(d.verdict).toBe(
+      "The data cannot tell yet whether the actions differ (action 1 12.0%, action 2 16.0%; always-valid p = 0.161). " +
+        "Reading the report every day does not make this test wrong more often: keep sending and look again."
+    )
+    // 3 points around the pair's rate of 14%: 12.5% against 15.5%, half the messages each.
+    const total = sequentialSampleSize({ unitVariance: 2 * (0.125 * 0.875 + 0.155 * 0.845), difference: 0.03, alpha: 0.05, power: 0.8 })
+    expect(pair.needed).toMatchObject({ decidedNeeded: Math.ceil(total), decided: 2000, pending: 100, perDay: 20 })
+    expect(pair.needed!.moreMessages).toBe(Math.ceil(total) - 2100)
+    expect(pair.needed!.days).toBe(Math.ceil((Math.ceil(total) - 2100) / 20))
+    expect(d.actions.map((a) => [a.action, a.decided, a.clients, a.effectiveDecided, a.sentPerDay])).toEqual([
+      [1, 1000, 1000, 1000, 10],
+      [2, 1000, 1000, 1000, 10]
+    ])
+  })
+})
