@@ -4,8 +4,9 @@
  * many (frequencies spread log-normally) and who answer alike (a client effect on the log-odds of
  * reacting); a reaction comes uniformly within the 14-day window, and a message without one is
  * decided `none` when its window closes. Each day the report's own functions (`Report.decide`, the
- * fixed-sample `Report.compareActions`, the intervals) read what is decided by then, as a marketer
- * opening the report every morning would.
+ * fixed-sample `Report.compareActions`, the intervals) read what is decided by then, with the same
+ * counts and sums over the clients as the report's statements give, as a marketer opening the
+ * report every morning would.
  *
  * Used by `npm run calibration` (bench/calibration.ts) and, with fewer seeds, by
  * test/decision-simulation.test.ts.
@@ -119,9 +120,10 @@ const figuresOf = (action: number, reacted: number, none: number, pending: numbe
   uplift: null
 })
 
-/** What the report would read at day `at` (days since the start): counts per action and the client sums of each pair. */
+/** What the report would read at day `at` (days since the start): each action's counts and sums over its clients. */
 export const readAt = (messages: ReadonlyArray<Message>, actions: number, at: number) => {
   const counts = Array.from({ length: actions }, () => ({ reacted: 0, none: 0, pending: 0 }))
+  // Per client and action: [decided, reacted].
   const perClient = new Map<number, Array<number>>()
   for (const m of messages) {
     if (m.sent > at) break
@@ -134,28 +136,24 @@ export const readAt = (messages: ReadonlyArray<Message>, actions: number, at: nu
     }
     if (reacted) c.reacted++
     else c.none++
-    let row = perClient.get(m.client)
-    if (row === undefined) perClient.set(m.client, row = new Array<number>(2 * actions).fill(0))
-    row[2 * m.action]!++
-    if (reacted) row[2 * m.action + 1]!++
+    const key = m.client * actions + m.action
+    let row = perClient.get(key)
+    if (row === undefined) perClient.set(key, row = [0, 0])
+    row[0]!++
+    if (reacted) row[1]!++
   }
-  const sums: Array<Report.PairSums> = []
-  for (let i = 0; i < actions; i++) {
-    for (let j = i; j < actions; j++) {
-      let [rr, dr, rd, dd, clients] = [0, 0, 0, 0, 0]
-      for (const row of perClient.values()) {
-        const [di, ri, dj, rj] = [row[2 * i]!, row[2 * i + 1]!, row[2 * j]!, row[2 * j + 1]!]
-        if (di === 0 || dj === 0) continue
-        rr += ri * rj
-        dr += di * rj
-        rd += ri * dj
-        dd += di * dj
-        clients++
-      }
-      sums.push({ first: i + 1, second: j + 1, rr, dr, rd, dd, clients })
-    }
+  const clusters = Array.from({ length: actions }, () => ({ reacted2: 0, decidedReacted: 0, decided2: 0 }))
+  for (const [key, [d, r]] of perClient) {
+    const c = clusters[key % actions]!
+    c.reacted2 += r! * r!
+    c.decidedReacted += d! * r!
+    c.decided2 += d! * d!
   }
-  return { figures: counts.map((c, i) => figuresOf(i + 1, c.reacted, c.none, c.pending)), sums }
+  const figures = counts.map((c, i) => figuresOf(i + 1, c.reacted, c.none, c.pending))
+  return {
+    figures,
+    actions: figures.map((f, i): Report.DecisionAction => ({ ...f, clusters: clusters[i]! }))
+  }
 }
 
 export interface SeedResult {
@@ -186,8 +184,8 @@ export const simulateSeed = (scenario: Scenario, seed: number): SeedResult => {
   const messages = messagesOf(scenario, seed)
   const k = scenario.rates.length
   const decide = (at: number) => {
-    const { figures, sums } = readAt(messages, k, at)
-    return { figures, decision: Report.decide({ actions: figures, sums, recent: [], windowDays: WINDOW_DAYS }) }
+    const { actions, figures } = readAt(messages, k, at)
+    return { figures, actions, decision: Report.decide({ actions, recent: [], windowDays: WINDOW_DAYS }) }
   }
   const truth = scenario.rates[1]! - scenario.rates[0]!
   let alwaysValidDay: number | null = null
@@ -210,10 +208,8 @@ export const simulateSeed = (scenario: Scenario, seed: number): SeedResult => {
     if (significant) fixedDay ??= day
     if (day === scenario.days) fixedLastDay = significant
   }
-  const { decision, figures } = decide(scenario.days + WINDOW_DAYS)
-  const [a, b] = [figures[0]!, figures[1]!]
-  const own = decision.actions[0]!
-  const sums = readAt(messages, k, scenario.days + WINDOW_DAYS).sums.find((s) => s.first === 1 && s.second === 1)!
+  const { actions, decision } = decide(scenario.days + WINDOW_DAYS)
+  const [a, b] = [actions[0]!, actions[1]!]
   return {
     alwaysValidDay,
     alwaysValidRightWay,
@@ -221,8 +217,8 @@ export const simulateSeed = (scenario: Scenario, seed: number): SeedResult => {
     fixedLastDay,
     sequenceHeld,
     final: {
-      rateClustered: holds(clusteredWilson(a.reacted, own.decided, { reacted2: sums.rr, decidedReacted: sums.dr, decided2: sums.dd }), scenario.rates[0]!),
-      rateIndependent: holds(wilson(a.reacted, own.decided), scenario.rates[0]!),
+      rateClustered: holds(clusteredWilson(a.reacted, a.reacted + a.none, a.clusters!), scenario.rates[0]!),
+      rateIndependent: holds(wilson(a.reacted, a.reacted + a.none), scenario.rates[0]!),
       differenceClustered: holds(decision.pairs[0]?.fixedSample?.interval, truth),
       differenceIndependent: holds(newcombeDifference(b.reacted, b.reacted + b.none, a.reacted, a.reacted + a.none), truth)
     }

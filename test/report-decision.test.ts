@@ -8,6 +8,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect } from "effect"
 import * as Report from "../src/report/Report.ts"
+import { wilson } from "../src/report/Statistics.ts"
 import * as Harness from "./support/Harness.ts"
 import { truncateAll } from "./support/TestDatabase.ts"
 
@@ -74,7 +75,7 @@ layer(Harness.layer, { timeout: "120 seconds" })("report: the decision", (it) =>
       closeTo(pair.alwaysValid!.pValue, 0.16140712286065734, 9)
       closeTo(pair.designEffect, 1)
       expect(d.outcome).toBe("undecided")
-      expect(d.actions.map((a) => [a.action, a.decided, a.clients, a.effectiveDecided])).toEqual([[1, 1000, 1000, 1000], [2, 1000, 1000, 1000]])
+      expect(d.actions.map((a) => [a.action, a.decided, a.effectiveDecided])).toEqual([[1, 1000, 1000], [2, 1000, 1000]])
       // The fixed-sample chi-square stays, and would have named a winner (p = 0.0098).
       expect(group(data, "feedback").comparison.outcome).toBe("significant")
 
@@ -104,16 +105,16 @@ layer(Harness.layer, { timeout: "120 seconds" })("report: the decision", (it) =>
       expect(decided.verdict).toMatch(/^Action 2 gets reactions more often than action 1: 20\.0% against 10\.0%, \+10\.0 pp /)
     }))
 
-  it.effect("clients with several messages of both actions: each client counted once, as computed one client at a time", () =>
+  it.effect("clients with several messages answer alike: each client counted once, as computed one client at a time", () =>
     Effect.gen(function*() {
       yield* truncateAll
-      // [reacted, none] of action 1 and of action 2, per client: four who answer one action and not the other,
-      // one of each, then thirty with one message each.
+      // [reacted, none] of action 1 and of action 2, per client: five who answer all their messages alike,
+      // then thirty with one message each.
       const designed: Array<{ readonly id: number; readonly a: readonly [number, number]; readonly b: readonly [number, number] }> = [
-        { id: 1, a: [3, 0], b: [0, 3] },
-        { id: 2, a: [3, 0], b: [0, 2] },
-        { id: 3, a: [0, 3], b: [3, 0] },
-        { id: 4, a: [0, 2], b: [2, 0] },
+        { id: 1, a: [3, 0], b: [2, 0] },
+        { id: 2, a: [4, 0], b: [0, 3] },
+        { id: 3, a: [0, 3], b: [0, 4] },
+        { id: 4, a: [0, 2], b: [3, 0] },
         { id: 5, a: [1, 1], b: [1, 1] },
         ...Array.from({ length: 30 }, (_, i) => ({
           id: 6 + i,
@@ -132,28 +133,26 @@ layer(Harness.layer, { timeout: "120 seconds" })("report: the decision", (it) =>
         // Not counted in the sums: pending, in doubt, before the period, another kind.
         { action: 1, clientId: 1, sentAt: SENT, reaction: "pending" },
         { action: 2, clientId: 3, sentAt: SENT, reaction: "none", status: "in_doubt" },
-        { action: 1, clientId: 2, sentAt: "2026-02-01T09:00:00Z", reaction: "reacted" },
-        { kind: "birthday", action: 1, clientId: 1, sentAt: SENT, reaction: "reacted" }
+        { action: 1, clientId: 2, sentAt: "2026-02-01T09:00:00Z", reaction: "none" },
+        { kind: "birthday", action: 1, clientId: 1, sentAt: SENT, reaction: "none" }
       ])
       const data = yield* Report.compute({ from: DateTime.unsafeMake("2026-03-01T00:00:00Z") })
       const d = group(data, "feedback").decision
 
-      // One client at a time: u = reacted − rate × decided for each action.
+      // One client at a time: u = reacted − rate × decided, for each action.
       const sum = (f: (c: (typeof designed)[number]) => number) => designed.reduce((s, c) => s + f(c), 0)
       const [na, nb] = [sum((c) => c.a[0] + c.a[1]), sum((c) => c.b[0] + c.b[1])]
       const [pa, pb] = [sum((c) => c.a[0]) / na, sum((c) => c.b[0]) / nb]
-      const ua = (c: (typeof designed)[number]) => c.a[0] - pa * (c.a[0] + c.a[1])
-      const ub = (c: (typeof designed)[number]) => c.b[0] - pb * (c.b[0] + c.b[1])
-      const clustered = sum((c) => (ub(c) / nb - ua(c) / na) ** 2)
+      const squaresA = sum((c) => (c.a[0] - pa * (c.a[0] + c.a[1])) ** 2)
+      const squaresB = sum((c) => (c.b[0] - pb * (c.b[0] + c.b[1])) ** 2)
       const independent = (pa * (1 - pa)) / na + (pb * (1 - pb)) / nb
-      expect(clustered).toBeGreaterThan(independent)
+      const clustered = squaresA / na ** 2 + squaresB / nb ** 2
+      expect(squaresA / na ** 2).toBeGreaterThan((pa * (1 - pa)) / na)
+      expect(squaresB / nb ** 2).toBeGreaterThan((pb * (1 - pb)) / nb)
 
-      expect(d.actions.map((a) => [a.action, a.decided, a.clients])).toEqual([
-        [1, na, designed.filter((c) => c.a[0] + c.a[1] > 0).length],
-        [2, nb, designed.filter((c) => c.b[0] + c.b[1] > 0).length]
-      ])
-      closeTo(d.actions[0]!.effectiveDecided, Math.min(na, (pa * (1 - pa) * na * na) / sum((c) => ua(c) ** 2)), 9)
-      closeTo(d.actions[1]!.effectiveDecided, Math.min(nb, (pb * (1 - pb) * nb * nb) / sum((c) => ub(c) ** 2)), 9)
+      expect(d.actions.map((a) => [a.action, a.decided])).toEqual([[1, na], [2, nb]])
+      closeTo(d.actions[0]!.effectiveDecided, (pa * (1 - pa) * na * na) / squaresA, 9)
+      closeTo(d.actions[1]!.effectiveDecided, (pb * (1 - pb) * nb * nb) / squaresB, 9)
       const pair = d.pairs[0]!
       closeTo(pair.difference, pb - pa, 12)
       closeTo(pair.designEffect, clustered / independent, 9)
@@ -161,9 +160,16 @@ layer(Harness.layer, { timeout: "120 seconds" })("report: the decision", (it) =>
       closeTo(half, 1.959963984540054 * Math.sqrt(clustered), 9)
       closeTo(pair.alwaysValid!.pValue, Math.min(1, Math.sqrt((clustered + 0.0025) / clustered) *
         Math.exp((-0.0025 * (pb - pa) ** 2) / (2 * clustered * (clustered + 0.0025)))), 9)
-      // The text and the JSON show them: the clients and the effective count beside each action.
-      expect(Report.renderText(data)).toMatch(new RegExp(`\\n1\\s+${na + 1}\\s+\\d+\\s+\\d+\\s+1\\s+\\S+\\s+\\S+ \\.\\. \\S+\\s+20\\s+${Math.round(d.actions[0]!.effectiveDecided)}\\s`))
-      expect(Report.toJson(data).groups.find((g) => g.kind === "feedback")!.decision.actions[0]).toMatchObject({ clients: 20, decided: na })
+      // The rate's interval is Wilson's at the same effective count.
+      const a1 = group(data, "feedback").actions[0]!
+      const atEffective = wilson(pa * d.actions[0]!.effectiveDecided, d.actions[0]!.effectiveDecided)!
+      closeTo(a1.interval!.low, atEffective.low, 9)
+      closeTo(a1.interval!.high, atEffective.high, 9)
+      // The text and the JSON show the effective count beside each action.
+      expect(Report.renderText(data)).toMatch(
+        new RegExp(`\\n1\\s+${na + 1}\\s+\\d+\\s+\\d+\\s+1\\s+\\S+\\s+\\S+ \\.\\. \\S+\\s+${Math.round(d.actions[0]!.effectiveDecided)}\\s`)
+      )
+      expect(Report.toJson(data).groups.find((g) => g.kind === "feedback")!.decision.actions[0]).toMatchObject({ decided: na })
     }))
 
   it.effect("the trend: each action's rate per business-zone week, empty weeks kept, pending counted apart", () =>

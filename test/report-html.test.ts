@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Report from "../src/report/Report.ts"
 import { escapeHtml, renderHtml } from "../src/report/Html.ts"
 import { newcombeDifference, wilson } from "../src/report/Statistics.ts"
-import { trendOf, type WeekRow } from "../src/report/Trend.ts"
+import { trendOf, type WeekCounts } from "../src/report/Trend.ts"
 import * as Chromium from "./support/Browser.ts"
 
 const figures = (
@@ -47,19 +47,9 @@ const baseline = (ordered: number, observations: number): Report.Baseline => ({
   unavailable: null
 })
 
-/** Client sums when every message went to a client of its own. */
-const ownClients = (actions: ReadonlyArray<Report.ActionFigures>): ReadonlyArray<Report.PairSums> =>
-  actions.flatMap((a, i) =>
-    actions.slice(i).map((b) =>
-      a === b
-        ? { first: a.action, second: a.action, rr: a.reacted, dr: a.reacted, rd: a.reacted, dd: a.reacted + a.none, clients: a.reacted + a.none }
-        : { first: a.action, second: b.action, rr: 0, dr: 0, rd: 0, dd: 0, clients: 0 }
-    )
-  )
-
 /** One week's counts of an action. */
-const week = (action: number, weekOf: string, reacted: number, none: number, pending = 0): WeekRow =>
-  ({ kind: "", actionSet: "", action, week: weekOf, sent: reacted + none + pending, reacted, none })
+const week = (action: number, weekOf: string, reacted: number, none: number, pending = 0): WeekCounts =>
+  ({ action, week: weekOf, sent: reacted + none + pending, reacted, none })
 
 const group = (
   kind: Report.Group["kind"],
@@ -67,7 +57,7 @@ const group = (
   actions: ReadonlyArray<Report.ActionFigures>,
   base: Report.Baseline | null = null,
   note: string | null = null,
-  extra: { readonly sentLastFourWeeks?: number; readonly weeks?: ReadonlyArray<WeekRow> } = {}
+  extra: { readonly sentLastFourWeeks?: number; readonly weeks?: ReadonlyArray<WeekCounts> } = {}
 ): Report.Group => ({
   kind,
   band,
@@ -75,8 +65,8 @@ const group = (
   actions,
   comparison: Report.compareActions(actions),
   decision: Report.decide({
-    actions,
-    sums: ownClients(actions),
+    // Every message to a client of its own.
+    actions: actions.map((a) => ({ ...a, clusters: null })),
     recent: actions.map((a) => ({ action: a.action, sent: extra.sentLastFourWeeks ?? 0 })),
     windowDays: 14
   }),
@@ -428,7 +418,7 @@ describe("the HTML report in Chromium", () => {
 
   it("shows the tables with the figures, the baselines and the observational note", async () => {
     const row = page.locator("#table-feedback-table tbody tr[data-action='1'] td")
-    expect(await row.allInnerTexts()).toEqual(["1", "103", "60", "40", "3", "60.0%", "50.2% .. 69.1%", "100", "100", "26.0 h", "0.00"])
+    expect(await row.allInnerTexts()).toEqual(["1", "103", "60", "40", "3", "60.0%", "50.2% .. 69.1%", "100", "26.0 h", "0.00"])
     const inviteHead = await page.locator("#table-invite-B-table thead th").allInnerTexts()
     expect(inviteHead).toEqual([
       "action",
@@ -438,7 +428,6 @@ describe("the HTML report in Chromium", () => {
       "pending",
       "rate",
       "95% interval",
-      "clients",
       "effective n",
       "median to reaction",
       "bonuses granted",

@@ -6,7 +6,7 @@
  * client's residuals directly; the sample size by the textbook formula with the tables' quantiles.
  */
 import { describe, expect, it } from "vitest"
-import { clusterCovariance, differenceVariance, effectiveSize } from "../src/report/ClusteredVariance.ts"
+import { clusterSquares, differenceVariance, effectiveSize } from "../src/report/ClusteredVariance.ts"
 import { decide } from "../src/report/Decision.ts"
 import { fixedSampleSize, normalQuantile, normalUpperTail, sequentialSampleSize } from "../src/report/SampleSize.ts"
 import { alwaysValidPValue, boundary, confidenceSequence, logMixtureRatio, MIXTURE_SD } from "../src/report/Sequential.ts"
@@ -78,57 +78,68 @@ describe("the mixture sequential probability ratio test", () => {
 })
 
 describe("the client-clustered variance", () => {
-  // Four clients' decided messages of actions 1 and 2: [decided, reacted] per action.
+  // Five clients' decided messages of actions 1 and 2: [decided, reacted] per action.
   const clients: ReadonlyArray<{ readonly a: readonly [number, number]; readonly b: readonly [number, number] }> = [
-    { a: [3, 2], b: [1, 1] },
+    { a: [3, 3], b: [1, 1] },
     { a: [1, 0], b: [2, 0] },
     { a: [2, 1], b: [0, 0] },
-    { a: [0, 0], b: [3, 2] }
+    { a: [4, 0], b: [3, 2] },
+    { a: [0, 0], b: [4, 4] }
   ]
   const sum = (f: (c: (typeof clients)[number]) => number) => clients.reduce((s, c) => s + f(c), 0)
-  const a = { decided: sum((c) => c.a[0]), reacted: sum((c) => c.a[1]) }
-  const b = { decided: sum((c) => c.b[0]), reacted: sum((c) => c.b[1]) }
-  const sums = (x: "a" | "b", y: "a" | "b") => ({
-    rr: sum((c) => c[x][1] * c[y][1]),
-    dr: sum((c) => c[x][0] * c[y][1]),
-    rd: sum((c) => c[x][1] * c[y][0]),
-    dd: sum((c) => c[x][0] * c[y][0])
+  const arm = (x: "a" | "b") => ({
+    decided: sum((c) => c[x][0]),
+    reacted: sum((c) => c[x][1]),
+    clusters: {
+      reacted2: sum((c) => c[x][1] ** 2),
+      decidedReacted: sum((c) => c[x][0] * c[x][1]),
+      decided2: sum((c) => c[x][0] ** 2)
+    }
   })
+  const [a, b] = [arm("a"), arm("b")]
 
   it("is the sum over the clients of their residuals, computed one client at a time", () => {
     const [pa, pb] = [a.reacted / a.decided, b.reacted / b.decided]
-    // Directly: Σ_c (u_cb / N_b − u_ca / N_a)², with u = reacted − p × decided.
-    const direct = sum((c) => ((c.b[1] - pb * c.b[0]) / b.decided - (c.a[1] - pa * c.a[0]) / a.decided) ** 2)
-    const v = differenceVariance(a, b, { aa: sums("a", "a"), bb: sums("b", "b"), ab: sums("a", "b") })!
-    close(v.clustered, direct, 14)
+    // Directly: Σ_c (reacted − rate × decided)², one client at a time.
+    const squares = (x: "a" | "b", p: number) => sum((c) => (c[x][1] - p * c[x][0]) ** 2)
+    close(clusterSquares(a), squares("a", pa), 12)
+    close(clusterSquares(b), squares("b", pb), 12)
+    const v = differenceVariance(a, b)!
     close(v.difference, pb - pa, 14)
     close(v.independent, (pa * (1 - pa)) / a.decided + (pb * (1 - pb)) / b.decided, 14)
-    expect(v.variance).toBe(Math.max(v.clustered, v.independent))
-    close(clusterCovariance(pa, pb, sums("a", "b")), sum((c) => (c.a[1] - pa * c.a[0]) * (c.b[1] - pb * c.b[0])), 14)
+    // Each action's clients once; here both vary more than independent messages would.
+    expect(squares("a", pa) / a.decided ** 2).toBeGreaterThan((pa * (1 - pa)) / a.decided)
+    expect(squares("b", pb) / b.decided ** 2).toBeGreaterThan((pb * (1 - pb)) / b.decided)
+    close(v.variance, squares("a", pa) / a.decided ** 2 + squares("b", pb) / b.decided ** 2, 14)
   })
 
-  it("is the independent variance when every client has one message", () => {
-    // 3 of 8 and 5 of 10, each message its own client: no client has both actions.
-    const one = (decided: number, reacted: number) => ({ rr: reacted, dr: reacted, rd: reacted, dd: decided })
-    const v = differenceVariance({ decided: 8, reacted: 3 }, { decided: 10, reacted: 5 }, {
-      aa: one(8, 3),
-      bb: one(10, 5),
-      ab: { rr: 0, dr: 0, rd: 0, dd: 0 }
-    })!
-    close(v.clustered, v.independent, 14)
-    close(effectiveSize({ decided: 8, reacted: 3 }, one(8, 3)), 8, 12)
+  it("is the independent variance when every client has one message, and never below it", () => {
+    // 3 of 8 and 5 of 10, each message its own client.
+    const own = (decided: number, reacted: number) => ({
+      decided,
+      reacted,
+      clusters: { reacted2: reacted, decidedReacted: reacted, decided2: decided }
+    })
+    const v = differenceVariance(own(8, 3), own(10, 5))!
+    close(v.variance, v.independent, 14)
+    expect(differenceVariance({ ...own(8, 3), clusters: null }, own(10, 5))!.variance).toBe(v.variance)
+    close(effectiveSize(own(8, 3)), 8, 12)
+    // Clients more alike than chance (each of ten holds two successes of four): not narrower.
+    const alike = { decided: 40, reacted: 20, clusters: { reacted2: 10 * 4, decidedReacted: 10 * 8, decided2: 10 * 16 } }
+    close(differenceVariance(alike, alike)!.variance, differenceVariance(alike, alike)!.independent, 14)
+    expect(effectiveSize(alike)).toBe(40)
   })
 
   it("gives the effective count at which the report's interval is Wilson's", () => {
     // Ten clients of four messages, three answering all four: worth ten messages.
-    const own = { rr: 3 * 16, dr: 3 * 16, rd: 3 * 16, dd: 10 * 16 }
-    const effective = effectiveSize({ decided: 40, reacted: 12 }, own)
+    const clustered = { decided: 40, reacted: 12, clusters: { reacted2: 3 * 16, decidedReacted: 3 * 16, decided2: 10 * 16 } }
+    const effective = effectiveSize(clustered)
     close(effective, 10, 12)
-    const interval = clusteredWilson(12, 40, { reacted2: own.rr, decidedReacted: own.dr, decided2: own.dd })!
+    const interval = clusteredWilson(12, 40, clustered.clusters)!
     const atEffective = wilson(0.3 * effective, effective)!
     close(interval.low, atEffective.low, 12)
     close(interval.high, atEffective.high, 12)
-    expect(effectiveSize({ decided: 0, reacted: 0 }, own)).toBe(0)
+    expect(effectiveSize({ decided: 0, reacted: 0, clusters: null })).toBe(0)
   })
 })
 
@@ -164,20 +175,15 @@ describe("sample sizes", () => {
 })
 
 describe("decide", () => {
-  const one = (decided: number, reacted: number) => ({ rr: reacted, dr: reacted, rd: reacted, dd: decided })
-  const independent = (counts: ReadonlyArray<readonly [number, number]>) =>
-    counts.flatMap(([decided, reacted], i) =>
-      counts.slice(i).map((_, j) =>
-        j === 0
-          ? { first: i + 1, second: i + 1, ...one(decided, reacted), clients: decided }
-          : { first: i + 1, second: i + 1 + j, rr: 0, dr: 0, rd: 0, dd: 0, clients: 0 }
-      )
-    )
+  /** Each message to a client of its own. */
+  const own = (reacted: number, decided: number) => ({ reacted2: reacted, decidedReacted: reacted, decided2: decided })
 
   it("the worked example: always-valid p 0.161, undecided, and how many more messages it needs", () => {
     const d = decide({
-      actions: [{ action: 1, reacted: r1, none: n - r1, pending: 50 }, { action: 2, reacted: r2, none: n - r2, pending: 50 }],
-      sums: independent([[n, r1], [n, r2]]),
+      actions: [
+        { action: 1, reacted: r1, none: n - r1, pending: 50, clusters: own(r1, n) },
+        { action: 2, reacted: r2, none: n - r2, pending: 50, clusters: own(r2, n) }
+      ],
       recent: [{ action: 1, sent: 280 }, { action: 2, sent: 280 }],
       windowDays: 14
     })
@@ -198,9 +204,9 @@ describe("decide", () => {
     expect(pair.needed).toMatchObject({ decidedNeeded: Math.ceil(total), decided: 2000, pending: 100, perDay: 20 })
     expect(pair.needed!.moreMessages).toBe(Math.ceil(total) - 2100)
     expect(pair.needed!.days).toBe(Math.ceil((Math.ceil(total) - 2100) / 20))
-    expect(d.actions.map((a) => [a.action, a.decided, a.clients, a.effectiveDecided, a.sentPerDay])).toEqual([
-      [1, 1000, 1000, 1000, 10],
-      [2, 1000, 1000, 1000, 10]
+    expect(d.actions.map((a) => [a.action, a.decided, a.effectiveDecided, a.sentPerDay])).toEqual([
+      [1, 1000, 1000, 10],
+      [2, 1000, 1000, 10]
     ])
   })
 })

@@ -8,8 +8,8 @@
  * weeks' pace (SampleSize.ts). A pure function of counts, so that the calibration can read it every
  * simulated day.
  */
-import { type CrossSums, differenceVariance, effectiveSize } from "./ClusteredVariance.ts"
-import type { ActionClients, Decision, DecisionAction, DecisionOutcome, Needed, PairDecision, PairSums } from "./DecisionData.ts"
+import { differenceVariance, effectiveSize } from "./ClusteredVariance.ts"
+import type { Decision, DecisionAction, DecisionOutcome, EffectiveCount, Needed, PairDecision } from "./DecisionData.ts"
 import { alwaysValidPValue, confidenceSequence, MIXTURE_SD } from "./Sequential.ts"
 import { fixedSampleSize, sequentialSampleSize } from "./SampleSize.ts"
 import { chiSquarePValue, Z_95 } from "./Statistics.ts"
@@ -27,37 +27,24 @@ export const MIN_EXPECTED = 5
 
 const methodOf = (pairs: number) =>
   "Always-valid test: the mixture sequential probability ratio test (Johari, Pekelis and Walsh, 2017) of each pair " +
-  `of actions, on the variance of their difference with each client counted once, mixing over differences of about ` +
+  `of actions, on the variance of their difference with each client counted once per action, mixing over differences of about ` +
   `${MIXTURE_SD * 100} percentage points; ${
     pairs > 1 ? `${pairs} pairs, each at ${ALPHA * 100}%/${pairs}, so that together they declare` : "it declares"
   } a difference that does not exist at most ${ALPHA * 100}% of the time, however often the report is read.`
 
-const noSums: CrossSums = { rr: 0, dr: 0, rd: 0, dd: 0 }
-
-/**
- * The decision for one group: its actions' counts, the client sums of its pairs and its messages of
- * the last four weeks.
- */
+/** The decision for one group: its actions' counts and client sums, and its messages of the last four weeks. */
 export const decide = (input: {
   readonly actions: ReadonlyArray<DecisionAction>
-  readonly sums: ReadonlyArray<PairSums>
   readonly recent: ReadonlyArray<{ readonly action: number; readonly sent: number }>
   /** The reaction window, in days (C7). */
   readonly windowDays: number
 }): Decision => {
-  const sumsOf = (i: number, j: number) =>
-    input.sums.find((s) => s.first === Math.min(i, j) && s.second === Math.max(i, j))
-  const oriented = (i: number, j: number): CrossSums => {
-    const s = sumsOf(i, j) ?? noSums
-    return i <= j ? s : { rr: s.rr, dr: s.rd, rd: s.dr, dd: s.dd }
-  }
   const perDay = (action: number) => (input.recent.find((r) => r.action === action)?.sent ?? 0) / PACE_DAYS
-  const arm = (a: DecisionAction) => ({ reacted: a.reacted, decided: a.reacted + a.none })
-  const actions = input.actions.map((a): ActionClients => ({
+  const arm = (a: DecisionAction) => ({ reacted: a.reacted, decided: a.reacted + a.none, clusters: a.clusters })
+  const actions = input.actions.map((a): EffectiveCount => ({
     action: a.action,
     decided: a.reacted + a.none,
-    clients: sumsOf(a.action, a.action)?.clients ?? 0,
-    effectiveDecided: effectiveSize(arm(a), oriented(a.action, a.action)),
+    effectiveDecided: effectiveSize(arm(a)),
     sentPerDay: perDay(a.action)
   }))
   const pairCount = (input.actions.length * (input.actions.length - 1)) / 2
@@ -66,11 +53,7 @@ export const decide = (input: {
   const pairs = input.actions.flatMap((a, i) =>
     input.actions.slice(i + 1).map((b): PairDecision => {
       const [x, y] = [arm(a), arm(b)]
-      const variance = differenceVariance(x, y, {
-        aa: oriented(a.action, a.action),
-        bb: oriented(b.action, b.action),
-        ab: oriented(a.action, b.action)
-      })
+      const variance = differenceVariance(x, y)
       const decided = x.decided + y.decided
       const pooled = decided > 0 ? (x.reacted + y.reacted) / decided : null
       const minExpected = pooled === null ? 0 : Math.min(x.decided, y.decided) * Math.min(pooled, 1 - pooled)

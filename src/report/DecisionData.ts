@@ -2,8 +2,7 @@
  * The decision between the actions of one report group as data: what `decide` (Decision.ts)
  * returns and the renderers read.
  */
-import type { CrossSums } from "./ClusteredVariance.ts"
-import type { Interval } from "./Statistics.ts"
+import type { Clusters, Interval } from "./Statistics.ts"
 
 export type DecisionOutcome = "different" | "undecided" | "too-few" | "nothing-to-compare"
 
@@ -13,20 +12,13 @@ export interface DecisionAction {
   readonly reacted: number
   readonly none: number
   readonly pending: number
+  /** Its decided messages' sums over the clients (see `clusteredWilson`); null counts each message as its own client. */
+  readonly clusters: Clusters | null
 }
 
-/** The client sums of two actions (`first` ≤ `second`) of a group, and how many clients had decided messages of both. */
-export interface PairSums extends CrossSums {
-  readonly first: number
-  readonly second: number
-  readonly clients: number
-}
-
-export interface ActionClients {
+export interface EffectiveCount {
   readonly action: number
   readonly decided: number
-  /** Clients with decided messages of the action. */
-  readonly clients: number
   /** The decided messages' worth when each client counts once (`effectiveSize`). */
   readonly effectiveDecided: number
   /** Messages sent a day over the last four weeks (`PACE_DAYS`). */
@@ -79,6 +71,6 @@ export interface Decision {
   readonly power: number
   /** The reaction window in days: how long after the last message is sent it may still be pending. */
   readonly windowDays: number
-  readonly actions: ReadonlyArray<ActionClients>
+  readonly actions: ReadonlyArray<EffectiveCount>
   readonly pairs: ReadonlyArray<PairDecision>
 }

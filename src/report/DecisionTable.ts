@@ -74,5 +74,5 @@ export const trendRows = (g: Group): ReadonlyArray<TrendRow> =>
     })
   }))
 
-/** The effective number of decided messages of an action when each client counts once, and its clients. */
-export const clientsOf = (g: Group, action: number) => g.decision.actions.find((a) => a.action === action)
+/** An action's decided messages and their effective number when each client counts once. */
+export const effectiveOf = (g: Group, action: number) => g.decision.actions.find((a) => a.action === action)

@@ -23,28 +23,26 @@ import { WINDOW_DAYS } from "../reactions/Reactions.ts"
 import * as TablesMissing from "../store/TablesMissing.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { type Baseline, toBaseline } from "./Baseline.ts"
-import { clientSums } from "./ClientSums.ts"
 import { compareActions } from "./Comparison.ts"
 import { decide, PACE_DAYS } from "./Decision.ts"
 import type { Group, ReportData } from "./Data.ts"
 import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts"
-import { recentlySent } from "./Pace.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
 import { clusteredWilson, differenceOf } from "./Statistics.ts"
-import { trendOf, weeklyCounts } from "./Trend.ts"
+import { trendOf } from "./Trend.ts"
+import { weeklyCounts } from "./WeeklyCounts.ts"
 
 export { type Baseline } from "./Baseline.ts"
 export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
 export type { Band, Group, ReportData } from "./Data.ts"
 export { ALPHA, decide, DETECTABLE, PACE_DAYS, POWER } from "./Decision.ts"
 export type {
-  ActionClients,
   Decision,
   DecisionAction,
   DecisionOutcome,
+  EffectiveCount,
   Needed,
-  PairDecision,
-  PairSums
+  PairDecision
 } from "./DecisionData.ts"
 export { describeNeeded } from "./DecisionWords.ts"
 export type { ActionFigures, Uplift } from "./Figures.ts"
@@ -145,11 +143,9 @@ export const compute = (
 
     const figures = yield* figureRows({ inPeriod, orderKinds })
     const inDoubtRows = yield* inDoubt({ inPeriod })
-    const sums = yield* clientSums({ inPeriod })
-    const weeks = yield* weeklyCounts({ inPeriod, tz })
-    // The pace of the four weeks before the period's end, or before now for a period that has not ended.
+    // The pace is of the four weeks before the period's end, or before now for a period that has not ended.
     const end = period.to === undefined ? generatedAt : DateTime.min(period.to, generatedAt)
-    const recent = yield* recentlySent({ end, days: PACE_DAYS })
+    const weeks = yield* weeklyCounts({ inPeriod, tz, pace: { from: DateTime.subtract(end, { days: PACE_DAYS }), to: end } })
     const observed: ReadonlyArray<BaselineObservations> = (yield* Effect.forEach(
       kinds,
       (kind) => (kind.baseline === undefined ? Effect.succeed([]) : kind.baseline.observe({ tz, inPeriod, window }))
@@ -193,8 +189,7 @@ export const compute = (
           uplift
         }
       })
-      const ofGroup = <R extends { readonly kind: string; readonly actionSet: string }>(rows: ReadonlyArray<R>) =>
-        rows.filter((r) => r.kind === g.kind && r.actionSet === g.actionSet)
+      const groupWeeks = weeks.filter((r) => r.kind === g.kind && r.actionSet === g.actionSet)
       return {
         kind: g.kind,
         band: g.band,
@@ -202,12 +197,15 @@ export const compute = (
         actions,
         comparison: compareActions(actions),
         decision: decide({
-          actions,
-          sums: ofGroup(sums),
-          recent: ofGroup(recent),
+          // The figures' sums over the clients: each client counted once.
+          actions: actions.map((a) => ({ ...a, clusters: rows.find((r) => r.action === a.action) ?? null })),
+          recent: actionNumbers.map((action) => ({
+            action,
+            sent: groupWeeks.filter((w) => w.action === action).reduce((n, w) => n + w.recent, 0)
+          })),
           windowDays: REACTION_WINDOW_DAYS
         }),
-        trend: trendOf(ofGroup(weeks), actionNumbers),
+        trend: trendOf(groupWeeks, actionNumbers),
         baseline,
         note: g.definition?.reportNote ?? null
       }

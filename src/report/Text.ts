@@ -5,7 +5,7 @@
 import { DateTime } from "effect"
 import type { Baseline } from "./Baseline.ts"
 import type { Group, ReportData } from "./Data.ts"
-import { type Cell, clientsOf, describeFixedSample, pairColumns, trendRows } from "./DecisionTable.ts"
+import { type Cell, describeFixedSample, effectiveOf, pairColumns, trendRows } from "./DecisionTable.ts"
 import { describeNeeded } from "./DecisionWords.ts"
 import type { ActionFigures, Uplift } from "./Figures.ts"
 import type { Interval } from "./Statistics.ts"
@@ -52,12 +52,7 @@ export const columns = (group: Group): ReadonlyArray<Column> => [
   { header: "pending", align: "right", cell: (a) => String(a.pending) },
   { header: "rate", align: "right", cell: (a) => formatPercent(a.rate) },
   { header: "95% interval", align: "right", cell: (a) => formatInterval(a.interval) },
-  { header: "clients", align: "right", cell: (a) => String(clientsOf(group, a.action)?.clients ?? 0) },
-  {
-    header: "effective n",
-    align: "right",
-    cell: (a) => String(Math.round(clientsOf(group, a.action)?.effectiveDecided ?? 0))
-  },
+  { header: "effective n", align: "right", cell: (a) => String(Math.round(effectiveOf(group, a.action)?.effectiveDecided ?? 0)) },
   { header: "median to reaction", align: "right", cell: (a) => formatDuration(a.medianSecondsToReaction) },
   { header: "bonuses granted", align: "right", cell: (a) => formatAmount(a.bonusGranted) },
   // The kinds whose reaction is an order have their reacting orders (and only they).

@@ -1,13 +1,8 @@
 /**
  * The trend: each action's reaction rate per week of sending over the report's period, weeks
- * starting on Monday in the business time zone. Read in one set-based statement (counts per
- * group, action and week); a week whose messages are still pending has a provisional rate.
+ * starting on Monday in the business time zone, from the weekly counts (WeeklyCounts.ts); a week
+ * whose messages are still pending has a provisional rate.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql"
-import { Effect, Schema } from "effect"
-import * as Rows from "../store/Rows.ts"
-import type { InPeriod } from "./Period.ts"
 import { type Interval, wilson } from "./Statistics.ts"
 
 export interface TrendPoint {
@@ -36,35 +31,14 @@ export interface Trend {
   readonly actions: ReadonlyArray<ActionTrend>
 }
 
-const WeekRow = Schema.Struct({
-  kind: Schema.String,
-  actionSet: Schema.String,
-  action: Rows.Int,
-  week: Schema.String,
-  sent: Rows.Int,
-  reacted: Rows.Int,
-  none: Rows.Int
-})
-export type WeekRow = typeof WeekRow.Type
-const decode = Rows.decodeRows(WeekRow)
-
-/** Messages sent in the period per group, action and business-zone week, with how they were decided. */
-export const weeklyCounts = (
-  ctx: { readonly inPeriod: InPeriod; readonly tz: string }
-): Effect.Effect<ReadonlyArray<WeekRow>, SqlError.SqlError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    return yield* sql`
-      SELECT kind, action_set AS "actionSet", performed_action::int AS action,
-             to_char(date_trunc('week', sent_at AT TIME ZONE ${ctx.tz}), 'YYYY-MM-DD') AS week,
-             count(*)::int AS sent,
-             count(*) FILTER (WHERE reaction = 'reacted')::int AS reacted,
-             count(*) FILTER (WHERE reaction = 'none')::int AS none
-      FROM pronto_notify.notifications
-      WHERE status = 'sent' AND ${ctx.inPeriod("sent_at")}
-      GROUP BY 1, 2, 3, 4
-    `.pipe(Effect.flatMap(decode))
-  })
+/** One group's, action's and week's counts (WeeklyCounts.ts), as the trend reads them. */
+export interface WeekCounts {
+  readonly action: number
+  readonly week: string
+  readonly sent: number
+  readonly reacted: number
+  readonly none: number
+}
 
 const DAY_MS = 86_400_000
 
@@ -78,7 +52,8 @@ const weeksBetween = (first: string, last: string): ReadonlyArray<string> => {
 }
 
 /** One group's trend from its weekly counts: a point for every week and action, empty weeks included. */
-export const trendOf = (rows: ReadonlyArray<WeekRow>, actions: ReadonlyArray<number>): Trend => {
+export const trendOf = (counts: ReadonlyArray<WeekCounts>, actions: ReadonlyArray<number>): Trend => {
+  const rows = counts.filter((r) => r.sent > 0)
   const seen = rows.map((r) => r.week).sort()
   const weeks = seen.length === 0 ? [] : weeksBetween(seen[0]!, seen[seen.length - 1]!)
   return {
