@@ -209,4 +209,28 @@ describe("decide", () => {
       [2, 1000, 1000, 10]
     ])
   })
+
+  it("three actions: each pair at 5%/3, so a pair at p = 0.018 alone is not yet told apart", () => {
+    const arm = (action: number, reacted: number) => ({ action, reacted, none: 1000 - reacted, pending: 0, clusters: null })
+    const d = decide({ actions: [arm(1, 100), arm(2, 200), arm(3, 150)], recent: [], windowDays: 14 })
+    const single = (pa: number, pb: number) => {
+      const v = (pa * (1 - pa) + pb * (1 - pb)) / 1000
+      return Math.sqrt((v + 0.0025) / v) * Math.exp((-0.0025 * (pb - pa) ** 2) / (2 * v * (v + 0.0025)))
+    }
+    expect(d.pairs.map((p) => [p.actions, p.outcome])).toEqual([[[1, 2], "different"], [[1, 3], "undecided"], [[2, 3], "undecided"]])
+    close(single(0.1, 0.15), 0.0179, 3)
+    close(d.pairs[1]!.alwaysValid!.pValue, 3 * single(0.1, 0.15), 12)
+    close(d.pairs[2]!.alwaysValid!.pValue, 3 * single(0.2, 0.15), 12)
+    // The confidence sequence at 5%/3: wider than at 5%.
+    const v = (0.1 * 0.9 + 0.15 * 0.85) / 1000
+    close(d.pairs[1]!.alwaysValid!.interval.high - 0.05, boundary(v, 0.05 / 3), 12)
+    expect(d.outcome).toBe("different")
+    expect(d.verdict).toMatch(
+      /^Action 2 gets reactions more often than action 1: 20\.0% against 10\.0%, \+10\.0 pp \(always-valid 95% interval \+[\d.]+ \.\. \+[\d.]+ pp; always-valid p < 0\.001\)\. Not told apart yet: actions 1 and 3; 2 and 3\. This holds however often the report has been read: you can decide\.$/
+    )
+    expect(d.method).toContain("3 pairs, each at 5%/3")
+    // Told apart: nothing more needed; the others say how long.
+    expect(d.pairs[0]!.needed).toBeNull()
+    expect(d.pairs[1]!.needed!.days).toBeNull()
+  })
 })

@@ -12,8 +12,8 @@ import { differenceVariance, effectiveSize } from "./ClusteredVariance.ts"
 import type { Decision, DecisionAction, DecisionOutcome, EffectiveCount, Needed, PairDecision } from "./DecisionData.ts"
 import { alwaysValidPValue, confidenceSequence, MIXTURE_SD } from "./Sequential.ts"
 import { fixedSampleSize, sequentialSampleSize } from "./SampleSize.ts"
-import { chiSquarePValue, Z_95 } from "./Statistics.ts"
 import { verdictOf } from "./DecisionWords.ts"
+import { chiSquarePValue, Z_95 } from "./Statistics.ts"
 
 /** The chance, for all of a group's pairs together, of ever declaring a difference that does not exist. */
 export const ALPHA = 0.05
@@ -27,8 +27,8 @@ export const MIN_EXPECTED = 5
 
 const methodOf = (pairs: number) =>
   "Always-valid test: the mixture sequential probability ratio test (Johari, Pekelis and Walsh, 2017) of each pair " +
-  `of actions, on the variance of their difference with each client counted once per action, mixing over differences of about ` +
-  `${MIXTURE_SD * 100} percentage points; ${
+  "of actions, on the variance of their difference with each client counted once per action, mixing over " +
+  `differences of about ${MIXTURE_SD * 100} percentage points; ${
     pairs > 1 ? `${pairs} pairs, each at ${ALPHA * 100}%/${pairs}, so that together they declare` : "it declares"
   } a difference that does not exist at most ${ALPHA * 100}% of the time, however often the report is read.`
 

@@ -6,7 +6,7 @@
 import type { Decision, DecisionAction, DecisionOutcome, PairDecision } from "./DecisionData.ts"
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`
-/** A difference in signed percentage points: +7.7, −0.4 (with a hyphen-minus, as the text tables write it). */
+/** A difference in signed percentage points, as the text tables write it: +7.7, -0.4. */
 export const signedPoints = (x: number) => `${x >= 0 ? "+" : "-"}${Math.abs(x * 100).toFixed(1)}`
 export const formatP = (p: number) => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`)
 /** A count for reading: thousands apart with a thin space. */
