@@ -29,7 +29,7 @@ export const neededCell = (p: PairDecision): string => {
   return `${formatCount(n.moreMessages)} more, ${n.days === null ? "never at this pace" : `≈ ${formatCount(n.days)} days`}`
 }
 
-/** The pair table's columns; `detectable` names the difference the last one is for. */
+/** The pair table's columns, the last for the difference and power of the group's "how long until we know". */
 export const pairColumns = (g: Group): ReadonlyArray<Cell<PairDecision>> => [
   { header: "actions", align: "left", cell: (p) => `${p.actions[1]} − ${p.actions[0]}` },
   { header: "difference", align: "right", cell: (p) => (p.difference === null ? "-" : `${signedPoints(p.difference)} pp`) },

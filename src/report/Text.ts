@@ -126,7 +126,8 @@ const decisionLines = (group: Group): ReadonlyArray<string> => {
     ...(trend.length === 0 ? [] : [
       "",
       "Trend: the rate of each week's decided messages (* some still pending: the rate may move)",
-      fixedWidth(trendCols, trend)
+      fixedWidth(trendCols, trend),
+      ""
     ])
   ]
 }
