@@ -1,5 +1,12 @@
 /**
- * Calibration of the report's intervals against the demo's simulated truth: runs a smaller chain
+ * Calibration of the report, in two parts.
+ *
+ * Decisions (bench/DecisionCalibration.ts): the always-valid test, the fixed-sample one and the
+ * intervals read every simulated day, over synthetic data at the demo's volumes; pure computation,
+ * a minute or two. No true difference: how often each ever declares one; a true difference of 5
+ * points: how often and how soon it is found; repeat clients: how often the intervals hold.
+ *
+ * Intervals: the report's intervals against the demo's simulated truth: runs a smaller chain
  * than the demo's over many seeds, each on a fresh database, and prints per kind, band, action and
  * measure how often the 95% interval holds the true value (the rate: Wilson; the uplift over the
  * baseline: Newcombe), the mean and the spread (standard deviation) of the estimate's error, and the
@@ -7,9 +14,12 @@
  * right gives about 95%; below 85% it is a defect of the method, not bad luck.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run calibration -- [seeds] [clients] [days]
+ *   npm run calibration -- decisions [seeds]
+ *   npm run calibration -- intervals [seeds] [clients] [days]
  *
- * Defaults: 20 seeds (1 … 20), 1 200 clients, 35 days of jobs (with 400 days of history and 15 days
- * for the last reactions, as in test/simulation.test.ts). A run is a few tens of seconds.
+ * Without a part named, both: the decisions over 500 seeds, then the intervals. The intervals'
+ * defaults: 20 seeds (1 … 20), 1 200 clients, 35 days of jobs (with 400 days of history and 15 days
+ * for the last reactions, as in test/simulation.test.ts); a seed is a few tens of seconds.
  */
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import * as Database from "../src/database/Database.ts"
@@ -21,8 +31,19 @@ import { installReferenceHostSchema } from "../src/host/HostSchema.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
 import { migrate } from "../src/migrations/Migrations.ts"
 import { withScratchDatabase } from "./BenchDatabase.ts"
+import { calibrateDecisions } from "./DecisionCalibration.ts"
 
-const [seeds, clients, days] = [20, 1200, 35].map((fallback, i) => Number(process.argv[2 + i] ?? fallback))
+const part = process.argv[2] === "decisions" || process.argv[2] === "intervals" ? process.argv[2] : "both"
+const numbers = process.argv.slice(part === "both" ? 2 : 3)
+if (part === "decisions") {
+  calibrateDecisions(Number(numbers[0] ?? 500))
+  process.exit(0)
+}
+if (part === "both") {
+  calibrateDecisions(500)
+  console.log("")
+}
+const [seeds, clients, days] = [20, 1200, 35].map((fallback, i) => Number(numbers[i] ?? fallback))
 
 const options = (seed: number): SimulationOptions => ({
   seed,

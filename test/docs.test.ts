@@ -169,7 +169,7 @@ const TYPES: Readonly<Record<string, ReadonlyArray<string>>> = {
   SiteSender: ["SiteConfig"],
   InDoubt: ["InDoubtFilter", "Settled"],
   Notifications: ["MessageFilter"],
-  Report: ["Period", "ReportData", "ReportJson"],
+  Report: ["Period", "ReportData", "ReportJson", "Decision", "Needed", "Trend"],
   Scheduler: ["JobSummary", "JobError"],
   Schedule: ["JobName", "ScheduleEntry"],
   Reactions: ["ReactionSummary"],

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Report from "../src/report/Report.ts"
 import { escapeHtml, renderHtml } from "../src/report/Html.ts"
 import { newcombeDifference, wilson } from "../src/report/Statistics.ts"
+import { trendOf, type WeekCounts } from "../src/report/Trend.ts"
 import * as Chromium from "./support/Browser.ts"
 
 const figures = (
@@ -46,18 +47,31 @@ const baseline = (ordered: number, observations: number): Report.Baseline => ({
   unavailable: null
 })
 
+/** One week's counts of an action. */
+const week = (action: number, weekOf: string, reacted: number, none: number, pending = 0): WeekCounts =>
+  ({ action, week: weekOf, sent: reacted + none + pending, reacted, none })
+
 const group = (
   kind: Report.Group["kind"],
   band: Report.Band | null,
   actions: ReadonlyArray<Report.ActionFigures>,
   base: Report.Baseline | null = null,
-  note: string | null = null
+  note: string | null = null,
+  extra: { readonly sentLastFourWeeks?: number; readonly weeks?: ReadonlyArray<WeekCounts> } = {}
 ): Report.Group => ({
   kind,
   band,
   title: band === null ? kind : `${kind}, band ${band}`,
   actions,
   comparison: Report.compareActions(actions),
+  decision: Report.decide({
+    // Every message to a client of its own.
+    actions: actions.map((a) => ({ ...a, clusters: null })),
+    recent: actions.map((a) => ({ action: a.action, sent: extra.sentLastFourWeeks ?? 0 })),
+    windowDays: 14
+  }),
+  // By default all in one week.
+  trend: trendOf(extra.weeks ?? actions.map((a) => week(a.action, "2026-04-20", a.reacted, a.none, a.pending)), actions.map((a) => a.action)),
   baseline: base,
   note
 })
@@ -70,18 +84,29 @@ const data: Report.ReportData = {
   from: DateTime.unsafeMake("2026-03-01T00:00:00Z"),
   to: DateTime.unsafeMake("2026-05-01T00:00:00Z"),
   groups: [
-    // 60/100 against 30/100: significant.
-    group("feedback", null, [figures(1, 60, 40), figures(2, 30, 70)]),
+    // 60/100 against 30/100: told apart by the always-valid test (p = 0.035). Four weeks, the
+    // third without messages, the last with some still pending.
+    group("feedback", null, [figures(1, 60, 40), figures(2, 30, 70)], null, null, {
+      weeks: [
+        week(1, "2026-03-02", 20, 20),
+        week(2, "2026-03-02", 10, 30),
+        week(1, "2026-03-09", 25, 15),
+        week(2, "2026-03-09", 8, 32),
+        week(1, "2026-03-23", 15, 5, 3),
+        week(2, "2026-03-23", 12, 8, 3)
+      ]
+    }),
     group("invite", "A", [
       figures(1, 10, 30, { orders: true, baseline: [50, 400], shared: 2 }),
       figures(2, 12, 28, { orders: true, baseline: [50, 400] }),
       figures(3, 8, 32, { orders: true, baseline: [50, 400] })
     ], baseline(50, 400), INJECTED),
-    // Band B's baseline (30%) lies above action 1 (25%): a negative uplift.
+    // Band B's baseline (30%) lies above action 1 (25%): a negative uplift. 56 messages of each
+    // action in the last four weeks: 4 a day.
     group("invite", "B", [
       figures(1, 5, 15, { orders: true, baseline: [60, 200] }),
       figures(2, 9, 11, { orders: true, baseline: [60, 200] })
-    ], baseline(60, 200)),
+    ], baseline(60, 200), null, { sentLastFourWeeks: 56 }),
     group("profile", null, [figures(1, 0, 0)]),
     group("birthday", null, [
       figures(1, 15, 35, { orders: true, baseline: [10, 100] }),
@@ -271,20 +296,129 @@ describe("the HTML report in Chromium", () => {
     expect(await page.locator("#shared-profile-shared").count()).toBe(0)
   })
 
-  it("shows the verdicts: a winner only where significant", async () => {
+  it("shows the always-valid verdicts: a winner only where that test told the actions apart", async () => {
     const verdict = page.locator("#verdict-feedback-verdict")
-    expect(await verdict.getAttribute("data-outcome")).toBe("significant")
+    expect(await verdict.getAttribute("data-outcome")).toBe("different")
+    // 0.3 apart with a variance of 0.0045: Λ = √(0.0045 / 0.007) · exp(0.0025 × 0.09 / (2 × 0.0045 × 0.007)) = 28.5.
     expect(await verdict.innerText()).toBe(
-      "Action 1 gets reactions more often than action 2: 60.0% against 30.0% (p < 0.001)."
+      "Action 1 gets reactions more often than action 2: 60.0% against 30.0%, +30.0 pp (always-valid 95% interval " +
+        "+1.5 .. +58.5 pp; always-valid p = 0.035). This holds however often the report has been read: you can decide."
     )
     expect(await page.locator("#verdict-invite-A-verdict").innerText()).toContain("The data cannot tell yet")
+    expect(await page.locator("#verdict-invite-A-verdict").getAttribute("data-outcome")).toBe("undecided")
     expect(await page.locator("#verdict-profile-verdict").innerText()).toBe("One action only: nothing to compare.")
-    expect(await page.locator('.verdict[data-outcome="significant"]').count()).toBe(1)
+    expect(await page.locator('.verdict[data-outcome="different"]').count()).toBe(1)
+    // Verdicts come before the rest of their group; the method is said under each comparison.
+    expect(await page.locator("#kind-feedback .group > p").first().getAttribute("id")).toBe("verdict-feedback-verdict")
+    expect(await page.locator("#kind-feedback .method").innerText()).toContain("mixture sequential probability ratio test")
+    expect(await page.locator("#kind-invite .group[data-band='A'] .method").first().innerText()).toContain("3 pairs, each at 5%/3")
+  })
+
+  it("shows the fixed-sample test beside it, labelled as such and never as the verdict", async () => {
+    const fixed = page.locator("#fixed-feedback-fixed")
+    expect(await fixed.innerText()).toBe(
+      "Fixed-sample chi-square test, for reference (valid only when the report is read once, at a size fixed in advance; " +
+        "each message counted as independent): chi-square = 18.18, df 1, p < 0.001."
+    )
+    // Invite band B, 25% against 45%: the fixed-sample figures stay, after the verdict.
+    expect(await page.locator("#fixed-invite-B-fixed").innerText()).toContain("p = 0.185")
+    expect(await page.locator("#fixed-profile-fixed").count()).toBe(0)
+    expect(await page.locator(".fixed-sample").evaluateAll((es) => es.map((e) => e.textContent!.startsWith("Fixed-sample")))).toEqual([
+      true,
+      true,
+      true,
+      true
+    ])
+  })
+
+  it("shows each pair's always-valid and fixed-sample figures and the messages still needed", async () => {
+    const head = await page.locator("#pairs-invite-B-pairs thead th").allInnerTexts()
+    expect(head).toEqual([
+      "actions",
+      "difference",
+      "always-valid 95% interval",
+      "always-valid p",
+      "fixed-sample 95% interval",
+      "fixed-sample p",
+      "design effect",
+      "messages still needed (3 pp, 80% power)"
+    ])
+    const b = data.groups.find((g) => g.kind === "invite" && g.band === "B")!.decision.pairs[0]!
+    const row = page.locator("#pairs-invite-B-pairs tbody tr")
+    expect(await row.getAttribute("data-actions")).toBe("1-2")
+    expect(await row.getAttribute("data-outcome")).toBe("undecided")
+    expect(Number(await row.getAttribute("data-p"))).toBeCloseTo(b.alwaysValid!.pValue, 12)
+    const more = b.needed!.moreMessages!
+    // At 4 messages a day: the days are the more messages over 4, rounded up.
+    expect(b.needed).toMatchObject({ decided: 40, pending: 6, perDay: 4, days: Math.ceil(more / 4) })
+    expect(Number(await row.getAttribute("data-more"))).toBe(more)
+    expect(Number(await row.getAttribute("data-days"))).toBe(Math.ceil(more / 4))
+    const cells = await row.locator("td").allInnerTexts()
+    expect(cells[0]).toBe("2 − 1")
+    expect(cells[1]).toBe("+20.0 pp")
+    expect(cells[7]).toBe(`${more.toLocaleString("en").replace(/,/g, "\u2009")} more, ≈ ${Math.ceil(more / 4).toLocaleString("en").replace(/,/g, "\u2009")} days`)
+    const needed = page.locator("#needed-invite-B-1-2")
+    expect(await needed.isVisible()).toBe(true)
+    expect(await needed.innerText()).toMatch(
+      /^Actions 1 and 2: to tell a difference of 3 points with 80% power: about [\d\u2009]+ more messages \([\d\u2009]+ decided in all, 40 so far\); about [\d\u2009]+ days at the last four weeks' pace \(4\.0 a day\), then up to 14 days for their reactions\.$/
+    )
+    // Told apart: nothing more needed. No messages in the four weeks: never at that pace.
+    expect(await page.locator("#pairs-feedback-pairs tbody tr td").last().innerText()).toBe("decided")
+    expect(await page.locator("#needed-feedback-1-2").count()).toBe(0)
+    expect(await page.locator("#needed-birthday-1-2").innerText()).toContain("none of them were sent in the last four weeks")
+    expect(await page.locator("#pairs-invite-A-pairs tbody tr").count()).toBe(3)
+  })
+
+  it("draws each action's rate per week as a trend, hollow where messages are pending", async () => {
+    const points = await page.locator("#trend-feedback-trend circle.trend-mark").evaluateAll((elements) =>
+      elements.map((e) => {
+        const box = e.getBoundingClientRect()
+        return {
+          action: Number(e.getAttribute("data-action")),
+          week: e.getAttribute("data-week")!,
+          rate: Number(e.getAttribute("data-rate")),
+          decided: Number(e.getAttribute("data-decided")),
+          provisional: e.classList.contains("provisional"),
+          fill: getComputedStyle(e).fill,
+          x: box.left + box.width / 2,
+          y: box.top + box.height / 2,
+          visible: box.width > 0 && box.height > 0
+        }
+      })
+    )
+    // Three weeks with messages for each action; the empty week has no dot.
+    expect(points.map((p) => [p.action, p.week, p.rate, p.decided])).toEqual([
+      [1, "2026-03-02", 0.5, 40],
+      [1, "2026-03-09", 0.625, 40],
+      [1, "2026-03-23", 0.75, 20],
+      [2, "2026-03-02", 0.25, 40],
+      [2, "2026-03-09", 0.2, 40],
+      [2, "2026-03-23", 0.6, 20]
+    ])
+    expect(points.every((p) => p.visible)).toBe(true)
+    expect(points.map((p) => p.provisional)).toEqual([false, false, true, false, false, true])
+    expect(points.find((p) => p.provisional)!.fill).toBe("rgb(255, 255, 255)")
+    // Later weeks further right, the empty week's place kept; higher rates higher up, on one scale.
+    const one = points.filter((p) => p.action === 1)
+    const step = one[1]!.x - one[0]!.x
+    expect(step).toBeGreaterThan(0)
+    expect(one[2]!.x - one[1]!.x).toBeCloseTo(2 * step, 0)
+    const perRate = (one[0]!.y - one[1]!.y) / (0.625 - 0.5)
+    expect(perRate).toBeGreaterThan(0)
+    for (const p of points) expect(p.y).toBeCloseTo(one[0]!.y - (p.rate - 0.5) * perRate, 0)
+    const two = points.filter((p) => p.action === 2)
+    for (const [i, p] of two.entries()) expect(p.x).toBeCloseTo(one[i]!.x, 3)
+    expect(await page.locator("#trend-feedback-trend polyline").count()).toBe(2)
+    expect(await page.locator("#trend-feedback-trend").getAttribute("data-weeks")).toBe("4")
+    expect(await page.locator("#trend-feedback-trend figcaption").innerText()).toContain("rate of the messages sent in the week")
+    // Every group has its trend; a group with nothing decided has no dot.
+    expect(await page.locator("figure.trend").count()).toBe(5)
+    expect(await page.locator("#trend-profile-trend circle").count()).toBe(0)
   })
 
   it("shows the tables with the figures, the baselines and the observational note", async () => {
     const row = page.locator("#table-feedback-table tbody tr[data-action='1'] td")
-    expect(await row.allInnerTexts()).toEqual(["1", "103", "60", "40", "3", "60.0%", "50.2% .. 69.1%", "26.0 h", "0.00"])
+    expect(await row.allInnerTexts()).toEqual(["1", "103", "60", "40", "3", "60.0%", "50.2% .. 69.1%", "100", "26.0 h", "0.00"])
     const inviteHead = await page.locator("#table-invite-B-table thead th").allInnerTexts()
     expect(inviteHead).toEqual([
       "action",
@@ -294,6 +428,7 @@ describe("the HTML report in Chromium", () => {
       "pending",
       "rate",
       "95% interval",
+      "effective n",
       "median to reaction",
       "bonuses granted",
       "orders",

@@ -157,8 +157,9 @@ layer(Harness.layer, { timeout: "120 seconds" })("report", (it) => {
       expect(json.groups[1]!.actions[0]!).toMatchObject({ rate: null, interval: null, uplift: null })
       const text = Report.renderText(data)
       expect(text).toContain("feedback\n--------\naction  sent  reacted  none  pending   rate")
-      expect(text).toMatch(/\n1\s+10\s+3\s+5\s+2\s+37\.5%\s+13\.7% \.\. 69\.4%\s+3\.0 h\s+0\.00\n/)
-      expect(text).toMatch(/\n2\s+4\s+2\s+1\s+1\s+66\.7%\s+20\.8% \.\. 93\.9%\s+3\.5 h\s+2000\.00\s+2\s+2000\.50/)
+      // Client 1 had every message: one cluster, whose variance cannot be told, so 8 decided count as 8 (effective n).
+      expect(text).toMatch(/\n1\s+10\s+3\s+5\s+2\s+37\.5%\s+13\.7% \.\. 69\.4%\s+8\s+3\.0 h\s+0\.00\n/)
+      expect(text).toMatch(/\n2\s+4\s+2\s+1\s+1\s+66\.7%\s+20\.8% \.\. 93\.9%\s+3\s+3\.5 h\s+2000\.00\s+2\s+2000\.50/)
       expect(text).toContain("Left in doubt and not counted above: feedback 1.")
       expect(text).toContain("Observational estimate: The baselines and uplifts are observational estimates")
     }))

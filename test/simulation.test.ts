@@ -1,5 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import * as Database from "../src/database/Database.ts"
 import { CAUSED, CHANNEL, DAY_MS, WINDOW_MS } from "../src/demo/Behaviour.ts"
 import { measure, toJson } from "../src/demo/Checks.ts"
@@ -9,6 +13,9 @@ import { type SentMessage, truthOf } from "../src/demo/Truth.ts"
 import { type Cause, causeOf, makeCalendar, makeWorld, type SimClient } from "../src/demo/World.ts"
 import * as ProntoNotify from "../src/host/ProntoNotify.ts"
 import * as SiteSender from "../src/delivery/SiteSender.ts"
+import { renderHtml } from "../src/report/Html.ts"
+import type { ReportData } from "../src/report/Data.ts"
+import * as Chromium from "./support/Browser.ts"
 import * as Cli from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
 
@@ -160,8 +167,55 @@ describe("the demo's measurement", () => {
       // The seed is one where every interval holds its truth (each misses 1 time in 20 by chance;
       // the calibration measures how often over many seeds).
       for (const c of checks) expect(c.inside, `${c.kind} ${c.band ?? ""} ${c.action} ${c.measure}: ${JSON.stringify(c)}`).toBe(true)
+
+      yield* Effect.promise(() => checkPage(report))
     }).pipe(Effect.scoped), { timeout: 300_000 })
 })
+
+/**
+ * The demo's page in Chromium: for every group its trend, and for every group of several actions the
+ * always-valid verdict and, for each pair not yet told apart, the messages still needed.
+ */
+const checkPage = async (report: ReportData) => {
+  const directory = mkdtempSync(join(tmpdir(), "pronto-demo-page-"))
+  const file = join(directory, "report.html")
+  writeFileSync(file, renderHtml(report))
+  const browser = await Chromium.launch()
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(pathToFileURL(file).toString(), { waitUntil: "load" })
+    const id = (g: ReportData["groups"][number], suffix: string) => [g.kind, ...(g.band === null ? [] : [g.band]), suffix].join("-")
+    let undecided = 0
+    for (const g of report.groups) {
+      const trend = page.locator(`#trend-${id(g, "trend")}`)
+      expect(await trend.isVisible(), `${g.title}: trend`).toBe(true)
+      const dots = g.trend.actions.reduce((n, a) => n + a.points.filter((p) => p.rate !== null).length, 0)
+      expect(dots, `${g.title}: weeks with decided messages`).toBeGreaterThan(0)
+      expect(await trend.locator("circle.trend-mark").count()).toBe(dots)
+      if (g.actions.length < 2) continue
+      const verdict = page.locator(`#verdict-${id(g, "verdict")}`)
+      expect(await verdict.isVisible()).toBe(true)
+      expect(await verdict.getAttribute("data-outcome")).toBe(g.decision.outcome)
+      expect(await verdict.innerText()).toBe(g.decision.verdict)
+      expect(["different", "undecided"]).toContain(g.decision.outcome)
+      for (const pair of g.decision.pairs) {
+        const row = page.locator(`#pairs-${id(g, "pairs")} tr[data-actions="${pair.actions.join("-")}"]`)
+        expect(await row.isVisible()).toBe(true)
+        if (pair.outcome === "different") continue
+        undecided++
+        const needed = page.locator(`#needed-${id(g, pair.actions.join("-"))}`)
+        expect(await needed.isVisible()).toBe(true)
+        expect(await needed.innerText()).toMatch(/to tell a difference of 3 points with 80% power: (about|enough)/)
+        expect(Number(await row.getAttribute("data-more"))).toBe(pair.needed!.moreMessages)
+      }
+    }
+    // The small chain leaves some pairs undecided: the page says how long until they can be told apart.
+    expect(undecided).toBeGreaterThan(0)
+  } finally {
+    await browser.close()
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
 
 describe("pronto-notify demo", () => {
   it.live("refuses a page it could not write before simulating anything: one line, a non-zero exit", () =>

@@ -89,11 +89,14 @@ export const toJson = (checks: ReadonlyArray<TruthCheck>) =>
     inside: c.inside
   }))
 
-/** Simulates a chain, computes the report over all of it, and sets it against the truth. */
+/**
+ * Simulates a chain, computes the report over all of it, and sets it against the truth. The period
+ * ends with the days of sending, so that the report's pace is that of their last four weeks.
+ */
 export const measure = (options: SimulationOptions, site: FakeSite) =>
   Effect.gen(function*() {
     const result = yield* simulate(options, site)
-    const report = yield* Report.compute({})
+    const report = yield* Report.compute({ to: result.sendingEnd })
     const truths = byGroup(result.messages)
     return {
       result,

@@ -58,6 +58,8 @@ export interface SimulationResult {
   /** Events the messages caused, per kind, band and action (`causedKey`). */
   readonly caused: Readonly<Record<string, number>>
   readonly end: DateTime.Utc
+  /** The end of the days on which the message jobs ran: every message was sent before it. */
+  readonly sendingEnd: DateTime.Utc
 }
 
 export const causedKey = (kind: string, band: string | null, action: number) => `${kind}|${band ?? ""}|${action}`
@@ -195,6 +197,7 @@ export const simulate = (options: SimulationOptions, site: FakeSite) =>
       received: yield* site.received,
       messages: truthOf(calendar, world.byId, messages),
       caused,
-      end: DateTime.unsafeMake(endMs)
+      end: DateTime.unsafeMake(endMs),
+      sendingEnd: DateTime.unsafeMake(sendingEndMs)
     } satisfies SimulationResult
   })

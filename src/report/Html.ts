@@ -1,14 +1,16 @@
 /**
  * The effectiveness report as one self-contained HTML page: inline CSS and inline SVG, nothing
- * loaded from anywhere. Per kind a chart (Chart.ts) of each action's reaction rate with its 95%
- * interval and, for the kinds with a baseline, the baseline as a vertical line and each action's
- * uplift over it beside its rate; then the tables, the verdicts, the shared reactions and the
- * observational note.
+ * loaded from anywhere; a pure function of the report's data, so that a host can embed it. Per kind
+ * a chart (Chart.ts) of each action's reaction rate with its 95% interval and, for the kinds with a
+ * baseline, the baseline as a vertical line and each action's uplift over it beside its rate; then
+ * per group the table, the always-valid verdict with its pairs, what is still needed and the trend
+ * (DecisionHtml.ts), the shared reactions and the observational note.
  */
 import { DateTime } from "effect"
 import type { Baseline } from "./Baseline.ts"
 import { bandAttribute, chart, escapeHtml, markId } from "./Chart.ts"
 import type { Group, ReportData } from "./Data.ts"
+import { decisionSection } from "./DecisionHtml.ts"
 import { columns, describeBaseline, describeShared, formatPeriod } from "./Text.ts"
 
 export { escapeHtml } from "./Chart.ts"
@@ -50,8 +52,19 @@ th { text-align: right; color: var(--muted); font-weight: 600; white-space: norm
 td { text-align: right; }
 th.left, td.left { text-align: left; }
 .verdict { margin: 6px 0; padding: 8px 12px; border-radius: 6px; background: #f0f4f8; }
-.verdict[data-outcome="significant"] { background: #e6f4ea; font-weight: 600; }
-.baseline, .note, .method, .shared { color: var(--muted); margin: 6px 0; }
+.verdict[data-outcome="different"] { background: #e6f4ea; font-weight: 600; }
+.baseline, .note, .method, .shared, .fixed-sample, .trend-empty { color: var(--muted); margin: 6px 0; }
+.needed { margin: 6px 0; }
+table.pairs td:first-child { font-weight: 600; }
+figure.trend { margin: 12px 0 8px; }
+svg .trend-series { fill: none; stroke-width: 2; }
+svg circle.trend-series { stroke-width: 1.5; }
+svg .trend-1 { stroke: #2457a6; } svg circle.trend-1, svg text.trend-1 { fill: #2457a6; }
+svg .trend-2 { stroke: #c2410c; } svg circle.trend-2, svg text.trend-2 { fill: #c2410c; }
+svg .trend-3 { stroke: #0f766e; } svg circle.trend-3, svg text.trend-3 { fill: #0f766e; }
+svg .trend-4 { stroke: #7c3aed; } svg circle.trend-4, svg text.trend-4 { fill: #7c3aed; }
+svg circle.provisional { fill: #fff; }
+svg text.trend-label { stroke: none; font-weight: 600; }
 footer { color: var(--muted); font-size: 13px; }
 `
 
@@ -83,9 +96,7 @@ const groupSection = (g: Group): string =>
   `<div class="group" data-kind="${escapeHtml(g.kind)}"${bandAttribute(g)}>` +
   (g.band === null ? "" : `<h3>${escapeHtml(g.title)}</h3>`) +
   table(g) +
-  `<p class="verdict" id="verdict-${escapeHtml(markId(g, "verdict"))}" data-kind="${escapeHtml(g.kind)}"${
-    bandAttribute(g)
-  } data-outcome="${escapeHtml(g.comparison.outcome)}">${escapeHtml(g.comparison.verdict)}</p>` +
+  decisionSection(g) +
   sharedText(g) +
   (g.baseline === null ? "" : baselineText(g, g.baseline)) +
   (g.note === null ? "" : `<p class="note">${escapeHtml(`Note: ${g.note}`)}</p>`) +
@@ -118,7 +129,8 @@ export const renderHtml = (data: ReportData): string => {
     )
   }<br>${
     escapeHtml(
-      "Rate = reacted / (reacted + none), with its 95% Wilson interval; pending notifications are not yet decided."
+      "Rate = reacted / (reacted + none), with its 95% Wilson interval; pending notifications are not yet decided. " +
+        "Verdicts come from an always-valid test: reading this report every day does not make them wrong more often."
     )
   }</p>
 <p class="notice" id="observational-note"><strong>Observational estimate.</strong> ${escapeHtml(data.observationalNote)}</p>

@@ -24,18 +24,32 @@ import * as TablesMissing from "../store/TablesMissing.ts"
 import { BusinessTimeZone } from "../time/BusinessTime.ts"
 import { type Baseline, toBaseline } from "./Baseline.ts"
 import { compareActions } from "./Comparison.ts"
+import { decide, PACE_DAYS } from "./Decision.ts"
 import type { Group, ReportData } from "./Data.ts"
 import { type ActionFigures, figures as figureRows, inDoubt } from "./Figures.ts"
 import { inPeriodOf, type Period } from "./Period.ts"
 import { clusteredWilson, differenceOf } from "./Statistics.ts"
+import { trendOf } from "./Trend.ts"
+import { weeklyCounts } from "./WeeklyCounts.ts"
 
 export { type Baseline } from "./Baseline.ts"
 export { compareActions, type Comparison, type ComparisonOutcome, MIN_EXPECTED, SIGNIFICANCE } from "./Comparison.ts"
 export type { Band, Group, ReportData } from "./Data.ts"
+export { ALPHA, decide, DETECTABLE, PACE_DAYS, POWER } from "./Decision.ts"
+export type {
+  Decision,
+  DecisionAction,
+  DecisionOutcome,
+  EffectiveCount,
+  Needed,
+  PairDecision
+} from "./DecisionData.ts"
+export { describeNeeded } from "./DecisionWords.ts"
 export type { ActionFigures, Uplift } from "./Figures.ts"
 export { renderHtml } from "./Html.ts"
 export { type ReportJson, toJson } from "./Json.ts"
 export { InvalidReportPeriod, parseBound, type Period } from "./Period.ts"
+export { MIXTURE_SD } from "./Sequential.ts"
 export {
   type Column,
   columns,
@@ -49,6 +63,7 @@ export {
   formatUplift,
   renderText
 } from "./Text.ts"
+export type { ActionTrend, Trend, TrendPoint } from "./Trend.ts"
 
 /** A reaction counts within this many days after sending (C7); the baselines use the same window. */
 export const REACTION_WINDOW_DAYS = WINDOW_DAYS
@@ -128,6 +143,9 @@ export const compute = (
 
     const figures = yield* figureRows({ inPeriod, orderKinds })
     const inDoubtRows = yield* inDoubt({ inPeriod })
+    // The pace is of the four weeks before the period's end, or before now for a period that has not ended.
+    const end = period.to === undefined ? generatedAt : DateTime.min(period.to, generatedAt)
+    const weeks = yield* weeklyCounts({ inPeriod, tz, pace: { from: DateTime.subtract(end, { days: PACE_DAYS }), to: end } })
     const observed: ReadonlyArray<BaselineObservations> = (yield* Effect.forEach(
       kinds,
       (kind) => (kind.baseline === undefined ? Effect.succeed([]) : kind.baseline.observe({ tz, inPeriod, window }))
@@ -171,12 +189,23 @@ export const compute = (
           uplift
         }
       })
+      const groupWeeks = weeks.filter((r) => r.kind === g.kind && r.actionSet === g.actionSet)
       return {
         kind: g.kind,
         band: g.band,
         title: g.title,
         actions,
         comparison: compareActions(actions),
+        decision: decide({
+          // The figures' sums over the clients: each client counted once.
+          actions: actions.map((a) => ({ ...a, clusters: rows.find((r) => r.action === a.action) ?? null })),
+          recent: actionNumbers.map((action) => ({
+            action,
+            sent: groupWeeks.filter((w) => w.action === action).reduce((n, w) => n + w.recent, 0)
+          })),
+          windowDays: REACTION_WINDOW_DAYS
+        }),
+        trend: trendOf(groupWeeks, actionNumbers),
         baseline,
         note: g.definition?.reportNote ?? null
       }

@@ -5,6 +5,8 @@
 import { DateTime } from "effect"
 import type { Baseline } from "./Baseline.ts"
 import type { Group, ReportData } from "./Data.ts"
+import { type Cell, describeFixedSample, effectiveOf, pairColumns, trendRows } from "./DecisionTable.ts"
+import { describeNeeded } from "./DecisionWords.ts"
 import type { ActionFigures, Uplift } from "./Figures.ts"
 import type { Interval } from "./Statistics.ts"
 
@@ -50,6 +52,7 @@ export const columns = (group: Group): ReadonlyArray<Column> => [
   { header: "pending", align: "right", cell: (a) => String(a.pending) },
   { header: "rate", align: "right", cell: (a) => formatPercent(a.rate) },
   { header: "95% interval", align: "right", cell: (a) => formatInterval(a.interval) },
+  { header: "effective n", align: "right", cell: (a) => String(Math.round(effectiveOf(group, a.action)?.effectiveDecided ?? 0)) },
   { header: "median to reaction", align: "right", cell: (a) => formatDuration(a.medianSecondsToReaction) },
   { header: "bonuses granted", align: "right", cell: (a) => formatAmount(a.bonusGranted) },
   // The kinds whose reaction is an order have their reacting orders (and only they).
@@ -86,9 +89,9 @@ export const describeShared = (group: Group): string | null => {
       "open at once counts for each: the first event after a message is its reaction)."
 }
 
-const table = (group: Group): string => {
-  const cols = columns(group)
-  const cells = [cols.map((c) => c.header), ...group.actions.map((a) => cols.map((c) => c.cell(a)))]
+/** Rows of cells as a fixed-width table: left or right aligned, two spaces apart. */
+const fixedWidth = <A>(cols: ReadonlyArray<Cell<A>>, rows: ReadonlyArray<A>): string => {
+  const cells = [cols.map((c) => c.header), ...rows.map((row) => cols.map((c) => c.cell(row)))]
   const widths = cols.map((_, j) => Math.max(...cells.map((row) => row[j]!.length)))
   return cells
     .map((row) =>
@@ -98,16 +101,48 @@ const table = (group: Group): string => {
     .join("\n")
 }
 
+/** The always-valid verdict, its pairs and what is still needed, the fixed-sample test, the method and the trend. */
+const decisionLines = (group: Group): ReadonlyArray<string> => {
+  const d = group.decision
+  const fixed = describeFixedSample(group)
+  const trend = trendRows(group)
+  const trendCols: ReadonlyArray<Cell<(typeof trend)[number]>> = [
+    { header: "week of", align: "left", cell: (r) => r.week },
+    ...group.trend.actions.map((a, j): Cell<(typeof trend)[number]> => ({
+      header: `action ${a.action}`,
+      align: "right",
+      cell: (r) => r.cells[j]!.text
+    }))
+  ]
+  return [
+    d.verdict,
+    ...(d.pairs.length === 0 ? [] : ["", fixedWidth(pairColumns(group), d.pairs)]),
+    ...d.pairs.flatMap((p) => {
+      const needed = describeNeeded(p, d)
+      return needed === null ? [] : [needed]
+    }),
+    ...(fixed === null ? [] : [fixed]),
+    ...(d.pairs.length === 0 ? [] : [`  Method: ${d.method}`]),
+    ...(trend.length === 0 ? [] : [
+      "",
+      "Trend: the rate of each week's decided messages (* some still pending: the rate may move)",
+      fixedWidth(trendCols, trend),
+      ""
+    ])
+  ]
+}
+
 /** The report as a plain-text document of fixed-width tables. */
 export const renderText = (data: ReportData): string => {
   const lines: Array<string> = [
     "Pronto notifications: effectiveness report",
     `Period: ${formatPeriod(data)}; business time zone ${data.timeZone}.`,
     "Rate = reacted / (reacted + none), with its 95% Wilson interval; pending notifications are not yet decided.",
+    "Verdicts come from an always-valid test: reading this report every day does not make them wrong more often.",
     ""
   ]
   for (const group of data.groups) {
-    lines.push(group.title, "-".repeat(group.title.length), table(group), "", group.comparison.verdict)
+    lines.push(group.title, "-".repeat(group.title.length), fixedWidth(columns(group), group.actions), "", ...decisionLines(group))
     const shared = describeShared(group)
     if (shared !== null) lines.push(shared)
     if (group.baseline !== null) {
