@@ -131,20 +131,29 @@ describe("the monitoring address", () => {
       expect((yield* Cli.run(["schedule"], { PRONTO_NOTIFY_LOG_FORMAT: "json" })).code).toBe(0)
     }), { timeout: 60_000 })
 
-  it.live("serve says in one line when its monitoring port is taken, and exits 1", () =>
-    Effect.gen(function*() {
-      const url = yield* migratedUrl
-      const taken = http.createServer()
-      const port = yield* Effect.promise(() => new Promise<number>((resolve) => taken.listen(0, "127.0.0.1", () => resolve((taken.address() as AddressInfo).port))))
-      yield* Effect.addFinalizer(() => Effect.sync(() => taken.close()))
-      const result = yield* Cli.run(["serve"], {
-        DATABASE_URL: url,
-        SITE_URL: "http://127.0.0.1:9",
-        SITE_KEY: "key",
-        PRONTO_NOTIFY_METRICS: String(port)
-      })
-      expect(result.code).toBe(1)
-      expect(result.stderr).toContain(`pronto-notify: PRONTO_NOTIFY_METRICS: cannot listen at 127.0.0.1:${port} (listen EADDRINUSE`)
-      expect(result.stderr.split("\n").filter((line) => line.startsWith("pronto-notify:"))).toHaveLength(1)
-    }).pipe(Effect.scoped), { timeout: 90_000 })
+  /** A port on 127.0.0.1 that another server holds until the test ends. */
+  const takenPort = Effect.gen(function*() {
+    const taken = http.createServer()
+    const port = yield* Effect.promise(() => new Promise<number>((resolve) => taken.listen(0, "127.0.0.1", () => resolve((taken.address() as AddressInfo).port))))
+    yield* Effect.addFinalizer(() => Effect.sync(() => taken.close()))
+    return port
+  })
+
+  for (
+    const [setting, value] of [
+      ["PRONTO_NOTIFY_METRICS", (port: number) => ({ PRONTO_NOTIFY_METRICS: String(port) })],
+      ["PRONTO_NOTIFY_RUNNER", (port: number) => ({ PRONTO_NOTIFY_RUNNER: `127.0.0.1:${port}`, PRONTO_NOTIFY_RUNNER_SECRET: "runners-shared-secret-0042" })]
+    ] as const
+  ) {
+    it.live(`serve says in one line when its ${setting} port is taken, and exits 1`, () =>
+      Effect.gen(function*() {
+        const url = yield* migratedUrl
+        const port = yield* takenPort
+        const result = yield* Cli.run(["serve"], { DATABASE_URL: url, SITE_URL: "http://127.0.0.1:9", SITE_KEY: "key", ...value(port) })
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain(`pronto-notify: ${setting}: cannot listen at 127.0.0.1:${port} (listen EADDRINUSE`)
+        expect(result.stderr).not.toContain("runners-shared-secret-0042")
+        expect(result.stderr.split("\n").filter((line) => line.startsWith("pronto-notify:"))).toHaveLength(1)
+      }).pipe(Effect.scoped), { timeout: 90_000 })
+  }
 })

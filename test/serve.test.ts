@@ -111,7 +111,7 @@ describe("serve: three runners, one killed mid-run", () => {
   const chain = chainOfOrders("site")
   const output = new Map<number, string>()
 
-  it("runs every slot once and sends no message twice", { timeout: 60_000 }, async () => {
+  it("runs every slot once and sends no message twice", { timeout: 100_000 }, async () => {
     const begun = Date.now()
     const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
@@ -142,7 +142,7 @@ describe("serve: three runners, one killed mid-run", () => {
     // Wait for the 11:00 run to be well under way, then kill the runner doing it.
     let victim: ChildProcess | undefined
     while (victim === undefined) {
-      if (Date.now() - begun > 30_000) throw new Error(`the 11:00 run never got going:\n${[...output.values()].join("\n")}`)
+      if (Date.now() - begun > 50_000) throw new Error(`the 11:00 run never got going:\n${[...output.values()].join("\n")}`)
       const run = await feedbackRun()
       if (run?.status === "running" && (await received()).length >= 40) {
         const pid = Number(run.runner.slice(run.runner.lastIndexOf("/") + 1))
@@ -226,7 +226,7 @@ describe("serve: three runners, one killed mid-run", () => {
 describe("serve: SIGTERM mid-run", () => {
   const chain = chainOfOrders("app")
 
-  it("finishes the notification in flight, stops, and a restart completes the slot", { timeout: 60_000 }, async () => {
+  it("finishes the notification in flight, stops, and a restart completes the slot", { timeout: 100_000 }, async () => {
     const begun = Date.now()
     const proxy = await Effect.runPromise(Scope.extend(slowProxy(chain.site.url), chain.scope))
     const anchor = new Date(Date.now() + ANCHOR_DELAY_MS).toISOString()
@@ -241,7 +241,7 @@ describe("serve: SIGTERM mid-run", () => {
         [SLOT]
       )).rows[0]
     while ((await Effect.runPromise(chain.site.received)).length < 40) {
-      if (Date.now() - begun > 30_000) throw new Error("the 11:00 run never got going")
+      if (Date.now() - begun > 50_000) throw new Error("the 11:00 run never got going")
       await sleep(100)
     }
     const exited = new Promise<number | null>((resolve) => first.on("exit", (code) => resolve(code)))

@@ -15,6 +15,7 @@
  * sends its traces there over OTLP/HTTP.
  */
 import { Command } from "@effect/cli"
+import type { HttpServerError } from "@effect/platform"
 import { RunnerAddress } from "@effect/cluster"
 import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import * as Deployment from "../config/Deployment.ts"
@@ -89,6 +90,12 @@ const tracesOf = Effect.flatMap(Effect.orDie(Deployment.otlpTracesUrl), (url) =>
     onSome: (message) => new BadInput({ message })
   }))
 
+/** A server that could not listen where `setting` said (the port taken, say), in one line. */
+const cannotListen = (setting: string, address: { readonly host: string; readonly port: number }) => (error: HttpServerError.ServeError) => {
+  const cause = error.cause instanceof Error ? error.cause.message : String(error.cause)
+  return new BadInput({ message: `${setting}: cannot listen at ${address.host}:${address.port} (${cause.split("\n")[0]})` })
+}
+
 /** Runs every job on schedule until interrupted (SIGTERM, SIGINT). */
 export const serve = Effect.gen(function*() {
   // Every input is checked before anything starts.
@@ -108,7 +115,11 @@ export const serve = Effect.gen(function*() {
     : Option.none()
 
   const jobs = ClusterJobs.layer.pipe(
-    Layer.provide(Cluster.layer(runner)),
+    Layer.provide(Cluster.layer(runner).pipe(
+      Layer.mapError((error) =>
+        error._tag === "ServeError" && Option.isSome(runner) ? cannotListen("PRONTO_NOTIFY_RUNNER", runner.value.address)(error) : error
+      )
+    )),
     Layer.provide(SiteSender.layer(site))
   )
   // Ready when the database answers, the migrations are applied and the cluster's shards are held.
@@ -116,10 +127,7 @@ export const serve = Effect.gen(function*() {
     onNone: () => Layer.empty,
     onSome: ([address, M]) =>
       M.serve(address, { checks: [...Health.standard, Cluster.shardsCheck] }).pipe(
-        Layer.mapError((error) => {
-          const cause = error.cause instanceof Error ? error.cause.message : String(error.cause)
-          return new BadInput({ message: `PRONTO_NOTIFY_METRICS: cannot listen at ${address.host}:${address.port} (${cause.split("\n")[0]})` })
-        })
+        Layer.mapError(cannotListen("PRONTO_NOTIFY_METRICS", address))
       )
   })
 
